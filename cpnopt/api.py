@@ -1,0 +1,57 @@
+"""The public entry points: generate, solve, evaluate."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cpnopt.errors import InputError
+from cpnopt.registry import family_of, get_family, get_method
+from cpnopt.solution import Evaluation, MethodOutput, Report, Solution, Status, relative_gap
+
+
+def generate(family: str, seed: int = 0, **params: Any) -> Any:
+    """Draw an instance of ``family`` from its generator; ``params`` override the defaults."""
+    fam = get_family(family)
+    known = fam.params_type.__dataclass_fields__
+    for key in params:
+        if key not in known:
+            raise InputError(f"params.{key}", params[key], f"unknown parameter; known: {', '.join(known)}")
+    return fam.generate(fam.params_type(**params), seed)
+
+
+def evaluate(instance: Any, decision: Any) -> Evaluation:
+    """Score ``decision`` with the family's evaluator, the single source of truth."""
+    return family_of(instance).evaluate(instance, decision)
+
+
+def solve(instance: Any, method: str, **options: Any) -> Solution:
+    """Run ``method`` on ``instance`` and score the result with the family's evaluator."""
+    fam = family_of(instance)
+    m = get_method(fam.name, method)
+    allowed = m.option_names()
+    for key in options:
+        if key not in allowed:
+            raise InputError(f"options.{key}", options[key], f"not an option of {m.name}; options: {', '.join(allowed) or 'none'}")
+    start = time.perf_counter()
+    out: MethodOutput = m.run(instance, **options)
+    runtime = time.perf_counter() - start
+    evaluation = fam.evaluate(instance, out.decision) if out.decision is not None else None
+    objective = evaluation.objective if evaluation is not None else None
+    status = out.status
+    if evaluation is not None and not evaluation.feasible and status is not Status.ERROR:
+        status = Status.ERROR
+        out.message = "the evaluator rejected the method's solution: " + "; ".join(evaluation.violations[:3])
+    report = Report(
+        method=m.name,
+        status=status,
+        objective=objective,
+        bound=out.bound,
+        gap=relative_gap(objective, out.bound, fam.sense),
+        runtime_s=runtime,
+        options=dict(options),
+        model_objective=out.model_objective,
+        info=out.info,
+        message=out.message,
+    )
+    return Solution(family=fam.name, decision=out.decision, report=report, evaluation=evaluation)

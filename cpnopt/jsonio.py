@@ -1,0 +1,126 @@
+"""Typed JSON I/O for the dataclasses of every family.
+
+:func:`from_dict` builds a (possibly nested) dataclass from parsed JSON and reports the
+first problem as an :class:`~cpnopt.errors.InputError` naming the path of the field
+(``tasks[3].deadline_s``). :func:`to_dict` is its inverse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cpnopt.errors import InputError
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any) -> Any:
+    """Turn dataclasses, enums, tuples and lists into plain JSON-ready values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+def from_dict(cls: type[T], data: Any, path: str = "") -> T:
+    """Build ``cls`` from JSON data, checking every field's type."""
+    return _convert(cls, data, path or cls.__name__)
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return _convert(non_none[0], value, path)
+        for arg in non_none:
+            try:
+                return _convert(arg, value, path)
+            except InputError:
+                continue
+        raise InputError(path, value, f"expected one of {non_none}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise InputError(path, value, "expected an object")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
+        unknown = sorted(set(value) - set(fields))
+        if unknown:
+            raise InputError(f"{path}.{unknown[0]}", value[unknown[0]], "unknown field")
+        kwargs = {}
+        for name, field in fields.items():
+            if name in value:
+                kwargs[name] = _convert(hints[name], value[name], f"{path}.{name}")
+            elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                raise InputError(f"{path}.{name}", None, "missing field")
+        return tp(**kwargs)
+    if origin in (tuple, list):
+        if not isinstance(value, list):
+            raise InputError(path, value, "expected a list")
+        item_type = args[0] if args else Any
+        items = [_convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InputError(path, value, "expected an object")
+        return {k: _convert(args[1], v, f"{path}.{k}") for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise InputError(path, value, "expected true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(path, value, "expected an integer")
+        return value
+    if tp is float:
+        if isinstance(value, str) and value in ("inf", "-inf"):
+            return float(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(path, value, "expected a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise InputError(path, value, "expected a string")
+        return value
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            raise InputError(path, value, f"expected one of {[m.value for m in tp]}") from None
+    raise TypeError(f"jsonio cannot convert to {tp!r}")
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; a missing file or broken JSON is an InputError."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(str(path), str(path), f"cannot read file: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), exc.msg, f"invalid JSON at line {exc.lineno} column {exc.colno}") from None
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_dict(data), indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,1 @@
+"""One package per problem family: instance, generator, evaluator."""

@@ -1,0 +1,248 @@
+"""The P1 instance: servers, access network, tasks, prices and costs (DCAT paper, Sec. II–III).
+
+All derived quantities every method needs (transmission delays, prices, per-cluster
+release/processing times and costs) are computed here once, so the evaluator, the MILP
+and the heuristics read the same numbers. See the package docstring for the modelling
+decisions and units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from cpnopt.errors import InputError
+
+
+@dataclass(frozen=True)
+class Server:
+    power_ghz: float  # f_i, computing power in Gcycles/s
+    x_km: float  # L_i, location
+    y_km: float
+
+
+@dataclass(frozen=True)
+class AccessPoint:
+    """Where tasks enter the network (their origin O_n)."""
+
+    x_km: float
+    y_km: float
+
+
+@dataclass(frozen=True)
+class Link:
+    """An undirected link s of the access network between nodes ``u`` and ``v``.
+
+    Nodes 0..|S|−1 are the servers, |S|..|S|+|A|−1 the access points.
+    """
+
+    u: int
+    v: int
+    bandwidth_mbps: float  # v_s
+    length_km: float  # d_s
+
+
+@dataclass(frozen=True)
+class Task:
+    workload_gcycles: float  # l_n
+    data_mb: float  # m_n, megabits
+    deadline_s: float  # τ_n, relative to arrival
+    origin: int  # O_n, index into access_points
+    arrival_slot: int  # δ, arrival at δ · slot_s seconds
+
+
+@dataclass(frozen=True)
+class Economics:
+    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of the package docstring."""
+
+    base_price: float = 10.0  # p, money per Gcycle
+    urgency: float = 2.0  # μ, seconds
+    energy_coef: float = 2.5e-4  # ε_e, money per (Gcycle · GHz²)
+    time_coef: float = 200.0  # ε_t, money per server-second
+
+
+@dataclass(frozen=True)
+class ClusterTerms:
+    """Everything about serving each task on one cluster C (arrays indexed by task)."""
+
+    members: tuple[int, ...]
+    power_ghz: float  # f_C = Σ_{i∈C} f_i
+    release_s: np.ndarray  # arrival + transmission to the entry member, Eq. (3)
+    processing_s: np.ndarray  # l_n / f_C, Eq. (1)
+    cost: np.ndarray  # c_{n,C}, Eq. (8)
+
+
+@dataclass(frozen=True)
+class ClusteringInstance:
+    servers: tuple[Server, ...]
+    access_points: tuple[AccessPoint, ...]
+    links: tuple[Link, ...]
+    tasks: tuple[Task, ...]
+    r_max_km: float = 150.0  # R_max, Eq. (10c)
+    max_cluster_size: int | None = 3  # None: no limit besides R_max
+    slot_s: float = 1.0
+    propagation_mps: float = 3.0e8  # V
+    economics: Economics = field(default_factory=Economics)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        if not self.servers:
+            raise InputError("servers", [], "at least one server is needed")
+        for i, s in enumerate(self.servers):
+            _positive(f"servers[{i}].power_ghz", s.power_ghz)
+            _finite(f"servers[{i}].x_km", s.x_km)
+            _finite(f"servers[{i}].y_km", s.y_km)
+        if not self.access_points:
+            raise InputError("access_points", [], "at least one access point is needed")
+        n_nodes = len(self.servers) + len(self.access_points)
+        for j, link in enumerate(self.links):
+            for end in ("u", "v"):
+                node = getattr(link, end)
+                if not 0 <= node < n_nodes:
+                    raise InputError(f"links[{j}].{end}", node, f"node must be in 0..{n_nodes - 1}")
+            if link.u == link.v:
+                raise InputError(f"links[{j}].v", link.v, "a link must join two different nodes")
+            _positive(f"links[{j}].bandwidth_mbps", link.bandwidth_mbps)
+            _nonnegative(f"links[{j}].length_km", link.length_km)
+        for n, t in enumerate(self.tasks):
+            _positive(f"tasks[{n}].workload_gcycles", t.workload_gcycles)
+            _nonnegative(f"tasks[{n}].data_mb", t.data_mb)
+            _positive(f"tasks[{n}].deadline_s", t.deadline_s)
+            if not 0 <= t.origin < len(self.access_points):
+                raise InputError(f"tasks[{n}].origin", t.origin, f"access point must be in 0..{len(self.access_points) - 1}")
+            if t.arrival_slot < 0:
+                raise InputError(f"tasks[{n}].arrival_slot", t.arrival_slot, "must be ≥ 0")
+        _positive("r_max_km", self.r_max_km)
+        if self.max_cluster_size is not None and self.max_cluster_size < 1:
+            raise InputError("max_cluster_size", self.max_cluster_size, "must be ≥ 1 or null")
+        _positive("slot_s", self.slot_s)
+        _positive("propagation_mps", self.propagation_mps)
+        e = self.economics
+        _positive("economics.base_price", e.base_price)
+        _nonnegative("economics.urgency", e.urgency)
+        _nonnegative("economics.energy_coef", e.energy_coef)
+        _nonnegative("economics.time_coef", e.time_coef)
+        unreachable = np.argwhere(~np.isfinite(self.transmission_delay_s))
+        if len(unreachable):
+            n, i = unreachable[0]
+            raise InputError(
+                "links", f"access point {self.tasks[n].origin} / server {i}",
+                "disconnected topology: a task's access point cannot reach a server",
+            )
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_servers(self) -> int:
+        return len(self.servers)
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.tasks)
+
+    # ------------------------------------------------------------------ derived data
+    @cached_property
+    def server_xy_km(self) -> np.ndarray:
+        return np.array([[s.x_km, s.y_km] for s in self.servers], dtype=float)
+
+    @cached_property
+    def server_distance_km(self) -> np.ndarray:
+        xy = self.server_xy_km
+        return np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1))
+
+    @cached_property
+    def power_ghz(self) -> np.ndarray:
+        return np.array([s.power_ghz for s in self.servers], dtype=float)
+
+    @cached_property
+    def arrival_s(self) -> np.ndarray:
+        return np.array([t.arrival_slot * self.slot_s for t in self.tasks], dtype=float)
+
+    @cached_property
+    def due_s(self) -> np.ndarray:
+        """Absolute deadline of each task, a_n + τ_n (Eq. 10b)."""
+        return self.arrival_s + np.array([t.deadline_s for t in self.tasks], dtype=float)
+
+    @cached_property
+    def workload_gcycles(self) -> np.ndarray:
+        return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
+
+    @cached_property
+    def price(self) -> np.ndarray:
+        """p_n = p (1 + μ/τ_n) l_n, Eq. (5): what the user pays for a served task."""
+        e = self.economics
+        tau = np.array([t.deadline_s for t in self.tasks], dtype=float)
+        return e.base_price * (1.0 + e.urgency / tau) * self.workload_gcycles
+
+    @cached_property
+    def transmission_delay_s(self) -> np.ndarray:
+        """D[n, i]: Eq. (3) delay Σ_s (m_n / v_s + d_s / V) on the fastest path from O_n to server i."""
+        n_servers = self.n_servers
+        n_nodes = n_servers + len(self.access_points)
+        delay = np.full((self.n_tasks, n_servers), np.inf)
+        sizes = sorted({t.data_mb for t in self.tasks})
+        for size in sizes:
+            rows, cols, weights = [], [], []
+            for link in self.links:
+                w = size / link.bandwidth_mbps + link.length_km * 1e3 / self.propagation_mps
+                rows += [link.u, link.v]
+                cols += [link.v, link.u]
+                weights += [max(w, 1e-15), max(w, 1e-15)]
+            graph = csr_matrix((weights, (rows, cols)), shape=(n_nodes, n_nodes))
+            origins = sorted({n_servers + t.origin for t in self.tasks if t.data_mb == size})
+            dist = dijkstra(graph, directed=False, indices=origins)
+            row_of = {node: r for r, node in enumerate(origins)}
+            for n, t in enumerate(self.tasks):
+                if t.data_mb == size:
+                    delay[n] = dist[row_of[n_servers + t.origin], :n_servers]
+        return delay
+
+    def diameter_km(self, members: Iterable[int]) -> float:
+        """Largest pairwise distance in a cluster (Eq. 10c asks for ≤ R_max)."""
+        idx = list(members)
+        if len(idx) < 2:
+            return 0.0
+        return float(self.server_distance_km[np.ix_(idx, idx)].max())
+
+    def cluster_terms(self, members: Iterable[int]) -> ClusterTerms:
+        """Release time, processing time and cost of every task on cluster ``members``.
+
+        - f_C = Σ f_i; processing l_n / f_C (Eq. 1), the load split l_{n,i} = l_n f_i / f_C
+          finishing on every member at once.
+        - A task enters the cluster at its member of least transmission delay (Eq. 3) and is
+          queued FIFO from arrival + that delay (Eq. 2, 4).
+        - Cost Eq. (8): Σ_i ε_e l_{n,i} f_i² + ε_t l_{n,i} / f_i
+          = l_n (ε_e Σ f_i³ + ε_t |C|) / f_C.
+        """
+        idx = tuple(sorted(members))
+        power = self.power_ghz[list(idx)]
+        f_c = float(power.sum())
+        e = self.economics
+        release = self.arrival_s + self.transmission_delay_s[:, list(idx)].min(axis=1)
+        processing = self.workload_gcycles / f_c
+        cost = self.workload_gcycles * (e.energy_coef * float((power**3).sum()) + e.time_coef * len(idx)) / f_c
+        return ClusterTerms(members=idx, power_ghz=f_c, release_s=release, processing_s=processing, cost=cost)
+
+
+def _finite(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise InputError(name, value, "must be a finite number")
+
+
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(name, value, "must be a positive number")
+
+
+def _nonnegative(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise InputError(name, value, "must be ≥ 0")

@@ -1,0 +1,110 @@
+"""Family and method registries.
+
+Families register themselves in their package ``cpnopt.problems.<family>``; methods
+register with :func:`register_method` in the modules a family lists in
+``Family.method_modules`` (formulations and solvers), which are imported on first use so
+that the problem packages never import a solver.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cpnopt.errors import InputError
+from cpnopt.solution import Evaluation, MethodOutput, Sense
+
+FAMILY_MODULES = ("cpnopt.problems.clustering",)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    description: str
+    sense: Sense
+    instance_type: type
+    decision_type: type
+    params_type: type
+    generate: Callable[..., Any]  # (params, seed) -> instance
+    evaluate: Callable[[Any, Any], Evaluation]  # (instance, decision) -> Evaluation
+    describe: Callable[[Any], dict[str, Any]]  # instance -> summary figures for people
+    method_modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Method:
+    family: str
+    name: str
+    kind: str  # "exact", "heuristic" or "learned"
+    run: Callable[..., MethodOutput]
+    description: str
+    aliases: tuple[str, ...] = ()
+
+    def option_names(self) -> list[str]:
+        params = list(inspect.signature(self.run).parameters.values())[1:]
+        return [p.name for p in params]
+
+
+_families: dict[str, Family] = {}
+_methods: dict[str, dict[str, Method]] = {}
+_loaded: set[str] = set()
+
+
+def register_family(family: Family) -> Family:
+    _families[family.name] = family
+    return family
+
+
+def register_method(
+    family: str, name: str, kind: str, description: str, aliases: tuple[str, ...] = ()
+) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
+    """Decorator: register ``run(instance, **options) -> MethodOutput`` under ``name``."""
+
+    def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
+        _methods.setdefault(family, {})[name] = Method(family, name, kind, run, description, aliases)
+        return run
+
+    return decorate
+
+
+def _load_families() -> None:
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)
+
+
+def families() -> dict[str, Family]:
+    _load_families()
+    return dict(_families)
+
+
+def get_family(name: str) -> Family:
+    found = families().get(name)
+    if found is None:
+        raise InputError("family", name, f"unknown family; known: {', '.join(sorted(_families))}")
+    return found
+
+
+def family_of(instance: Any) -> Family:
+    for family in families().values():
+        if isinstance(instance, family.instance_type):
+            return family
+    raise InputError("instance", type(instance).__name__, "not an instance of any registered family")
+
+
+def methods(family: str) -> dict[str, Method]:
+    fam = get_family(family)
+    if fam.name not in _loaded:
+        for module in fam.method_modules:
+            importlib.import_module(module)
+        _loaded.add(fam.name)
+    return dict(_methods.get(fam.name, {}))
+
+
+def get_method(family: str, name: str) -> Method:
+    registered = methods(family)
+    for method in registered.values():
+        if name == method.name or name in method.aliases:
+            return method
+    raise InputError("method", name, f"unknown method for {family}; known: {', '.join(sorted(registered))}")

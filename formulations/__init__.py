@@ -1,0 +1,1 @@
+"""Exact formulations, one module per family, each solved by :mod:`cpnopt.solvers.highs`."""

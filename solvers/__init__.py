@@ -1,0 +1,1 @@
+"""Solvers: the HiGHS runner every exact method uses, enumeration, heuristics, learned policies."""

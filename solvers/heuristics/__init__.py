@@ -1,0 +1,1 @@
+"""The papers' heuristics and baselines, one module per family."""

@@ -1,0 +1,99 @@
+"""The one HiGHS runner used by every exact method in cpnopt.
+
+:func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's ``appsi_highs``
+interface to highspy) under a time limit, relative MIP gap and thread count, maps the
+termination to a :class:`~cpnopt.solution.Status`, loads the incumbent into the model
+when there is one, and reads the incumbent objective and the best bound from the solver.
+``write_model`` saves the model as LP or MPS (by extension) before solving, so that anyone
+can re-solve it with another solver.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers import Highs
+
+from cpnopt.errors import InputError
+from cpnopt.solution import Status
+
+_TIME_LIMITED = {
+    TerminationCondition.maxTimeLimit,
+    TerminationCondition.maxIterations,
+    TerminationCondition.objectiveLimit,
+    TerminationCondition.interrupted,
+}
+_INFEASIBLE = {TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded}
+
+
+@dataclass(frozen=True)
+class HighsResult:
+    status: Status
+    objective: float | None  # incumbent's model objective (None without an incumbent)
+    bound: float | None  # best bound proven by HiGHS
+    has_solution: bool  # the incumbent is loaded into the model's variables
+    message: str = ""
+
+
+def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:
+    """Save ``model`` as ``.lp`` or ``.mps`` with readable names."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".lp", ".mps"):
+        raise InputError("write_model", str(path), "file name must end in .lp or .mps")
+    model.write(str(path), io_options={"symbolic_solver_labels": True})
+
+
+def solve_pyomo(
+    model: pyo.ConcreteModel,
+    *,
+    time_limit: float | None = None,
+    mip_rel_gap: float = 1e-6,
+    threads: int | None = None,
+    write_model_to: str | Path | None = None,
+    verbose: bool = False,
+) -> HighsResult:
+    """Solve ``model`` with HiGHS; see the module docstring."""
+    if time_limit is not None and not time_limit > 0:
+        raise InputError("time_limit", time_limit, "must be a positive number of seconds")
+    if not 0 <= mip_rel_gap < 1:
+        raise InputError("mip_rel_gap", mip_rel_gap, "must be in [0, 1)")
+    if threads is not None and threads < 1:
+        raise InputError("threads", threads, "must be ≥ 1")
+    if write_model_to is not None:
+        write_model(model, write_model_to)
+
+    solver = Highs()
+    if not solver.available():
+        return HighsResult(Status.ERROR, None, None, False, "HiGHS (highspy) is not available")
+    solver.config.load_solution = False
+    solver.config.stream_solver = verbose
+    if time_limit is not None:
+        solver.config.time_limit = float(time_limit)
+    solver.config.mip_gap = float(mip_rel_gap)
+    if threads is not None:
+        solver.highs_options = {"threads": int(threads)}
+    try:
+        results = solver.solve(model)
+    except Exception as exc:  # HiGHS or the interface failed: report, never crash a sweep
+        return HighsResult(Status.ERROR, None, None, False, f"{type(exc).__name__}: {exc}")
+
+    condition = results.termination_condition
+    incumbent = results.best_feasible_objective
+    has_solution = incumbent is not None and math.isfinite(incumbent)
+    bound = results.best_objective_bound
+    bound = float(bound) if bound is not None and math.isfinite(bound) else None
+    if has_solution:
+        results.solution_loader.load_vars()
+    if condition is TerminationCondition.optimal:
+        return HighsResult(Status.OPTIMAL, float(incumbent), bound if bound is not None else float(incumbent), True)
+    if condition in _TIME_LIMITED:
+        return HighsResult(Status.TIME_LIMIT, float(incumbent) if has_solution else None, bound, has_solution,
+                           f"stopped by {condition.name}")
+    if condition in _INFEASIBLE:
+        return HighsResult(Status.INFEASIBLE, None, None, False, "the model is infeasible")
+    return HighsResult(Status.ERROR, float(incumbent) if has_solution else None, bound, has_solution,
+                       f"HiGHS ended with {condition.name}")
