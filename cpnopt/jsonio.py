@@ -38,7 +38,7 @@ def to_dict(obj: Any) -> Any:
 
 def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     """Build ``cls`` from JSON data, checking every field's type."""
-    return _convert(cls, data, path or cls.__name__)
+    return _convert(cls, data, path)
 
 
 def _convert(tp: Any, value: Any, path: str) -> Any:
@@ -65,13 +65,13 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
         unknown = sorted(set(value) - set(fields))
         if unknown:
-            raise InputError(f"{path}.{unknown[0]}", value[unknown[0]], "unknown field")
+            raise InputError(_join(path, unknown[0]), value[unknown[0]], "unknown field")
         kwargs = {}
         for name, field in fields.items():
             if name in value:
-                kwargs[name] = _convert(hints[name], value[name], f"{path}.{name}")
+                kwargs[name] = _convert(hints[name], value[name], _join(path, name))
             elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-                raise InputError(f"{path}.{name}", None, "missing field")
+                raise InputError(_join(path, name), None, "missing field")
         return tp(**kwargs)
     if origin in (tuple, list):
         if not isinstance(value, list):
@@ -82,7 +82,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise InputError(path, value, "expected an object")
-        return {k: _convert(args[1], v, f"{path}.{k}") for k, v in value.items()}
+        return {k: _convert(args[1], v, _join(path, k)) for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
             raise InputError(path, value, "expected true or false")
@@ -107,6 +107,10 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         except ValueError:
             raise InputError(path, value, f"expected one of {[m.value for m in tp]}") from None
     raise TypeError(f"jsonio cannot convert to {tp!r}")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
 def read_json(path: str | Path) -> Any:

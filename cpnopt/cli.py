@@ -1,0 +1,159 @@
+"""The ``cpnopt`` command line (DESIGN.md's contract).
+
+Every input problem prints one line ``error: <field>: <reason> (got <value>)`` on stderr
+and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from cpnopt import quickstart
+from cpnopt.api import evaluate, solve
+from cpnopt.errors import InputError
+from cpnopt.files import load_decision, load_instance, save_instance, save_solution
+from cpnopt.jsonio import from_dict, to_dict
+from cpnopt.registry import families, get_family, methods
+
+
+def parse_assignments(pairs: list[str], what: str) -> dict[str, Any]:
+    """``key=value`` pairs; a value is read as JSON when it parses (numbers, lists, null)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(what, pair, "expected key=value")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    family = get_family(args.family)
+    params = from_dict(family.params_type, parse_assignments(args.set, "--set"), "params")
+    instance = family.generate(params, args.seed)
+    save_instance(instance, args.output)
+    figures = family.describe(instance)
+    print(f"wrote {args.output}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in figures.items()), file=sys.stderr)
+
+
+def cmd_solve(args: argparse.Namespace) -> None:
+    instance = load_instance(args.instance)
+    options = parse_assignments(args.option, "--option")
+    if args.time_limit is not None:
+        options["time_limit"] = args.time_limit
+    if args.threads is not None:
+        options["threads"] = args.threads
+    if args.write_model is not None:
+        options["write_model"] = args.write_model
+    solution = solve(instance, args.method, **options)
+    if args.output:
+        save_solution(solution, args.output)
+    if args.json:
+        print(json.dumps(to_dict(solution.summary())))
+        return
+    summary = solution.summary()
+    for key in ("method", "status", "objective", "bound", "gap", "runtime_s", "feasible"):
+        print(f"{key:>10}: {_fmt(summary[key])}")
+    for key, value in summary["metrics"].items():
+        print(f"{key:>10}: {_fmt(value)}" if len(key) <= 10 else f"  {key}: {_fmt(value)}")
+    if solution.report.message:
+        print(f"   message: {solution.report.message}")
+    if solution.evaluation and solution.evaluation.violations:
+        print("violations:\n  " + "\n  ".join(solution.evaluation.violations))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    instance = load_instance(args.instance)
+    decision = load_decision(args.solution, instance)
+    result = evaluate(instance, decision)
+    if args.json:
+        print(json.dumps(to_dict({"feasible": result.feasible, "objective": result.objective,
+                                  "metrics": result.metrics, "violations": result.violations})))
+    else:
+        print(f"feasible: {result.feasible}\nobjective: {_fmt(result.objective)}")
+        for key, value in result.metrics.items():
+            print(f"  {key}: {_fmt(value)}")
+        for violation in result.violations:
+            print(f"  violation: {violation}")
+    if not result.feasible:
+        sys.exit(1)
+
+
+def cmd_methods(args: argparse.Namespace) -> None:
+    names = [args.family] if args.family else sorted(families())
+    for name in names:
+        family = get_family(name)
+        print(f"{family.name}: {family.description}")
+        for method in sorted(methods(name).values(), key=lambda m: (m.kind != "exact", m.name)):
+            alias = f" (alias {', '.join(method.aliases)})" if method.aliases else ""
+            print(f"  {method.name:<12} {method.kind:<9} {method.description}{alias}")
+            if method.option_names():
+                print(f"  {'':<12} {'':<9} options: {', '.join(method.option_names())}")
+
+
+def cmd_quickstart(args: argparse.Namespace) -> None:
+    quickstart.main(seed=args.seed, time_limit=args.time_limit)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cpnopt", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="draw an instance from a family's generator")
+    p.add_argument("family")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="generator parameter (JSON value)")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("solve", help="solve an instance file with a method")
+    p.add_argument("instance")
+    p.add_argument("--method", "-m", required=True)
+    p.add_argument("--time-limit", type=float, help="seconds (exact methods)")
+    p.add_argument("--threads", type=int, help="solver threads (exact methods)")
+    p.add_argument("--write-model", metavar="FILE", help="save the exact model as .lp or .mps")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="method option (JSON value)")
+    p.add_argument("-o", "--output", help="write the solution (decision, report, evaluation) as JSON")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("evaluate", help="check a solution file with the family's evaluator")
+    p.add_argument("instance")
+    p.add_argument("solution")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("methods", help="list the registered methods")
+    p.add_argument("family", nargs="?")
+    p.set_defaults(run=cmd_methods)
+
+    p = sub.add_parser("quickstart", help="solve the default P1 instance exactly and compare the heuristics")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.set_defaults(run=cmd_quickstart)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
