@@ -1,0 +1,168 @@
+"""Running a suite: every job in its own process, results written to the store as they finish.
+
+The runner is written against :class:`concurrent.futures.Executor`: the local path uses a
+thread pool (``--workers N`` threads, each waiting on its job's process), the Dask path
+the executor of a ``distributed.Client`` (a given scheduler address, or a LocalCluster).
+Each job runs in a child process forked from a preloaded fork server, so a crash is
+recorded as ``error`` and a hang past the job's wall limit is killed and recorded as
+``time_limit``; neither stops the sweep. Only the submitting process writes the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing as mp
+import platform
+import socket
+import sys
+import time
+import traceback
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from importlib import metadata
+from typing import Any
+
+from tqdm import tqdm
+
+from cpnopt.api import generate, solve
+from cpnopt.bench.store import RunRecord, Store
+from cpnopt.bench.suite import Job, Suite, canonical
+from cpnopt.files import instance_to_dict
+from cpnopt.jsonio import to_dict
+from cpnopt.registry import get_family
+
+PRELOAD = ["cpnopt", "cpnopt.bench.runner"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    total: int
+    skipped: int
+    ran: int
+    failed: int
+    wall_s: float
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("cpnopt", "highspy", "pyomo", "numpy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _record(job: Job, started: str, wall_s: float, **fields: Any) -> RunRecord:
+    base: dict[str, Any] = dict(
+        suite=job.suite, family=job.family, point=job.point_key, seed=job.seed, method=job.method.name,
+        label=job.method.label, options=job.options_key, instance_hash=None, instance_json=None,
+        objective=None, bound=None, gap=None, runtime_s=None, wall_s=wall_s, feasible=False, metrics={},
+        report={}, versions=versions(), host=socket.gethostname(), started_at=started, finished_at=_now(),
+    )
+    base.update(fields)
+    return RunRecord(**base)
+
+
+def run_in_process(job: Job) -> RunRecord:
+    """Generate the job's instance, solve it, score it: the body of one isolated run."""
+    started, t0 = _now(), time.perf_counter()
+    try:
+        family = get_family(job.family)
+        instance = generate(job.family, seed=job.seed, **job.params)
+        instance_json = canonical(instance_to_dict(instance))
+        solution = solve(instance, job.method.name, **job.method.options)
+        summary = solution.summary()
+        return _record(
+            job, started, time.perf_counter() - t0,
+            instance_hash=hashlib.sha256(instance_json.encode()).hexdigest(), instance_json=instance_json,
+            status=summary["status"], objective=summary["objective"], bound=summary["bound"],
+            gap=summary["gap"] if summary["gap"] is None or summary["gap"] != float("inf") else None,
+            runtime_s=summary["runtime_s"], feasible=summary["feasible"], metrics=summary["metrics"],
+            report=json.loads(json.dumps(to_dict(solution.report))) | {"sense": family.sense.value},
+        )
+    except Exception as exc:  # recorded, never raised: one failing run must not stop a sweep
+        return _record(job, started, time.perf_counter() - t0, status="error",
+                       report={"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+
+
+def _child(conn: Any, job: Job) -> None:
+    conn.send(run_in_process(job))
+    conn.close()
+
+
+def execute(job: Job) -> RunRecord:
+    """Run ``job`` in a child process with its wall limit; crash → error, hang → time_limit."""
+    if mp.current_process().daemon:  # daemonic workers (e.g. Dask nannies) cannot have children
+        return run_in_process(job)
+    ctx = mp.get_context("forkserver")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(send, job))
+    started, t0 = _now(), time.perf_counter()
+    process.start()
+    send.close()
+    try:
+        if receive.poll(job.timeout_s):
+            record: RunRecord = receive.recv()
+            return replace(record, wall_s=time.perf_counter() - t0)  # fork, generation, solve, IPC
+        process.kill()
+        return _record(job, started, time.perf_counter() - t0, status="time_limit",
+                       report={"message": f"killed after the job's wall limit of {job.timeout_s} s"})
+    except EOFError:
+        process.join()
+        return _record(job, started, time.perf_counter() - t0, status="error",
+                       report={"message": f"the run's process died (exit code {process.exitcode})"})
+    finally:
+        process.join()
+        receive.close()
+
+
+def make_executor(kind: str, workers: int, scheduler: str | None = None) -> tuple[Executor, Any]:
+    """A concurrent.futures executor and the object to close after it (a Dask client, or None)."""
+    if kind == "local":
+        return ThreadPoolExecutor(max_workers=workers), None
+    if kind == "dask":
+        from distributed import Client, LocalCluster
+
+        client = Client(scheduler) if scheduler else Client(
+            LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None))
+        return client.get_executor(pure=False), client
+    raise ValueError(f"unknown executor {kind!r}")
+
+
+def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int = 1,
+              scheduler: str | None = None, progress: bool = True) -> RunSummary:
+    """Run every job of ``suite`` not yet in ``store``; see the module docstring."""
+    t0 = time.perf_counter()
+    jobs = suite.jobs()
+    done = store.done_keys(suite.name)
+    pending = [j for j in jobs if (j.point_key, j.seed, j.method.name, j.options_key) not in done]
+    try:
+        mp.get_context("forkserver").set_forkserver_preload(PRELOAD + list(get_family(suite.family).method_modules))
+    except ValueError:
+        pass
+    pool, closer = make_executor(executor, workers, scheduler)
+    failed = 0
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), desc=suite.name, disable=not progress,
+               file=sys.stderr, unit="run")
+    try:
+        futures = [pool.submit(execute, job) for job in pending]
+        for future in as_completed(futures):
+            record = future.result()
+            store.add(record)
+            failed += record.status == "error"
+            bar.update()
+            bar.set_postfix(failed=failed)
+    finally:
+        bar.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if closer is not None:
+            closer.close()
+    return RunSummary(total=len(jobs), skipped=len(jobs) - len(pending), ran=len(pending), failed=failed,
+                      wall_s=time.perf_counter() - t0)

@@ -1,0 +1,133 @@
+"""The results store: one SQLite database (WAL mode), one row per finished run.
+
+Instances are stored once by the SHA-256 of their canonical JSON. Every run is written in
+one transaction as it finishes (its instance, if new, and its row), so a sweep killed at
+any moment leaves only whole rows, and re-running it skips what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    suite TEXT NOT NULL,
+    family TEXT NOT NULL,
+    point TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    label TEXT NOT NULL,
+    options TEXT NOT NULL,
+    instance_hash TEXT REFERENCES instances(hash),
+    status TEXT NOT NULL,
+    objective REAL,
+    bound REAL,
+    gap REAL,
+    runtime_s REAL,
+    wall_s REAL,
+    feasible INTEGER NOT NULL,
+    metrics TEXT NOT NULL,
+    report TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    UNIQUE (suite, point, seed, method, options)
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one run leaves in the store."""
+
+    suite: str
+    family: str
+    point: str  # canonical JSON of the sweep values
+    seed: int
+    method: str
+    label: str
+    options: str  # canonical JSON
+    instance_hash: str | None
+    instance_json: str | None
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    runtime_s: float | None  # the method's own time
+    wall_s: float  # the whole run as the harness saw it: process start, generation, solve, evaluation
+    feasible: bool
+    metrics: dict[str, float]
+    report: dict[str, Any]
+    versions: dict[str, str]
+    host: str
+    started_at: str
+    finished_at: str
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def done_keys(self, suite: str) -> set[tuple[str, int, str, str]]:
+        rows = self.conn.execute("SELECT point, seed, method, options FROM runs WHERE suite = ?", (suite,))
+        return {tuple(r) for r in rows}
+
+    def add(self, record: RunRecord) -> None:
+        """Write one run (and its instance, once) in a single transaction."""
+        with self.conn:
+            if record.instance_hash is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO instances (hash, family, data) VALUES (?, ?, ?)",
+                    (record.instance_hash, record.family, record.instance_json),
+                )
+            self.conn.execute(
+                """INSERT OR REPLACE INTO runs (suite, family, point, seed, method, label, options, instance_hash,
+                   status, objective, bound, gap, runtime_s, wall_s, feasible, metrics, report, versions, host,
+                   started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    record.suite, record.family, record.point, record.seed, record.method, record.label,
+                    record.options, record.instance_hash, record.status, record.objective, record.bound,
+                    record.gap, record.runtime_s, record.wall_s, int(record.feasible),
+                    json.dumps(record.metrics, sort_keys=True), json.dumps(record.report, sort_keys=True),
+                    json.dumps(record.versions, sort_keys=True), record.host, record.started_at, record.finished_at,
+                ),
+            )
+
+    def runs(self, suite: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every run (of one suite), decoded, in a stable order."""
+        query = "SELECT * FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY suite, point, seed, method, options"
+        cursor = self.conn.execute(query, (suite,) if suite else ())
+        names = [c[0] for c in cursor.description]
+        for row in cursor:
+            run = dict(zip(names, row))
+            for key in ("point", "metrics", "report", "versions"):
+                run[key] = json.loads(run[key])
+            run["feasible"] = bool(run["feasible"])
+            yield run
+
+    def suites(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT suite FROM runs ORDER BY suite")]

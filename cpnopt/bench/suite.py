@@ -1,0 +1,204 @@
+"""Benchmark suites: a TOML file naming a family, generator parameters with sweeps, seeds and methods.
+
+```toml
+name = "clustering-servers"
+family = "clustering"
+description = "DCAT Fig. 3: profit and offloading rate vs |S|"
+seeds = [0, 1, 2]
+reference = "milp"            # exact method: every gap is to its optimum, or to its bound
+metrics = ["platform_profit", "offloading_rate"]
+job_timeout_s = 300           # wall limit of one run (a hung run is killed, recorded time_limit)
+
+[params]                      # fixed generator parameters
+n_slots = 4
+
+[sweep]                       # lists or {start, stop, step} ranges (stop included); product of axes
+n_servers = { start = 20, stop = 60, step = 10 }
+
+[[methods]]
+name = "milp"
+options = { time_limit = 60 }
+
+[[methods]]
+name = "km-rea"
+
+[quick]                       # the CI-sized variant: replaces seeds/sweep, merges params,
+seeds = [0]                   # and caps every method's time_limit
+sweep = { n_servers = [6, 8] }
+time_limit = 10
+```
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cpnopt.errors import InputError
+from cpnopt.registry import get_family, get_method
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The method's name in tables: its name, plus options that tell variants apart."""
+        shown = {k: v for k, v in self.options.items() if k not in ("time_limit", "threads")}
+        return self.name + "".join(f" {k}={v}" for k, v in sorted(shown.items()))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: an instance spec (family, parameters, seed) and a method with options."""
+
+    suite: str
+    family: str
+    point: dict[str, Any]  # the sweep values of this job
+    params: dict[str, Any]  # all generator parameters (fixed ∪ point)
+    seed: int
+    method: MethodSpec
+    timeout_s: float
+
+    @property
+    def point_key(self) -> str:
+        return canonical(self.point)
+
+    @property
+    def options_key(self) -> str:
+        return canonical(self.method.options)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    family: str
+    description: str
+    seeds: tuple[int, ...]
+    params: dict[str, Any]
+    sweep: dict[str, list[Any]]
+    methods: tuple[MethodSpec, ...]
+    reference: str | None
+    metrics: tuple[str, ...]
+    job_timeout_s: float = 600.0
+    quick: dict[str, Any] = field(default_factory=dict)
+
+    def points(self) -> list[dict[str, Any]]:
+        axes = list(self.sweep)
+        return [dict(zip(axes, values)) for values in itertools.product(*(self.sweep[a] for a in axes))]
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job(self.name, self.family, point, {**self.params, **point}, seed, method, self.job_timeout_s)
+            for point in self.points()
+            for seed in self.seeds
+            for method in self.methods
+        ]
+
+    def quick_variant(self) -> "Suite":
+        q = self.quick
+        if not q:
+            raise InputError("quick", None, f"suite {self.name} has no [quick] variant")
+        cap = q.get("time_limit")
+        methods = tuple(
+            replace(m, options={**m.options, "time_limit": min(cap, m.options.get("time_limit", cap))})
+            if cap is not None and "time_limit" in get_method(self.family, m.name).option_names() else m
+            for m in self.methods
+        )
+        return replace(
+            self,
+            name=f"{self.name}-quick",
+            seeds=tuple(q.get("seeds", self.seeds)),
+            params={**self.params, **q.get("params", {})},
+            sweep={k: _axis(f"quick.sweep.{k}", v) for k, v in q.get("sweep", self.sweep).items()},
+            methods=methods,
+            job_timeout_s=float(q.get("job_timeout_s", self.job_timeout_s)),
+            quick={},
+        )
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _axis(name: str, value: Any) -> list[Any]:
+    if isinstance(value, list):
+        if not value:
+            raise InputError(name, value, "a sweep axis needs at least one value")
+        return value
+    if isinstance(value, dict) and {"start", "stop"} <= set(value):
+        start, stop, step = value["start"], value["stop"], value.get("step", 1)
+        if not step > 0:
+            raise InputError(f"{name}.step", step, "must be positive")
+        values, x = [], start
+        while x <= stop + 1e-9 * abs(step):
+            values.append(x)
+            x = start + len(values) * step
+        return values
+    raise InputError(name, value, "expected a list or {start, stop, step}")
+
+
+KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "methods", "reference", "metrics",
+              "job_timeout_s", "quick"}
+
+
+def load_suite(path: str | Path) -> Suite:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(str(path), str(path), f"cannot read suite: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), str(path), f"invalid TOML: {exc}") from None
+    return suite_from_dict(data, default_name=path.stem)
+
+
+def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        raise InputError(unknown[0], data[unknown[0]], f"unknown suite key; known: {', '.join(sorted(KNOWN_KEYS))}")
+    family = get_family(data.get("family", "<missing>"))
+    known_params = family.params_type.__dataclass_fields__
+    params = dict(data.get("params", {}))
+    sweep = {k: _axis(f"sweep.{k}", v) for k, v in data.get("sweep", {}).items()}
+    for where, keys in (("params", params), ("sweep", sweep)):
+        for key in keys:
+            if key not in known_params:
+                raise InputError(f"{where}.{key}", keys[key], f"not a parameter of {family.name}")
+    methods = []
+    for i, entry in enumerate(data.get("methods", [])):
+        if "name" not in entry:
+            raise InputError(f"methods[{i}].name", None, "missing")
+        method = get_method(family.name, entry["name"])
+        options = dict(entry.get("options", {}))
+        for key in options:
+            if key not in method.option_names():
+                raise InputError(f"methods[{i}].options.{key}", options[key], f"not an option of {method.name}")
+        methods.append(MethodSpec(method.name, options))
+    if not methods:
+        raise InputError("methods", [], "a suite needs at least one method")
+    reference = data.get("reference")
+    if reference is not None and reference not in [m.name for m in methods]:
+        raise InputError("reference", reference, "must be one of the suite's methods")
+    seeds = data.get("seeds", [0])
+    if not seeds or not all(isinstance(s, int) for s in seeds):
+        raise InputError("seeds", seeds, "expected a non-empty list of integers")
+    return Suite(
+        name=data.get("name", default_name),
+        family=family.name,
+        description=data.get("description", ""),
+        seeds=tuple(seeds),
+        params=params,
+        sweep=sweep,
+        methods=tuple(methods),
+        reference=reference,
+        metrics=tuple(data.get("metrics", [])),
+        job_timeout_s=float(data.get("job_timeout_s", 600.0)),
+        quick=dict(data.get("quick", {})),
+    )
