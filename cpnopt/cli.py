@@ -13,6 +13,7 @@ from typing import Any
 
 from cpnopt import quickstart
 from cpnopt.api import evaluate, solve
+from cpnopt.bench.cli import add_bench_parser
 from cpnopt.errors import InputError
 from cpnopt.files import load_decision, load_instance, save_instance, save_solution
 from cpnopt.jsonio import from_dict, to_dict
@@ -143,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=60.0)
     p.set_defaults(run=cmd_quickstart)
+
+    add_bench_parser(sub)
     return parser
 
 

@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from cpnopt.errors import InputError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
     hash TEXT PRIMARY KEY,
     family TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suites (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -92,6 +98,18 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def save_suite(self, name: str, definition: dict[str, Any]) -> None:
+        """Remember how a suite's table is read: its sweep axes, metrics and reference method."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO suites (name, definition) VALUES (?, ?)",
+                              (name, json.dumps(definition, sort_keys=True)))
+
+    def suite_definition(self, name: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT definition FROM suites WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise InputError("suite", name, f"not in {self.path}; suites there: {', '.join(self.suites()) or 'none'}")
+        return json.loads(row[0])
+
     def done_keys(self, suite: str) -> set[tuple[str, int, str, str]]:
         rows = self.conn.execute("SELECT point, seed, method, options FROM runs WHERE suite = ?", (suite,))
         return {tuple(r) for r in rows}
@@ -130,4 +148,4 @@ class Store:
             yield run
 
     def suites(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT suite FROM runs ORDER BY suite")]
+        return [r[0] for r in self.conn.execute("SELECT name FROM suites ORDER BY name")]

@@ -1,0 +1,90 @@
+"""``cpnopt bench run|table|plot``: the harness on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cpnopt.bench.runner import run_suite
+from cpnopt.bench.store import Store
+from cpnopt.bench.suite import load_suite
+from cpnopt.bench.tables import FORMATS, build_table
+from cpnopt.errors import InputError
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    suite = load_suite(args.suite)
+    if args.quick:
+        suite = suite.quick_variant()
+    if args.workers < 1:
+        raise InputError("--workers", args.workers, "must be ≥ 1")
+    with Store(args.db) as store:
+        summary = run_suite(suite, store, executor=args.executor, workers=args.workers,
+                            scheduler=args.scheduler, progress=not args.json)
+    result = {"suite": suite.name, "db": args.db, **summary.__dict__}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db}, "
+              f"{summary.failed} failed, {summary.wall_s:.1f} s")
+
+
+def _suite_name(store: Store, name: str | None) -> str:
+    if name:
+        return name
+    names = store.suites()
+    if len(names) != 1:
+        raise InputError("--suite", None, f"name one of the suites in {store.path}: {', '.join(names) or 'none'}")
+    return names[0]
+
+
+def cmd_table(args: argparse.Namespace) -> None:
+    with Store(args.db) as store:
+        table = build_table(store, _suite_name(store, args.suite), ci=args.ci, include_runtime=not args.no_runtime)
+    text = FORMATS[args.format](table)
+    if args.output:
+        with open(args.output, "w", newline="") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    from cpnopt.bench.plots import plot_table  # matplotlib is slow to import: only when plotting
+
+    with Store(args.db) as store:
+        table = build_table(store, _suite_name(store, args.suite), ci=args.ci)
+    for path in plot_table(table, args.out_dir):
+        print(path)
+
+
+def add_bench_parser(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="benchmark suites: run, table, plot")
+    verbs = bench.add_subparsers(dest="bench_command", required=True)
+
+    p = verbs.add_parser("run", help="run a suite (resumes: finished runs are skipped)")
+    p.add_argument("suite", help="suite TOML file")
+    p.add_argument("--quick", action="store_true", help="run the suite's [quick] variant")
+    p.add_argument("--db", default="results.db")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    p.add_argument("--json", action="store_true", help="no progress bar; print one JSON summary")
+    p.set_defaults(run=cmd_run)
+
+    p = verbs.add_parser("table", help="print a suite's table")
+    p.add_argument("--db", default="results.db")
+    p.add_argument("--suite")
+    p.add_argument("--format", choices=sorted(FORMATS), default="md")
+    p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
+    p.add_argument("--no-runtime", action="store_true", help="leave out runtime (for byte-identical tables)")
+    p.add_argument("-o", "--output")
+    p.set_defaults(run=cmd_table)
+
+    p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
+    p.add_argument("--db", default="results.db")
+    p.add_argument("--suite")
+    p.add_argument("--ci", action="store_true")
+    p.add_argument("--out-dir", default="plots")
+    p.set_defaults(run=cmd_plot)
