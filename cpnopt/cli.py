@@ -61,8 +61,9 @@ def cmd_solve(args: argparse.Namespace) -> None:
     summary = solution.summary()
     for key in ("method", "status", "objective", "bound", "gap", "runtime_s", "feasible"):
         print(f"{key:>10}: {_fmt(summary[key])}")
+    print("   metrics:")
     for key, value in summary["metrics"].items():
-        print(f"{key:>10}: {_fmt(value)}" if len(key) <= 10 else f"  {key}: {_fmt(value)}")
+        print(f"      {key}: {_fmt(value)}")
     if solution.report.message:
         print(f"   message: {solution.report.message}")
     if solution.evaluation and solution.evaluation.violations:

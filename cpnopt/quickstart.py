@@ -79,7 +79,8 @@ def format_table(rows: list[Row]) -> str:
 def main(seed: int = 0, time_limit: float = 60.0) -> None:
     figures, rows = run_quickstart(seed=seed, time_limit=time_limit)
     print(f"P1 (clustering) default instance, seed {seed}: {figures['servers']} servers, "
-          f"{figures['tasks']} tasks, {figures['feasible_clusters']} feasible clusters (diameter ≤ R_max, size ≤ 3)")
+          f"{figures['tasks']} tasks, {figures['feasible_clusters']} feasible clusters "
+          f"(diameter ≤ R_max = {figures['r_max_km']:g} km, size ≤ {figures['max_cluster_size']})")
     print(f"(task, cluster) pairs: {figures['pairs_deadline_feasible']:.0%} meet the deadline alone, "
           f"{figures['pairs_profitable']:.0%} are profitable (price ≥ cost), "
           f"{figures['pairs_feasible_and_profitable']:.0%} both")

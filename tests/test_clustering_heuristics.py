@@ -26,8 +26,11 @@ def test_exact_optimum_bounds_every_heuristic(seed, n_servers, n_tasks, r_max, g
     optimum = cpnopt.solve(inst, "milp").report
     assert optimum.status is cpnopt.Status.OPTIMAL
     assert optimum.objective == pytest.approx(cpnopt.solve(inst, "enumerate").report.objective, abs=1e-6)
-    for name in HEURISTICS:
-        options = {"gamma": gamma} if name == "opt-rea" else {"gamma": gamma, "seed": seed}
+    cg = cpnopt.solve(inst, "cg").report
+    assert cg.objective - 1e-6 <= optimum.objective <= cg.bound + 1e-6
+    runs = [(name, {"gamma": gamma, "seed": seed}) for name in HEURISTICS if name != "opt-rea"]
+    runs += [("opt-rea", {"gamma": gamma, "exact": exact}) for exact in ("milp", "cg")]
+    for name, options in runs:
         sol = cpnopt.solve(inst, name, **options)
         assert sol.feasible, (name, sol.evaluation.violations)
         assert sol.report.objective <= optimum.objective + 1e-6, name

@@ -3,7 +3,9 @@ gap to the reference method's optimum or bound, and runtime; Markdown, LaTeX (bo
 
 Gap of a run = (reference − objective) / |reference| (for a minimisation, objective −
 reference), where reference is the reference method's objective on the same instance when
-it is proven optimal, else its best bound — the column then says "gap to bound".
+it is proven optimal, else its best bound — the column then says "gap to bound". A suite
+may name several reference methods (``reference = ["milp", "cg"]``): any proven optimum
+wins, else the tightest of their bounds.
 A metric written ``name:min`` in the suite is better when smaller; the rest when larger.
 """
 
@@ -63,21 +65,29 @@ def summarize(values: list[float], ci: bool) -> Cell | None:
     return Cell(float(arr.mean()), spread, n)
 
 
-def _reference_values(runs: list[dict[str, Any]], reference: str | None) -> tuple[dict[tuple[str, int], float], bool]:
-    """Reference value per (point, seed), and whether every one of them is a proven optimum."""
-    found: dict[tuple[str, int], float] = {}
-    all_optimal = True
+def _reference_values(runs: list[dict[str, Any]], references: list[str]) -> tuple[dict[tuple[str, int], float], bool]:
+    """Reference value per (point, seed), and whether every one of them is a proven optimum.
+
+    With several reference methods, a proven optimum from any of them wins; otherwise the
+    tightest bound among them (the least for a maximisation).
+    """
+    optimum: dict[tuple[str, int], float] = {}
+    bounds: dict[tuple[str, int], list[float]] = {}
+    senses: dict[tuple[str, int], str] = {}
     for run in runs:
-        if reference is None or run["method"] != reference:
+        if run["method"] not in references:
             continue
         key = (_point_key(run["point"]), run["seed"])
+        senses[key] = run["report"].get("sense", "max")
         if run["status"] == "optimal" and run["objective"] is not None:
-            found[key] = run["objective"]
+            optimum[key] = run["objective"]
         elif run["bound"] is not None:
-            found[key] = run["bound"]
-            all_optimal = False
-        else:
-            all_optimal = False
+            bounds.setdefault(key, []).append(run["bound"])
+    found = dict(optimum)
+    for key, values in bounds.items():
+        if key not in found:
+            found[key] = min(values) if senses[key] == "max" else max(values)
+    all_optimal = set(optimum) == set(senses)
     return found, all_optimal
 
 
@@ -89,10 +99,11 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
     definition = store.suite_definition(suite)
     runs = list(store.runs(suite))
     reference = definition.get("reference")
-    ref_values, all_optimal = _reference_values(runs, reference)
+    references = [] if reference is None else [reference] if isinstance(reference, str) else list(reference)
+    ref_values, all_optimal = _reference_values(runs, references)
     metric_specs = [m.split(":") + ["max"] if ":" not in m else m.split(":") for m in definition["metrics"]]
     columns = [Column(f"metric:{name}", name, better) for name, better, *_ in metric_specs]
-    if reference is not None:
+    if references:
         columns.append(Column("gap", "gap to optimum" if all_optimal else "gap to bound", "min"))
     if include_runtime:
         columns.append(Column("runtime_s", "runtime (s)", "min"))

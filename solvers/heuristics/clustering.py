@@ -6,7 +6,8 @@ Clustering
     ``km``    k-means on server locations with k = ⌈|S| / max_cluster_size⌉ (3 when the size is
               unlimited), k-means++ seeding; any cluster breaking R_max or the size limit is
               split in two by 2-means, recursively, until all are feasible.
-    ``opt``   the clusters of the exact MILP (separates the loss of clustering from pricing).
+    ``opt``   the clusters of the exact method, ``milp`` or ``cg`` (option ``exact``): separates the
+              loss of clustering from the loss of pricing.
 
 Pricing (tasks auctioned one at a time in arrival order, ties by index; a cluster is
 *capable* of a task when adding it to the cluster's FIFO queue keeps every accepted task
@@ -36,6 +37,7 @@ from scipy.cluster.vq import kmeans2
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
 from cpnopt.formulations.clustering import milp
+from cpnopt.formulations.clustering_cg import column_generation
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
@@ -179,13 +181,16 @@ _register_combination("km", "ob-rea", ())
 
 @register_method(
     "clustering", "opt-rea", kind="heuristic",
-    description="clusters of the exact MILP + REA pricing: the loss of pricing alone",
+    description="clusters of the exact method (milp, or cg at large sizes) + REA pricing: the loss of pricing alone",
 )
 def opt_rea(instance: ClusteringInstance, gamma: float = 0.8, time_limit: float | None = 60.0,
-            threads: int | None = None) -> MethodOutput:
+            threads: int | None = None, exact: str = "milp") -> MethodOutput:
     _check_gamma(gamma)
-    exact = milp(instance, time_limit=time_limit, threads=threads)
-    if exact.decision is None:
-        return MethodOutput(decision=None, status=Status.ERROR, message=f"MILP gave no clustering: {exact.message}")
-    decision = auction_tasks(instance, exact.decision.clusters, "rea", gamma, np.random.default_rng(0))
-    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"milp_status": exact.status.value})
+    solvers = {"milp": milp, "cg": column_generation}
+    if exact not in solvers:
+        raise InputError("exact", exact, f"must be one of {', '.join(solvers)}")
+    best = solvers[exact](instance, time_limit=time_limit, threads=threads)
+    if best.decision is None:
+        return MethodOutput(decision=None, status=Status.ERROR, message=f"{exact} gave no clustering: {best.message}")
+    decision = auction_tasks(instance, best.decision.clusters, "rea", gamma, np.random.default_rng(0))
+    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={f"{exact}_status": best.status.value})

@@ -82,6 +82,8 @@ def describe(instance: ClusteringInstance) -> dict[str, Any]:
     return {
         "servers": instance.n_servers,
         "tasks": instance.n_tasks,
+        "r_max_km": instance.r_max_km,
+        "max_cluster_size": instance.max_cluster_size,
         "feasible_clusters": len(clusters),
         "pairs_deadline_feasible": share(deadline_ok),
         "pairs_profitable": share(profitable),
@@ -102,6 +104,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=(
             "cpnopt.formulations.clustering",
+            "cpnopt.formulations.clustering_cg",
             "cpnopt.solvers.enumeration",
             "cpnopt.solvers.heuristics.clustering",
         ),
