@@ -173,19 +173,13 @@ def part_build_vs_solve(sizes: list[tuple[int, int]], seeds: list[int], a: argpa
 
 
 def part_largest_optimal(ladder: list[int], seeds: list[int], table1: tuple[int, int] | None,
-                         table1_seeds: list[int], a: argparse.Namespace) -> str:
+                         table1_seeds: list[int], a: argparse.Namespace) -> tuple[str, tuple[int, int] | None]:
     rows, verdicts, largest = [], [], None
     for s in ladder:
         n = 2 * s
         if n >= 16:
             n = 4 * max(1, round(n / 4))
-        ok = True
-        for seed in seeds:
-            r = run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.build_allowance)
-            rows.append(milp_row(r))
-            if not (r["status"] == "optimal" and r.get("runtime_s") is not None and r["runtime_s"] <= a.time_limit):
-                ok = False
-                break
+        ok = passes(s, n, seeds, a, rows)
         verdicts.append([s, n, "pass" if ok else "FAIL"])
         if not ok:
             break
@@ -204,7 +198,40 @@ def part_largest_optimal(ladder: list[int], seeds: list[int], table1: tuple[int,
         text += (f"\n#### Table I size: |S|={s}, {n} tasks (4 slots × {n // 4}), R_max 150 km, time_limit "
                  f"{a.time_limit:g} s (hard wall {a.time_limit + a.table1_allowance:g} s)\n\n"
                  + table(MILP_HEADERS, t_rows))
-    return text
+    return text, largest
+
+
+def passes(s: int, n: int, seeds: list[int], a: argparse.Namespace, rows: list[list[Any]]) -> bool:
+    """All seeds optimal with the whole call ≤ the time limit; stops at the first failing seed."""
+    for seed in seeds:
+        r = run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.build_allowance)
+        rows.append(milp_row(r))
+        if not (r["status"] == "optimal" and r.get("runtime_s") is not None and r["runtime_s"] <= a.time_limit):
+            return False
+    return True
+
+
+def part_grow(start: tuple[int, int], seeds: list[int], steps: int, budget_s: float, a: argparse.Namespace) -> str:
+    """From a passing (servers, tasks), grow one axis at a time (+2 servers / +4 tasks) until a size fails."""
+    rows: list[list[Any]] = []
+    verdicts: list[list[Any]] = []
+    t0 = time.perf_counter()
+    for axis, (ds, dn) in (("servers", (2, 0)), ("tasks", (0, 4))):
+        s, n = start
+        for _ in range(steps):
+            s, n = s + ds, n + dn
+            if time.perf_counter() - t0 > budget_s:
+                verdicts.append([axis, s, n, f"not run (budget {budget_s:g} s spent)"])
+                break
+            ok = passes(s, n, seeds, a, rows)
+            verdicts.append([axis, s, n, "pass" if ok else "FAIL"])
+            if not ok:
+                break
+    return (f"### 2b. Growing one axis from ({start[0]}, {start[1]})\n\n"
+            "Same pass rule as part 2; servers grow by 2 at fixed tasks, tasks by 4 (one more arrival per "
+            "slot) at fixed servers, each axis stopping at its first failing size (wall budget "
+            f"{budget_s:g} s for new solves).\n\n"
+            + table(MILP_HEADERS, rows) + "\n\n" + table(["axis", "servers", "tasks", "verdict"], verdicts))
 
 
 def part_rea(servers_list: list[int], tasks: int, reps: int, seed: int) -> str:
@@ -257,15 +284,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra wall seconds over the time limit before a MILP child is killed (default 120)")
     p.add_argument("--table1-allowance", type=float, default=480.0,
                    help="same, for the Table I size (default 480)")
-    p.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,3")
+    p.add_argument("--parts", default="1,2,2b,3",
+                   help="which parts to run, e.g. 1,3 (2b = grow one axis from part 2's largest pass)")
+    p.add_argument("--grow-from", help="start of part 2b as SERVERS,TASKS (default: part 2's largest pass)")
+    p.add_argument("--grow-steps", type=int, default=4, help="most sizes per axis in part 2b (default 4)")
+    p.add_argument("--grow-budget", type=float, default=480.0,
+                   help="part 2b starts no new size after this many seconds (default 480; quick 5)")
     p.add_argument("--reps", type=int, default=None, help="REA repetitions (default 5; quick 2)")
     a = p.parse_args(argv)
-    parts = {int(x) for x in a.parts.split(",") if x}
+    parts = {x.strip() for x in a.parts.split(",") if x.strip()}
+    if a.grow_from is not None:
+        a.grow_from = tuple(int(x) for x in a.grow_from.split(","))
 
     if a.quick:
         a.time_limit = a.time_limit or 5.0
         a.build_allowance = min(a.build_allowance, 10.0)
         a.table1_allowance = min(a.table1_allowance, 10.0)
+        a.grow_steps, a.grow_budget = 1, min(a.grow_budget, 5.0)
         sizes, seeds1 = [(6, 12), (8, 12)], [0]
         ladder, seeds2, table1, table1_seeds = [6, 8], [0], None, []
         rea_servers, rea_tasks, reps = [20, 40], 40, a.reps or 2
@@ -277,12 +312,17 @@ def main(argv: list[str] | None = None) -> int:
 
     out = [f"## clustering (P1) speed{' (--quick)' if a.quick else ''}\n", f"Machine: {machine()}\n",
            f"Command: `python {' '.join(sys.argv)}`\n"]
-    if 3 in parts:  # first: cheap, and independent of how long the MILPs run
+    if "3" in parts:  # first: cheap, and independent of how long the MILPs run
         out.append(part_rea(rea_servers, rea_tasks, reps, seed=0))
-    if 1 in parts:
+    if "1" in parts:
         out.append(part_build_vs_solve(sizes, seeds1, a))
-    if 2 in parts:
-        out.append(part_largest_optimal(ladder, seeds2, table1, table1_seeds, a))
+    if "2" in parts:
+        text, largest = part_largest_optimal(ladder, seeds2, table1, table1_seeds, a)
+        out.append(text)
+        if a.grow_from is None:
+            a.grow_from = largest
+    if "2b" in parts and a.grow_from is not None:
+        out.append(part_grow(a.grow_from, seeds2, a.grow_steps, a.grow_budget, a))
     out.append(f"\nTotal benchmark wall time: {time.perf_counter() - T0:.0f} s\n")
     text = "\n".join(x if x.endswith("\n") else x + "\n" for x in out)
     print(text)

@@ -70,3 +70,14 @@ def test_unknown_option_names_the_option(default_instance):
         cpnopt.solve(default_instance, "km-rea", gama=0.9)
     with pytest.raises(cpnopt.InputError, match="fifo"):
         cpnopt.solve(default_instance, "milp", fifo="edf")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10))
+def test_study_milp_and_cg_equal_brute_force_at_enumeration_limit(seed):
+    """The same check at the largest size enumeration takes (7 servers × 8 tasks); run with -m slow."""
+    inst = tiny_instance(seed, n_servers=7, n_tasks=8, max_cluster_size=3, deadline_s=[1.5, 2.5])
+    optimum = cpnopt.solve(inst, "enumerate").report.objective
+    assert cpnopt.solve(inst, "milp").report.objective == pytest.approx(optimum, abs=1e-6)
+    cg = cpnopt.solve(inst, "cg").report
+    assert cg.objective - 1e-6 <= optimum <= cg.bound + 1e-6
