@@ -22,8 +22,8 @@ options = { time_limit = 60 }
 [[methods]]
 name = "km-rea"
 
-[quick]                       # the CI-sized variant: replaces seeds/sweep, merges params,
-seeds = [0]                   # and caps every method's time_limit
+[quick]                       # the CI-sized variant: replaces seeds/sweep (and methods, if
+seeds = [0]                   # given), merges params, and caps every method's time_limit
 sweep = { n_servers = [6, 8] }
 time_limit = 10
 ```
@@ -106,10 +106,11 @@ class Suite:
         if not q:
             raise InputError("quick", None, f"suite {self.name} has no [quick] variant")
         cap = q.get("time_limit")
+        base_methods = _methods(self.family, q["methods"], "quick.methods") if "methods" in q else self.methods
         methods = tuple(
             replace(m, options={**m.options, "time_limit": min(cap, m.options.get("time_limit", cap))})
             if cap is not None and "time_limit" in get_method(self.family, m.name).option_names() else m
-            for m in self.methods
+            for m in base_methods
         )
         return replace(
             self,
@@ -148,6 +149,22 @@ KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "meth
               "job_timeout_s", "quick"}
 
 
+def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[MethodSpec, ...]:
+    methods = []
+    for i, entry in enumerate(entries):
+        if "name" not in entry:
+            raise InputError(f"{where}[{i}].name", None, "missing")
+        method = get_method(family, entry["name"])
+        options = dict(entry.get("options", {}))
+        for key in options:
+            if key not in method.option_names():
+                raise InputError(f"{where}[{i}].options.{key}", options[key], f"not an option of {method.name}")
+        methods.append(MethodSpec(method.name, options))
+    if not methods:
+        raise InputError(where, [], "a suite needs at least one method")
+    return tuple(methods)
+
+
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     try:
@@ -171,23 +188,13 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         for key in keys:
             if key not in known_params:
                 raise InputError(f"{where}.{key}", keys[key], f"not a parameter of {family.name}")
-    methods = []
-    for i, entry in enumerate(data.get("methods", [])):
-        if "name" not in entry:
-            raise InputError(f"methods[{i}].name", None, "missing")
-        method = get_method(family.name, entry["name"])
-        options = dict(entry.get("options", {}))
-        for key in options:
-            if key not in method.option_names():
-                raise InputError(f"methods[{i}].options.{key}", options[key], f"not an option of {method.name}")
-        methods.append(MethodSpec(method.name, options))
-    if not methods:
-        raise InputError("methods", [], "a suite needs at least one method")
+    methods = _methods(family.name, data.get("methods", []), "methods")
     reference = data.get("reference")
     references = [] if reference is None else [reference] if isinstance(reference, str) else reference
-    for name in references:
-        if name not in [m.name for m in methods]:
-            raise InputError("reference", name, "must be one of the suite's methods")
+    for name in references:  # a reference may run in the [quick] variant only, so any method of the family
+        get_method(family.name, name)
+    if "methods" in data.get("quick", {}):
+        _methods(family.name, data["quick"]["methods"], "quick.methods")  # fail at load time, not later
     seeds = data.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) for s in seeds):
         raise InputError("seeds", seeds, "expected a non-empty list of integers")
