@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from cpnopt.errors import InputError
+from cpnopt.jsonio import from_dict
 from cpnopt.registry import family_of, get_family, get_method
 from cpnopt.solution import Evaluation, MethodOutput, Report, Solution, Status, relative_gap
 
@@ -17,7 +18,7 @@ def generate(family: str, seed: int = 0, **params: Any) -> Any:
     for key in params:
         if key not in known:
             raise InputError(f"params.{key}", params[key], f"unknown parameter; known: {', '.join(known)}")
-    return fam.generate(fam.params_type(**params), seed)
+    return fam.generate(from_dict(fam.params_type, params, "params"), seed)
 
 
 def evaluate(instance: Any, decision: Any) -> Evaluation:

@@ -74,7 +74,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
                 raise InputError(_join(path, name), None, "missing field")
         return tp(**kwargs)
     if origin in (tuple, list):
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple)):
             raise InputError(path, value, "expected a list")
         item_type = args[0] if args else Any
         items = [_convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(value)]

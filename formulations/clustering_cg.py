@@ -14,11 +14,15 @@ FIFO-feasible S. With the FIFO order fixed (release time, then index), an exact 
 program walks the tasks in that order keeping the Pareto labels (finish time of the last
 accepted task, value): taking task n from finish t gives max(r_n, t) + p_n, kept if ≤ d_n.
 
-Bound: at any iteration z_RMP + |S| · max(0, best reduced cost) is a valid upper bound (a
-solution uses at most |S| columns, each covering a server); at convergence it is the LP
-optimum of the master, far tighter than the compact LP. Incumbent: the master restricted
+Bound: at any iteration z_RMP + min(|S| · max_k rc_k, Σ_k rc_k) over the clusters' best
+positive reduced costs rc_k is a valid upper bound: a solution uses at most |S| columns,
+and at most one per cluster (the Lagrangian bound with the master's duals, whose dual
+objective Σπ + Σσ equals z_RMP). At convergence it is the LP optimum of the master, far
+tighter than the compact LP. Incumbent: the master restricted
 to the generated columns, solved as a MIP by the HiGHS runner (price-and-branch) — every
-column is FIFO-feasible, so any integer solution is a feasible P1 solution. The status is
+column is FIFO-feasible, so any integer solution is a feasible P1 solution — or, when the
+MIP finds nothing better in the time left, a greedy packing of the columns by profit
+(servers left over become singleton clusters serving nothing), which always exists. The status is
 ``optimal`` when the incumbent meets the bound (within the MIP gap), else ``feasible``
 with the bound and gap, or ``time_limit`` when column generation did not converge.
 """
@@ -33,7 +37,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.formulations.clustering import eligible_tasks
-from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, feasible_clusters
+from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import solve_pyomo
@@ -127,7 +131,7 @@ def column_generation(
     while time.perf_counter() - start < 0.8 * limit:
         iterations += 1
         value, pi, sigma = master.solve()
-        best_reduced = 0.0
+        best_reduced = total_reduced = 0.0
         for k, members in enumerate(clusters):
             weight = margin[k] - sigma
             priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.due_s, weight, queues[k])
@@ -136,7 +140,8 @@ def column_generation(
                 columns.append(Column(k, tasks, float(margin[k][list(tasks)].sum())))
                 master.add(columns[-1], members)
                 best_reduced = max(best_reduced, reduced)
-        bound = min(bound, value + instance.n_servers * best_reduced)
+                total_reduced += reduced
+        bound = min(bound, value + min(instance.n_servers * best_reduced, total_reduced))
         if best_reduced == 0.0:
             converged = True
             break
@@ -145,13 +150,16 @@ def column_generation(
     model = _integer_master(instance, clusters, columns)
     remaining = max(1.0, limit - (time.perf_counter() - start)) if np.isfinite(limit) else None
     result = solve_pyomo(model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads)
-    info = {"iterations": iterations, "columns": len(columns), "converged": converged, "lp_bound": bound,
-            "lp_s": lp_s, "feasible_clusters": len(clusters)}
-    if not result.has_solution:
-        return MethodOutput(None, Status.TIME_LIMIT if result.status is Status.TIME_LIMIT else Status.ERROR,
-                            bound=bound if np.isfinite(bound) else None, info=info, message=result.message)
-    decision = _decision(instance, clusters, terms, columns, model)
-    objective = float(result.objective)
+    greedy = _greedy_packing(instance, clusters, columns)
+    info = {"iterations": iterations, "columns": len(columns), "converged": converged, "lp_bound": float(bound),
+            "lp_s": lp_s, "feasible_clusters": len(clusters), "master_status": result.status.value}
+    if result.has_solution and result.objective >= sum(c.profit for c in greedy) - 1e-9:
+        chosen = [columns[j] for j in range(len(columns)) if pyo.value(model.x[j]) > 0.5]
+        objective = float(result.objective)
+    else:
+        chosen, objective = greedy, float(sum(c.profit for c in greedy))
+        info["incumbent"] = "greedy packing"
+    decision = _decision(instance, clusters, terms, chosen)
     if not converged:
         status = Status.TIME_LIMIT
     elif objective >= bound - max(mip_rel_gap * abs(bound), 1e-6):
@@ -179,8 +187,26 @@ def _integer_master(instance: ClusteringInstance, clusters: list[tuple[int, ...]
     return m
 
 
-def _decision(instance, clusters, terms, columns, model) -> ClusteringDecision:
-    chosen = [columns[j] for j in range(len(columns)) if pyo.value(model.x[j]) > 0.5]
+def _greedy_packing(instance: ClusteringInstance, clusters: list[tuple[int, ...]], columns: list[Column]) -> list[Column]:
+    """Columns by decreasing profit, each kept if its servers and tasks are still free; the
+    servers left over become singleton clusters serving nothing (always feasible)."""
+    used_servers: set[int] = set()
+    used_tasks: set[int] = set()
+    chosen = []
+    for column in sorted(columns, key=lambda c: -c.profit):
+        members = set(clusters[column.cluster])
+        if members & used_servers or used_tasks.intersection(column.tasks):
+            continue
+        chosen.append(column)
+        used_servers |= members
+        used_tasks.update(column.tasks)
+    singleton = {c: k for k, c in enumerate(clusters) if len(c) == 1}
+    chosen += [Column(singleton[(i,)], (), 0.0) for i in range(instance.n_servers) if i not in used_servers]
+    return chosen
+
+
+def _decision(instance: ClusteringInstance, clusters: list[tuple[int, ...]], terms: list[ClusterTerms],
+              chosen: list[Column]) -> ClusteringDecision:
     assignment: list[int | None] = [None] * instance.n_tasks
     payments: list[float | None] = [None] * instance.n_tasks
     for position, column in enumerate(chosen):

@@ -116,6 +116,17 @@ def test_kill_9_mid_sweep_loses_nothing_and_resume_completes(tmp_path):
     assert row_set(killed_db) == row_set(reference_db)
 
 
+def test_editing_a_suites_parameters_reruns_its_jobs(tmp_path):
+    path = write_suite(tmp_path)
+    with Store(tmp_path / "r.db") as store:
+        first = run_suite(load_suite(path), store, progress=False)
+        path.write_text(path.read_text().replace("arrivals_per_slot = 3", "arrivals_per_slot = 2"))
+        second = run_suite(load_suite(path), store, progress=False)
+        assert second.skipped == 0 and second.ran == first.ran
+        table = build_table(store, "tiny")
+    assert sum(row.values["runtime_s"].n for row in table.rows) == second.ran  # only the edited suite's runs
+
+
 def test_dask_local_cluster_gives_the_same_rows(tmp_path):
     suite = load_suite(write_suite(tmp_path))
     with Store(tmp_path / "local.db") as local, Store(tmp_path / "dask.db") as dask:
@@ -151,7 +162,7 @@ def test_same_seeds_give_byte_identical_csv(tmp_path):
 
 def _record(method, seed, status, objective, bound=None):
     return RunRecord(
-        suite="synthetic", family="clustering", point='{"n_servers":4}', seed=seed, method=method, label=method,
+        suite="synthetic", family="clustering", point='{"n_servers":4}', params='{"n_servers":4}', seed=seed, method=method, label=method,
         options="{}", instance_hash=None, instance_json=None, status=status, objective=objective, bound=bound,
         gap=None, runtime_s=1.0, wall_s=1.0, feasible=objective is not None,
         metrics={"platform_profit": objective} if objective is not None else {}, report={"sense": "max"},
@@ -161,7 +172,7 @@ def _record(method, seed, status, objective, bound=None):
 
 def test_table_gaps_go_to_the_bound_when_the_reference_is_not_proven(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        store.save_suite("synthetic", {"axes": ["n_servers"], "metrics": ["platform_profit"], "reference": "milp",
+        store.save_suite("synthetic", {"axes": ["n_servers"], "params": {}, "metrics": ["platform_profit"], "reference": "milp",
                                        "methods": ["milp", "km-rea"]})
         store.add(_record("milp", 0, "optimal", 100.0, 100.0))
         store.add(_record("milp", 1, "time_limit", 90.0, 120.0))

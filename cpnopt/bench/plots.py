@@ -23,9 +23,10 @@ def plot_table(table: Table, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     methods = list(dict.fromkeys(row.method for row in table.rows))
     written = []
+    styles = ["o-", "s--", "^-.", "D:", "v-", "P--", "X-.", "*:"]  # overlapping lines stay visible
     for column in table.columns:
-        fig, ax = plt.subplots(figsize=(5.0, 3.6))
-        for method in methods:
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        for number, method in enumerate(methods):
             rows = [r for r in table.rows if r.method == method and r.values[column.key] is not None]
             if not rows:
                 continue
@@ -33,7 +34,8 @@ def plot_table(table: Table, out_dir: str | Path) -> list[Path]:
             scale = 100.0 if column.key == "gap" or column.key.endswith("rate") else 1.0
             ys = [scale * r.values[column.key].mean for r in rows]
             err = [scale * r.values[column.key].spread for r in rows]
-            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=method)
+            ax.errorbar(xs, ys, yerr=err, fmt=styles[number % len(styles)], capsize=3, label=method,
+                        markersize=7 - 0.5 * (number % 4), alpha=0.85)
         if column.key == "runtime_s":
             ax.set_yscale("log")
         unit = " (%)" if column.key == "gap" or column.key.endswith("rate") else ""
@@ -41,7 +43,7 @@ def plot_table(table: Table, out_dir: str | Path) -> list[Path]:
         ax.set_ylabel(column.title + unit)
         ax.set_title(f"{table.suite}: {column.title} (mean ± {table.spread})", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         stem = out / f"{table.suite}-{column.key.removeprefix('metric:')}"
         for suffix in (".png", ".pdf"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import multiprocessing as mp
 import platform
 import socket
@@ -63,7 +64,7 @@ def _now() -> str:
 
 def _record(job: Job, started: str, wall_s: float, **fields: Any) -> RunRecord:
     base: dict[str, Any] = dict(
-        suite=job.suite, family=job.family, point=job.point_key, seed=job.seed, method=job.method.name,
+        suite=job.suite, family=job.family, point=job.point_key, params=job.params_key, seed=job.seed, method=job.method.name,
         label=job.method.label, options=job.options_key, instance_hash=None, instance_json=None,
         objective=None, bound=None, gap=None, runtime_s=None, wall_s=wall_s, feasible=False, metrics={},
         report={}, versions=versions(), host=socket.gethostname(), started_at=started, finished_at=_now(),
@@ -85,7 +86,7 @@ def run_in_process(job: Job) -> RunRecord:
             job, started, time.perf_counter() - t0,
             instance_hash=hashlib.sha256(instance_json.encode()).hexdigest(), instance_json=instance_json,
             status=summary["status"], objective=summary["objective"], bound=summary["bound"],
-            gap=summary["gap"] if summary["gap"] is None or summary["gap"] != float("inf") else None,
+            gap=summary["gap"] if summary["gap"] is not None and math.isfinite(summary["gap"]) else None,
             runtime_s=summary["runtime_s"], feasible=summary["feasible"], metrics=summary["metrics"],
             report=json.loads(json.dumps(to_dict(solution.report))) | {"sense": family.sense.value},
         )
@@ -144,13 +145,13 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
     t0 = time.perf_counter()
     jobs = suite.jobs()
     done = store.done_keys(suite.name)
-    pending = [j for j in jobs if (j.point_key, j.seed, j.method.name, j.options_key) not in done]
+    pending = [j for j in jobs if (j.params_key, j.seed, j.method.name, j.options_key) not in done]
     try:
         mp.get_context("forkserver").set_forkserver_preload(PRELOAD + list(get_family(suite.family).method_modules))
     except ValueError:
         pass
     store.save_suite(suite.name, {
-        "family": suite.family, "axes": list(suite.sweep), "metrics": list(suite.metrics),
+        "family": suite.family, "axes": list(suite.sweep), "params": suite.params, "metrics": list(suite.metrics),
         "reference": suite.reference, "methods": [m.label for m in suite.methods],
         "description": suite.description,
     })

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS runs (
     suite TEXT NOT NULL,
     family TEXT NOT NULL,
     point TEXT NOT NULL,
+    params TEXT NOT NULL,
     seed INTEGER NOT NULL,
     method TEXT NOT NULL,
     label TEXT NOT NULL,
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
-    UNIQUE (suite, point, seed, method, options)
+    UNIQUE (suite, params, seed, method, options)
 );
 """
 
@@ -60,6 +61,7 @@ class RunRecord:
     suite: str
     family: str
     point: str  # canonical JSON of the sweep values
+    params: str  # canonical JSON of all generator parameters: editing a suite's params re-runs its jobs
     seed: int
     method: str
     label: str
@@ -111,7 +113,7 @@ class Store:
         return json.loads(row[0])
 
     def done_keys(self, suite: str) -> set[tuple[str, int, str, str]]:
-        rows = self.conn.execute("SELECT point, seed, method, options FROM runs WHERE suite = ?", (suite,))
+        rows = self.conn.execute("SELECT params, seed, method, options FROM runs WHERE suite = ?", (suite,))
         return {tuple(r) for r in rows}
 
     def add(self, record: RunRecord) -> None:
@@ -123,11 +125,12 @@ class Store:
                     (record.instance_hash, record.family, record.instance_json),
                 )
             self.conn.execute(
-                """INSERT OR REPLACE INTO runs (suite, family, point, seed, method, label, options, instance_hash,
-                   status, objective, bound, gap, runtime_s, wall_s, feasible, metrics, report, versions, host,
-                   started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT OR REPLACE INTO runs (suite, family, point, params, seed, method, label, options,
+                   instance_hash, status, objective, bound, gap, runtime_s, wall_s, feasible, metrics, report,
+                   versions, host, started_at, finished_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    record.suite, record.family, record.point, record.seed, record.method, record.label,
+                    record.suite, record.family, record.point, record.params, record.seed, record.method, record.label,
                     record.options, record.instance_hash, record.status, record.objective, record.bound,
                     record.gap, record.runtime_s, record.wall_s, int(record.feasible),
                     json.dumps(record.metrics, sort_keys=True), json.dumps(record.report, sort_keys=True),
@@ -136,13 +139,14 @@ class Store:
             )
 
     def runs(self, suite: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every run (of one suite), decoded, in a stable order."""
+        """Every run (of one suite), decoded, in a stable order. Runs of parameters the suite
+        no longer has stay in the store; tables read what is there."""
         query = "SELECT * FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY suite, point, seed, method, options"
         cursor = self.conn.execute(query, (suite,) if suite else ())
         names = [c[0] for c in cursor.description]
         for row in cursor:
             run = dict(zip(names, row))
-            for key in ("point", "metrics", "report", "versions"):
+            for key in ("point", "params", "metrics", "report", "versions"):
                 run[key] = json.loads(run[key])
             run["feasible"] = bool(run["feasible"])
             yield run

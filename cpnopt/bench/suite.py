@@ -71,6 +71,10 @@ class Job:
         return canonical(self.point)
 
     @property
+    def params_key(self) -> str:
+        return canonical(self.params)
+
+    @property
     def options_key(self) -> str:
         return canonical(self.method.options)
 

@@ -7,6 +7,7 @@ it is proven optimal, else its best bound — the column then says "gap to bound
 may name several reference methods (``reference = ["milp", "cg"]``): any proven optimum
 wins, else the tightest of their bounds.
 A metric written ``name:min`` in the suite is better when smaller; the rest when larger.
+``report.bound`` and ``report.gap`` name the run's own bound and gap (exact methods).
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def _point_key(point: dict[str, Any]) -> str:
 
 def build_table(store: Store, suite: str, ci: bool = False, include_runtime: bool = True) -> Table:
     definition = store.suite_definition(suite)
-    runs = list(store.runs(suite))
+    axes = list(definition.get("axes", []))
+    fixed = definition.get("params", {})
+    # runs made before the suite's fixed parameters were last edited stay in the store, unused
+    runs = [r for r in store.runs(suite) if {k: v for k, v in r["params"].items() if k not in axes} == fixed]
     reference = definition.get("reference")
     references = [] if reference is None else [reference] if isinstance(reference, str) else list(reference)
     ref_values, all_optimal = _reference_values(runs, references)
@@ -126,7 +130,7 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
             for column in columns:
                 values[column.key] = summarize(_column_values(column.key, group, ref_values, pkey), ci)
             rows.append(Row(points[pkey], label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
-    return Table(suite, list(definition.get("axes", [])), columns, rows, "95% CI" if ci else "std")
+    return Table(suite, axes, columns, rows, "95% CI" if ci else "std")
 
 
 def _sortable(value: Any) -> tuple[int, Any]:
@@ -144,6 +148,8 @@ def _column_values(key: str, runs: Iterable[dict[str, Any]], ref: dict[tuple[str
             if reference is not None and run["objective"] is not None and reference != 0:
                 sign = 1 if run["report"].get("sense", "max") == "max" else -1
                 value = sign * (reference - run["objective"]) / abs(reference)
+        elif key.startswith("metric:report."):  # a field of the run's own report: bound, gap
+            value = run[key.removeprefix("metric:report.")]
         else:
             value = run["metrics"].get(key.removeprefix("metric:")) if run["feasible"] else None
         if value is not None:
@@ -170,7 +176,7 @@ def _best(table: Table) -> dict[tuple[str, str], set[int]]:
 def _fmt(cell: Cell | None, key: str) -> tuple[str, str]:
     if cell is None:
         return "—", ""
-    if key == "gap" or key.endswith("rate"):
+    if key in ("gap", "metric:report.gap") or key.endswith("rate"):
         return f"{100 * cell.mean:.1f}%", f"{100 * cell.spread:.1f}"
     if key == "runtime_s":
         return f"{cell.mean:.3g}", f"{cell.spread:.2g}"
