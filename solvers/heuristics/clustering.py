@@ -102,18 +102,29 @@ class AuctionOutcome:
 
 
 def reverse_auction(costs: list[float], start_offer: float, gamma: float) -> AuctionOutcome:
-    """Algorithm 2 (REA) on the costs of the capable clusters; see the module docstring."""
-    offer = start_offer
-    rounds = 0
-    while offer > 1e-12 * max(start_offer, 1.0):
-        rounds += 1
-        qualified = [j for j, c in enumerate(costs) if c <= offer]
-        if len(qualified) == 1:
-            return AuctionOutcome(qualified[0], offer, rounds)
-        if not qualified:
-            break
-        offer *= gamma
-    return AuctionOutcome(None, None, rounds)
+    """Algorithm 2 (REA) on the costs of the capable clusters; see the module docstring.
+
+    The offers p^(k) = p^(0) γ^k descend until fewer than two clusters qualify, i.e. until
+    the first k with p^(k) < c₂ (the second-lowest cost); the cheapest cluster wins at p^(k)
+    if p^(k) ≥ c₁, else the task fails. That round is found in closed form, so a γ close to 1
+    costs no more than any other.
+    """
+    if not costs:
+        return AuctionOutcome(None, None, 1)
+    order = sorted(range(len(costs)), key=lambda j: costs[j])
+    c1 = costs[order[0]]
+    c2 = costs[order[1]] if len(costs) > 1 else math.inf
+    if c2 <= 0:  # two clusters at zero cost: no positive offer ever separates them
+        return AuctionOutcome(None, None, 1)
+    k = 0 if start_offer < c2 else max(0, math.floor(math.log(c2 / start_offer) / math.log(gamma)))
+    while k > 0 and start_offer * gamma ** (k - 1) < c2:  # guard the logarithm's rounding
+        k -= 1
+    while start_offer * gamma**k >= c2:
+        k += 1
+    offer = start_offer * gamma**k
+    if offer >= c1:
+        return AuctionOutcome(order[0], offer, k + 1)
+    return AuctionOutcome(None, None, k + 1)
 
 
 def _check_gamma(gamma: float) -> None:
