@@ -38,10 +38,10 @@ def gap_to(optimum: float, value: float | None) -> float | None:
 def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool = True) -> tuple[dict, list[Row]]:
     instance = generate(FAMILY, seed=seed)
     figures = get_family(FAMILY).describe(instance)
-    names = ["milp"] + sorted(n for n, m in methods(FAMILY).items() if m.kind == "heuristic")
+    names = ["milp", "cg"] + sorted(n for n, m in methods(FAMILY).items() if m.kind == "heuristic")
     solutions: dict[str, Solution] = {}
     for name in tqdm(names, desc="solving", disable=not show_progress, file=sys.stderr, leave=False):
-        options = {"time_limit": time_limit} if name in ("milp", "opt-rea") else {}
+        options = {"time_limit": time_limit} if name in ("milp", "cg", "opt-rea") else {}
         solutions[name] = solve(instance, name, **options)
     optimum = solutions["milp"].report.objective
     rows = []
