@@ -6,6 +6,9 @@ the executor of a ``distributed.Client`` (a given scheduler address, or a LocalC
 Each job runs in a child process forked from a preloaded fork server, so a crash is
 recorded as ``error`` and a hang past the job's wall limit is killed and recorded as
 ``time_limit``; neither stops the sweep. Only the submitting process writes the store.
+As with any multiprocessing start method other than fork, a script that calls
+:func:`run_suite` must guard its top level with ``if __name__ == "__main__":`` (the fork
+server imports the main module once).
 """
 
 from __future__ import annotations
