@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from cpnopt.api import generate, solve
 from cpnopt.registry import get_family, methods
-from cpnopt.solution import Solution
+from cpnopt.solution import Solution, gap_to_reference
 
 FAMILY = "clustering"
 
@@ -26,13 +26,6 @@ class Row:
     offloading_rate: float | None
     gap_to_optimum: float | None
     runtime_s: float
-
-
-def gap_to(optimum: float, value: float | None) -> float | None:
-    """(optimum − value) / |optimum|, the share of the optimum a method leaves behind."""
-    if value is None or optimum == 0:
-        return None
-    return (optimum - value) / abs(optimum)
 
 
 def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool = True) -> tuple[dict, list[Row]]:
@@ -53,7 +46,7 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
             status=sol.report.status.value,
             profit=sol.report.objective,
             offloading_rate=metrics.get("offloading_rate"),
-            gap_to_optimum=gap_to(optimum, sol.report.objective) if optimum is not None else None,
+            gap_to_optimum=gap_to_reference(optimum, sol.report.objective, get_family(FAMILY).sense),
             runtime_s=sol.report.runtime_s,
         ))
     figures["milp_bound"] = solutions["milp"].report.bound

@@ -62,6 +62,15 @@ def relative_gap(objective: float | None, bound: float | None, sense: Sense) -> 
     return diff / abs(objective) if objective != 0 else math.inf
 
 
+def gap_to_reference(reference: float | None, value: float | None, sense: Sense) -> float | None:
+    """Share of a reference (an optimum or a bound) a solution leaves behind:
+    (reference − value)/|reference| when maximizing, (value − reference)/|reference| when minimizing."""
+    if reference is None or value is None or reference == 0:
+        return None
+    diff = reference - value if sense is Sense.MAXIMIZE else value - reference
+    return diff / abs(reference)
+
+
 @dataclass
 class Report:
     """How a solution came about. ``objective`` is always the evaluator's value."""

@@ -14,6 +14,7 @@ server imports the main module once).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -51,6 +52,7 @@ class RunSummary:
     wall_s: float
 
 
+@functools.cache
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in ("cpnopt", "highspy", "pyomo", "numpy"):
@@ -70,7 +72,7 @@ def _record(job: Job, started: str, wall_s: float, **fields: Any) -> RunRecord:
         suite=job.suite, family=job.family, point=job.point_key, params=job.params_key, seed=job.seed, method=job.method.name,
         label=job.method.label, options=job.options_key, instance_hash=None, instance_json=None,
         objective=None, bound=None, gap=None, runtime_s=None, wall_s=wall_s, feasible=False, metrics={},
-        report={}, versions=versions(), host=socket.gethostname(), started_at=started, finished_at=_now(),
+        report={}, versions=dict(versions()), host=socket.gethostname(), started_at=started, finished_at=_now(),
     )
     base.update(fields)
     return RunRecord(**base)

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from cpnopt.bench.store import Store
+from cpnopt.solution import Sense, gap_to_reference
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,8 @@ def _column_values(key: str, runs: Iterable[dict[str, Any]], ref: dict[tuple[str
         if key == "runtime_s":
             value = run["runtime_s"]
         elif key == "gap":
-            value = None
-            reference = ref.get((pkey, run["seed"]))
-            if reference is not None and run["objective"] is not None and reference != 0:
-                sign = 1 if run["report"].get("sense", "max") == "max" else -1
-                value = sign * (reference - run["objective"]) / abs(reference)
+            sense = Sense(run["report"].get("sense", "max"))
+            value = gap_to_reference(ref.get((pkey, run["seed"])), run["objective"], sense)
         elif key.startswith("metric:report."):  # a field of the run's own report: bound, gap
             value = run[key.removeprefix("metric:report.")]
         else:
