@@ -1,6 +1,7 @@
 """Family and method registries.
 
-Families register themselves in their package ``cpnopt.problems.<family>``; methods
+Families register themselves in their package ``cpnopt.problems.<family>`` (every
+subpackage of ``cpnopt.problems`` is imported when the families are first listed); methods
 register with :func:`register_method` in the modules a family lists in
 ``Family.method_modules`` (formulations and solvers), which are imported on first use so
 that the problem packages never import a solver.
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from cpnopt.errors import InputError
 from cpnopt.solution import Evaluation, MethodOutput, Sense
-
-FAMILY_MODULES = ("cpnopt.problems.clustering",)
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,11 @@ def register_method(
 
 
 def _load_families() -> None:
-    for module in FAMILY_MODULES:
-        importlib.import_module(module)
+    import cpnopt.problems
+
+    for module in pkgutil.iter_modules(cpnopt.problems.__path__, prefix="cpnopt.problems."):
+        if module.ispkg:
+            importlib.import_module(module.name)
 
 
 def families() -> dict[str, Family]:

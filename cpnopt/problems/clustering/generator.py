@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cpnopt.errors import InputError
+from cpnopt.topology import gabriel_edges
 from cpnopt.problems.clustering.instance import (
     AccessPoint,
     ClusteringInstance,
@@ -60,20 +61,6 @@ class ClusteringParams:
             low, high = getattr(self, name)
             if not 0 < low <= high:
                 raise InputError(f"params.{name}", (low, high), "must be a range 0 < low ≤ high")
-
-
-def gabriel_edges(xy: np.ndarray) -> list[tuple[int, int]]:
-    """Edges (u, v) such that no other point lies inside the circle with diameter uv."""
-    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)
-    n = len(xy)
-    edges = []
-    for u in range(n):
-        for v in range(u + 1, n):
-            others = np.ones(n, dtype=bool)
-            others[[u, v]] = False
-            if not np.any(d2[u, others] + d2[v, others] < d2[u, v]):
-                edges.append((u, v))
-    return edges
 
 
 def generate(params: ClusteringParams, seed: int = 0) -> ClusteringInstance:

@@ -1,0 +1,1 @@
+"""The `offloading` family (being built; see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The `placement` family (being built; see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The `regional` family (being built; see ../shared/DESIGN.md)."""

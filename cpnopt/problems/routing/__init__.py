@@ -1,0 +1,1 @@
+"""The `routing` family (being built; see ../shared/DESIGN.md)."""

@@ -1,0 +1,110 @@
+"""Network topologies shared by the families: real graphs from `topohub`, synthetic Gabriel graphs.
+
+Every function returns a :class:`Topology`: an undirected, connected, simple graph whose
+nodes are ``0..n-1`` with planar positions in km and whose links carry their length in km.
+
+- :func:`from_topohub` loads a real graph shipped by the `topohub` package (Topology Zoo
+  ``topozoo/<Name>``, SNDlib ``sndlib/<name>``, CAIDA ``caida/<...>``, Gabriel
+  ``gabriel/<n>/<i>``). topohub gives positions as (longitude, latitude) and link lengths in
+  km (``dist``); positions are projected to km with an equirectangular projection around the
+  graph's mean latitude (good to a few percent at the scale of a national backbone), and a
+  link without ``dist`` gets the great-circle length of its end points. Multi-edges are
+  merged (the shortest kept) and self-loops dropped; a disconnected graph is rejected.
+- :func:`gabriel` draws ``n`` points uniformly in a square and links every pair whose
+  diametral circle holds no third point (a connected planar graph, like an access network).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from cpnopt.errors import InputError
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Undirected connected graph: node positions (km) and link lengths (km)."""
+
+    name: str
+    positions_km: tuple[tuple[float, float], ...]
+    links: tuple[tuple[int, int, float], ...]  # (u, v, length_km), u < v
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.positions_km)
+
+    def graph(self) -> nx.Graph:
+        """networkx view: node attribute ``pos`` (x_km, y_km), edge attribute ``length_km``."""
+        g = nx.Graph(name=self.name)
+        for node, pos in enumerate(self.positions_km):
+            g.add_node(node, pos=pos)
+        for u, v, length in self.links:
+            g.add_edge(u, v, length_km=length)
+        return g
+
+
+def gabriel_edges(xy: np.ndarray) -> list[tuple[int, int]]:
+    """Edges (u, v) such that no other point lies inside the circle with diameter uv."""
+    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)
+    n = len(xy)
+    edges = []
+    for u in range(n):
+        for v in range(u + 1, n):
+            others = np.ones(n, dtype=bool)
+            others[[u, v]] = False
+            if not np.any(d2[u, others] + d2[v, others] < d2[u, v]):
+                edges.append((u, v))
+    return edges
+
+
+def gabriel(n_nodes: int, area_km: float, rng: np.random.Generator, name: str = "gabriel") -> Topology:
+    """Gabriel graph of ``n_nodes`` uniform points in an ``area_km`` square."""
+    if n_nodes < 2:
+        raise InputError("n_nodes", n_nodes, "a topology needs at least 2 nodes")
+    xy = rng.uniform(0.0, area_km, size=(n_nodes, 2))
+    links = tuple((u, v, float(np.linalg.norm(xy[u] - xy[v]))) for u, v in gabriel_edges(xy))
+    return Topology(name=name, positions_km=tuple((float(x), float(y)) for x, y in xy), links=links)
+
+
+def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (lon1, lat1), (lon2, lat2) = (map(math.radians, a), map(math.radians, b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def from_topohub(key: str) -> Topology:
+    """Load ``key`` (e.g. ``"sndlib/abilene"``, ``"topozoo/Abilene"``) from topohub."""
+    import topohub
+
+    try:
+        data = topohub.get(key)
+    except KeyError:
+        raise InputError("topology", key, "not in topohub (keys look like 'sndlib/abilene', 'topozoo/Abilene')") from None
+    raw = nx.node_link_graph(data, edges="edges")
+    order = {node: i for i, node in enumerate(sorted(raw.nodes))}
+    lonlat = [tuple(raw.nodes[node]["pos"]) for node in sorted(raw.nodes)]
+    mean_lat = math.radians(float(np.mean([lat for _, lat in lonlat])))
+    km_per_deg = math.pi * EARTH_RADIUS_KM / 180.0
+    positions = tuple((lon * km_per_deg * math.cos(mean_lat), lat * km_per_deg) for lon, lat in lonlat)
+    lengths: dict[tuple[int, int], float] = {}
+    for a, b, attrs in raw.edges(data=True):
+        u, v = sorted((order[a], order[b]))
+        if u == v:
+            continue
+        length = attrs.get("dist")
+        length = float(length) if length is not None else _haversine_km(lonlat[u], lonlat[v])
+        lengths[(u, v)] = min(length, lengths.get((u, v), math.inf))
+    topology = Topology(
+        name=key,
+        positions_km=positions,
+        links=tuple((u, v, length) for (u, v), length in sorted(lengths.items())),
+    )
+    if not nx.is_connected(topology.graph()):
+        raise InputError("topology", key, "graph is disconnected")
+    return topology

@@ -1,0 +1,1 @@
+"""Learned schedulers: networks, A2C/PPO, training, bundled checkpoints (being built)."""
