@@ -11,27 +11,14 @@ Variables: z_k ∈ {0,1} (cluster k is formed), y_{n,k} ∈ {0,1} (task n served
     s.t. Σ_{k ∋ i} z_k = 1                        ∀ servers i     partition (Eq. 10a)
          Σ_k y_{n,k} ≤ 1                          ∀ tasks n       at most one cluster
          y_{n,k} ≤ z_k                                            serve on formed clusters
-         FIFO deadlines (Eq. 1–4, 10b), one of two exact encodings (option ``fifo``):
+         FIFO deadlines (Eq. 1–4, 10b) on each cluster's queue of eligible tasks, y_{n,k}
+         in the role of y_n and z_k as the queue's "exists" variable: the two exact
+         encodings (option ``fifo``: ``window``, the default, or ``completion``) and the
+         interval capacity cuts (``interval_cuts=True``, default) of
+         ``cpnopt.formulations.fifo_constraints``, shared with the regional family.
 
-``fifo="window"`` (default, no time variables; the tighter model of shared/notes):
-order the eligible tasks of cluster k by release r (ties by index). FIFO completion is
-C_n = max_{m ≤ n, served} (r_m + Σ_{j served, m ≤ j ≤ n} p_j), so C_n ≤ d_n holds iff for
-every served pair m ≤ n:  Σ_{m ≤ j ≤ n} p_j y_j ≤ (d_n − r_m) + M_{mn}(2 − y_m − y_n) with
-the tight M_{mn} = Σ_{m ≤ j ≤ n} p_j − (d_n − r_m) (pairs with M ≤ 0 are dropped as
-redundant), plus the conflict cuts y_m + y_n ≤ 1 when r_m + p_m + p_n > d_n.
-
-``fifo="completion"`` (completion-time variables, the paper's form): C_{n,k} ∈
-[r_n + p_n, d_n] and C_{n,k} ≥ C_{m,k} + p_n − (d_m − r_n)(2 − y_m − y_n) for m before n.
-The box makes the deadline hold for every value of C; the big-M d_m − r_n is the least
-that leaves the precedence slack when either task is not served. Exact: for a served set,
-the FIFO completion times satisfy every constraint, and any C satisfying them is ≥ FIFO.
-
-``interval_cuts=True`` (default) adds, for both encodings, the capacity cuts of
-shared/notes: for a release time t1 and a due time t2 of cluster k's eligible tasks,
-Σ_{j: r_j ≥ t1, d_j ≤ t2} p_j y_{j,k} ≤ (t2 − t1) z_k — valid for any single-queue schedule
-(those tasks run entirely inside [t1, t2]) and linked to the cluster variable, they cut
-off the fractional LP solutions that spread tasks over many overlapping clusters. Only
-cuts whose left side can exceed the right are added.
+The capacity cuts, linked to the cluster variable, cut off the fractional LP solutions
+that spread tasks over many overlapping clusters.
 """
 
 from __future__ import annotations
@@ -41,15 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.fifo_constraints import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import solve_pyomo
-
-FIFO_ENCODINGS = ("window", "completion")
 
 
 @dataclass
@@ -106,44 +91,12 @@ def build_model(instance: ClusteringInstance, fifo: str = "window", interval_cut
         m.C = pyo.Var(m.P, domain=pyo.NonNegativeReals)
     for k, queue in enumerate(queues):
         r, p = terms[k].release_s.tolist(), terms[k].processing_s.tolist()
-        for a, n in enumerate(queue):
-            if fifo == "completion":
-                m.C[n, k].setlb(r[n] + p[n])
-                m.C[n, k].setub(due[n])
-            window = 0.0
-            for b in range(a, -1, -1):  # m_ = queue[b] runs back from n to the queue's head
-                m_ = queue[b]
-                window += p[m_]
-                if b == a:
-                    continue
-                if r[m_] + p[m_] + p[n] > due[n] + 1e-9:
-                    m.fifo.add(m.y[m_, k] + m.y[n, k] <= 1)
-                if fifo == "completion":
-                    big_m = due[m_] - r[n]
-                    m.fifo.add(m.C[n, k] >= m.C[m_, k] + p[n] - big_m * (2 - m.y[m_, k] - m.y[n, k]))
-                else:
-                    big_m = window - (due[n] - r[m_])
-                    if big_m > 1e-9:
-                        lhs = linear([p[j] for j in queue[b : a + 1]], [m.y[j, k] for j in queue[b : a + 1]])
-                        m.fifo.add(lhs <= due[n] - r[m_] + big_m * (2 - m.y[m_, k] - m.y[n, k]))
+        y = {n: m.y[n, k] for n in queue}
+        completion = {n: m.C[n, k] for n in queue} if fifo == "completion" else None
+        add_fifo_deadlines(m.fifo, queue, y, r, p, due, completion)
         if interval_cuts:
-            _add_interval_cuts(m, k, queue, r, p, due)
+            add_interval_cuts(m.fifo, queue, y, r, p, due, exists=m.z[k])
     return P1Model(model=m, clusters=clusters, terms=terms, pairs=pairs)
-
-
-def linear(coefficients: list[float], variables: list[pyo.Var]) -> LinearExpression:
-    """Σ coefficient · variable, built directly (much faster than Python's sum over terms)."""
-    return LinearExpression(constant=0.0, linear_coefs=coefficients, linear_vars=variables)
-
-
-def _add_interval_cuts(m: pyo.ConcreteModel, k: int, queue: list[int], r: list[float], p: list[float],
-                       due: list[float]) -> None:
-    """Σ_{r_j ≥ t1, d_j ≤ t2} p_j y_{j,k} ≤ (t2 − t1) z_k for every non-redundant window."""
-    for t1 in sorted({r[j] for j in queue}):
-        for t2 in sorted({due[j] for j in queue}):
-            inside = [j for j in queue if r[j] >= t1 and due[j] <= t2]
-            if len(inside) >= 2 and sum(p[j] for j in inside) > t2 - t1 + 1e-9:
-                m.fifo.add(linear([p[j] for j in inside] + [t1 - t2], [m.y[j, k] for j in inside] + [m.z[k]]) <= 0)
 
 
 def read_decision(instance: ClusteringInstance, built: P1Model) -> ClusteringDecision:

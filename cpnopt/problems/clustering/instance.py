@@ -8,7 +8,6 @@ decisions and units.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
@@ -17,6 +16,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from cpnopt.checks import finite, nonnegative, positive
+from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
 from cpnopt.errors import InputError
 
 
@@ -58,16 +59,6 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Economics:
-    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of the package docstring."""
-
-    base_price: float = 10.0  # p, money per Gcycle
-    urgency: float = 2.0  # μ, seconds
-    energy_coef: float = 2.5e-4  # ε_e, money per (Gcycle · GHz²)
-    time_coef: float = 200.0  # ε_t, money per server-second
-
-
-@dataclass(frozen=True)
 class ClusterTerms:
     """Everything about serving each task on one cluster C (arrays indexed by task)."""
 
@@ -99,9 +90,9 @@ class ClusteringInstance:
         if not self.servers:
             raise InputError("servers", [], "at least one server is needed")
         for i, s in enumerate(self.servers):
-            _positive(f"servers[{i}].power_ghz", s.power_ghz)
-            _finite(f"servers[{i}].x_km", s.x_km)
-            _finite(f"servers[{i}].y_km", s.y_km)
+            positive(f"servers[{i}].power_ghz", s.power_ghz)
+            finite(f"servers[{i}].x_km", s.x_km)
+            finite(f"servers[{i}].y_km", s.y_km)
         if not self.access_points:
             raise InputError("access_points", [], "at least one access point is needed")
         n_nodes = len(self.servers) + len(self.access_points)
@@ -112,26 +103,22 @@ class ClusteringInstance:
                     raise InputError(f"links[{j}].{end}", node, f"node must be in 0..{n_nodes - 1}")
             if link.u == link.v:
                 raise InputError(f"links[{j}].v", link.v, "a link must join two different nodes")
-            _positive(f"links[{j}].bandwidth_mbps", link.bandwidth_mbps)
-            _nonnegative(f"links[{j}].length_km", link.length_km)
+            positive(f"links[{j}].bandwidth_mbps", link.bandwidth_mbps)
+            nonnegative(f"links[{j}].length_km", link.length_km)
         for n, t in enumerate(self.tasks):
-            _positive(f"tasks[{n}].workload_gcycles", t.workload_gcycles)
-            _nonnegative(f"tasks[{n}].data_mb", t.data_mb)
-            _positive(f"tasks[{n}].deadline_s", t.deadline_s)
+            positive(f"tasks[{n}].workload_gcycles", t.workload_gcycles)
+            nonnegative(f"tasks[{n}].data_mb", t.data_mb)
+            positive(f"tasks[{n}].deadline_s", t.deadline_s)
             if not 0 <= t.origin < len(self.access_points):
                 raise InputError(f"tasks[{n}].origin", t.origin, f"access point must be in 0..{len(self.access_points) - 1}")
             if t.arrival_slot < 0:
                 raise InputError(f"tasks[{n}].arrival_slot", t.arrival_slot, "must be ≥ 0")
-        _positive("r_max_km", self.r_max_km)
+        positive("r_max_km", self.r_max_km)
         if self.max_cluster_size is not None and self.max_cluster_size < 1:
             raise InputError("max_cluster_size", self.max_cluster_size, "must be ≥ 1 or null")
-        _positive("slot_s", self.slot_s)
-        _positive("propagation_mps", self.propagation_mps)
-        e = self.economics
-        _positive("economics.base_price", e.base_price)
-        _nonnegative("economics.urgency", e.urgency)
-        _nonnegative("economics.energy_coef", e.energy_coef)
-        _nonnegative("economics.time_coef", e.time_coef)
+        positive("slot_s", self.slot_s)
+        positive("propagation_mps", self.propagation_mps)
+        check_economics(self.economics)
         unreachable = np.argwhere(~np.isfinite(self.transmission_delay_s))
         if len(unreachable):
             n, i = unreachable[0]
@@ -179,9 +166,8 @@ class ClusteringInstance:
     @cached_property
     def price(self) -> np.ndarray:
         """p_n = p (1 + μ/τ_n) l_n, Eq. (5): what the user pays for a served task."""
-        e = self.economics
         tau = np.array([t.deadline_s for t in self.tasks], dtype=float)
-        return e.base_price * (1.0 + e.urgency / tau) * self.workload_gcycles
+        return posted_price(self.economics, self.workload_gcycles, tau)
 
     @cached_property
     def transmission_delay_s(self) -> np.ndarray:
@@ -226,23 +212,8 @@ class ClusteringInstance:
         idx = tuple(sorted(members))
         power = self.power_ghz[list(idx)]
         f_c = float(power.sum())
-        e = self.economics
         release = self.arrival_s + self.transmission_delay_s[:, list(idx)].min(axis=1)
         processing = self.workload_gcycles / f_c
-        cost = self.workload_gcycles * (e.energy_coef * float((power**3).sum()) + e.time_coef * len(idx)) / f_c
+        cost = execution_cost(self.economics, self.workload_gcycles, power)
         return ClusterTerms(members=idx, power_ghz=f_c, release_s=release, processing_s=processing, cost=cost)
 
-
-def _finite(name: str, value: float) -> None:
-    if not math.isfinite(value):
-        raise InputError(name, value, "must be a finite number")
-
-
-def _positive(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(name, value, "must be a positive number")
-
-
-def _nonnegative(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise InputError(name, value, "must be ≥ 0")
