@@ -1,0 +1,229 @@
+"""The STPer instance: compute nodes, links, users, frames (price, hydropower) and tasks.
+
+Everything every method reads is derived here once: the slot grid (link occupation
+k_{u,e} = ⌈r_u / b_e / slot⌉, Eq. 1 on the grid), the latency horizon of each
+(task, destination) pair (Eq. 14), the revenue of every delay level (Eq. 3) and the energy
+cost of every destination (Eq. 5). See the package docstring for units and the
+modelling decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from cpnopt.errors import InputError
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Node:
+    power_tflops: float  # f_n, computing power
+    x_km: float = 0.0
+    y_km: float = 0.0
+
+
+@dataclass(frozen=True)
+class Link:
+    """Undirected link e between nodes ``u`` and ``v``: one shared resource for both directions."""
+
+    u: int
+    v: int
+    bandwidth_mbps: float  # b_e
+    length_km: float = 0.0  # used by the ``nearest`` destination rule only (Eq. 1 has no propagation term)
+
+
+@dataclass(frozen=True)
+class User:
+    access_node: int  # the compute node the user's traffic enters the network at
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One time frame t of the cycle: the grid price and each node's hydropower discount."""
+
+    electricity_eur_mwh: float  # day-ahead price of the frame's hour
+    hydro_discount: tuple[float, ...]  # α_n(t) ∈ [0, 1] per node (1 = no hydropower)
+
+
+@dataclass(frozen=True)
+class Task:
+    """ξ_u(t) = ⟨m_u, r_u, l_u⟩ sent by ``user`` in ``frame`` (released at the frame's slot 0)."""
+
+    user: int
+    frame: int
+    workload_tflop: float  # m_u
+    size_mb: float  # r_u, megabits
+    max_latency_s: float  # l_u
+
+
+@dataclass(frozen=True)
+class Economics:
+    """Revenue Eq. (3) and cost Eq. (5) coefficients."""
+
+    base_price: float = 0.5  # p, money per TFLOP
+    urgency: float = 2.0  # η, seconds
+    time_coef: float = 0.2  # i_t, money per (TFLOP / TFLOPs) = per second of computation
+    energy_coef: float = 1e-4  # i_e(t) = energy_coef × electricity_eur_mwh, money per (TFLOP · TFLOPs²)
+
+
+@dataclass(frozen=True)
+class RoutingInstance:
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...]
+    users: tuple[User, ...]
+    frames: tuple[Frame, ...]
+    tasks: tuple[Task, ...]
+    slot_s: float = 0.1  # length of one time slot; every start and occupation is a whole number of slots
+    switch_slots: int = 1  # t_sw = switch_slots × slot_s, the forwarding delay of every node a task leaves
+    economics: Economics = Economics()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.nodes)
+        if n < 1:
+            raise InputError("nodes", [], "at least one compute node is needed")
+        for i, node in enumerate(self.nodes):
+            _positive(f"nodes[{i}].power_tflops", node.power_tflops)
+        seen: set[tuple[int, int]] = set()
+        for j, link in enumerate(self.links):
+            for end in ("u", "v"):
+                if not 0 <= getattr(link, end) < n:
+                    raise InputError(f"links[{j}].{end}", getattr(link, end), f"node must be in 0..{n - 1}")
+            if link.u == link.v:
+                raise InputError(f"links[{j}].v", link.v, "a link must join two different nodes")
+            key = (min(link.u, link.v), max(link.u, link.v))
+            if key in seen:
+                raise InputError(f"links[{j}]", key, "duplicate link")
+            seen.add(key)
+            _positive(f"links[{j}].bandwidth_mbps", link.bandwidth_mbps)
+            _nonnegative(f"links[{j}].length_km", link.length_km)
+        if n > 1 and not nx.is_connected(self.graph):
+            raise InputError("links", len(self.links), "disconnected topology")
+        for i, user in enumerate(self.users):
+            if not 0 <= user.access_node < n:
+                raise InputError(f"users[{i}].access_node", user.access_node, f"node must be in 0..{n - 1}")
+        for t, frame in enumerate(self.frames):
+            if not math.isfinite(frame.electricity_eur_mwh):  # real day-ahead prices can be negative
+                raise InputError(f"frames[{t}].electricity_eur_mwh", frame.electricity_eur_mwh, "must be a finite number")
+            if len(frame.hydro_discount) != n:
+                raise InputError(f"frames[{t}].hydro_discount", len(frame.hydro_discount), f"needs one value per node ({n})")
+            for i, a in enumerate(frame.hydro_discount):
+                if not (math.isfinite(a) and 0 <= a <= 1):
+                    raise InputError(f"frames[{t}].hydro_discount[{i}]", a, "α_n(t) must be in [0, 1]")
+        for k, task in enumerate(self.tasks):
+            if not 0 <= task.user < len(self.users):
+                raise InputError(f"tasks[{k}].user", task.user, f"user must be in 0..{len(self.users) - 1}")
+            if not 0 <= task.frame < len(self.frames):
+                raise InputError(f"tasks[{k}].frame", task.frame, f"frame must be in 0..{len(self.frames) - 1}")
+            _positive(f"tasks[{k}].workload_tflop", task.workload_tflop)
+            _positive(f"tasks[{k}].size_mb", task.size_mb)
+            _positive(f"tasks[{k}].max_latency_s", task.max_latency_s)
+        _positive("slot_s", self.slot_s)
+        if self.switch_slots < 0:
+            raise InputError("switch_slots", self.switch_slots, "must be ≥ 0")
+        e = self.economics
+        _nonnegative("economics.base_price", e.base_price)
+        _nonnegative("economics.urgency", e.urgency)
+        _nonnegative("economics.time_coef", e.time_coef)
+        _nonnegative("economics.energy_coef", e.energy_coef)
+
+    # ------------------------------------------------------------------ sizes and views
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.tasks)
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n_nodes))
+        for j, link in enumerate(self.links):
+            g.add_edge(link.u, link.v, index=j, length_km=link.length_km)
+        return g
+
+    def link_index(self, a: int, b: int) -> int | None:
+        """Index of the link joining nodes a and b, or None."""
+        data = self.graph.get_edge_data(a, b)
+        return None if data is None else data["index"]
+
+    def tasks_of_frame(self, frame: int) -> list[int]:
+        return [k for k, task in enumerate(self.tasks) if task.frame == frame]
+
+    def access_node(self, task: int) -> int:
+        return self.users[self.tasks[task].user].access_node
+
+    # ------------------------------------------------------------------ the slot grid
+    @cached_property
+    def occupation_slots(self) -> np.ndarray:
+        """k[task, link] = ⌈r_u / b_e / slot⌉: slots the task holds the link (Eq. 1 on the grid)."""
+        size = np.array([t.size_mb for t in self.tasks], dtype=float)
+        bandwidth = np.array([l.bandwidth_mbps for l in self.links], dtype=float)
+        if not len(size) or not len(bandwidth):
+            return np.zeros((len(size), len(bandwidth)), dtype=int)
+        return np.ceil(size[:, None] / bandwidth[None, :] / self.slot_s - EPS).astype(int)
+
+    @cached_property
+    def computation_s(self) -> np.ndarray:
+        """c[task, node] = m_u / f_n, the computation delay (Eq. 2)."""
+        work = np.array([t.workload_tflop for t in self.tasks], dtype=float)
+        power = np.array([n.power_tflops for n in self.nodes], dtype=float)
+        return work[:, None] / power[None, :]
+
+    @cached_property
+    def horizon_slots(self) -> np.ndarray:
+        """H[task, node]: the latest arrival slot that meets l_u (Eq. 14); −1 when none does."""
+        latency = np.array([t.max_latency_s for t in self.tasks], dtype=float)[:, None]
+        return np.floor((latency - self.computation_s) / self.slot_s + EPS).astype(int)
+
+    def delay_s(self, task: int, node: int, arrival_slot: int) -> float:
+        """t_sum of the task computed at ``node`` after arriving at ``arrival_slot`` (Eq. 1–2)."""
+        return arrival_slot * self.slot_s + float(self.computation_s[task, node])
+
+    def revenue(self, task: int, delay_s: float) -> float:
+        """R = p (1 + η / t_sum) m, Eq. (3)."""
+        e = self.economics
+        return e.base_price * (1.0 + e.urgency / delay_s) * self.tasks[task].workload_tflop
+
+    @cached_property
+    def energy_cost(self) -> np.ndarray:
+        """E[task, node] = i_e(t) α_n(t) m f_n² + i_t m / f_n, Eq. (5)."""
+        e = self.economics
+        power = np.array([n.power_tflops for n in self.nodes], dtype=float)
+        cost = np.zeros((self.n_tasks, self.n_nodes))
+        for k, task in enumerate(self.tasks):
+            frame = self.frames[task.frame]
+            price = e.energy_coef * frame.electricity_eur_mwh
+            alpha = np.array(frame.hydro_discount, dtype=float)
+            cost[k] = price * alpha * task.workload_tflop * power**2 + e.time_coef * task.workload_tflop / power
+        return cost
+
+    def profit(self, task: int, node: int, arrival_slot: int) -> float:
+        """R − E of serving ``task`` at ``node`` with the given arrival slot (Eq. 15's summand)."""
+        return self.revenue(task, self.delay_s(task, node, arrival_slot)) - float(self.energy_cost[task, node])
+
+    def path_links(self, path: tuple[int, ...] | list[int]) -> list[int | None]:
+        """Link indices along a node path; None where two consecutive nodes are not adjacent."""
+        return [self.link_index(a, b) for a, b in zip(path[:-1], path[1:])]
+
+    def no_wait_arrival(self, task: int, path: tuple[int, ...] | list[int]) -> int:
+        """Arrival slot on ``path`` without any waiting: Σ_e (t_sw + k_e) in slots."""
+        return sum(self.switch_slots + int(self.occupation_slots[task, e]) for e in self.path_links(path))
+
+
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(name, value, "must be a positive number")
+
+
+def _nonnegative(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise InputError(name, value, "must be ≥ 0")
