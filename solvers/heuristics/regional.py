@@ -1,0 +1,162 @@
+"""Online two-stage scheduling for the regional family and its baselines.
+
+Tasks are scheduled one at a time in arrival order (ties by index), never revisited:
+
+- **Stage 1, region allocation** — a :data:`RegionAllocator` picks the task's region (or
+  rejects it) from region-level information. ``greedy_region`` is the paper's greedy rule:
+  the region of highest *expected* marginal profit p_n − ĉ_{n,r} among the regions where
+  the task is *expected* to meet its deadline, none → reject. The expectation treats the
+  region as one pooled machine: ĉ_{n,r} is Eq. (8) on all the region's servers with the
+  load split by power (cpnopt.economics.execution_cost), the expected completion is
+  a_n + T_{n,r} + W_r / F_r + l_n / f̄_r, with W_r the work the region still has queued
+  when the task arrives there, F_r its total and f̄_r its mean server power. A learned
+  stage 1 (`regional-drl`) plugs in as another allocator: ``schedule(instance, allocator)``.
+- **Stage 2, intra-region balancing** (``balance_within_region``, shared by every method
+  here): the server of the region with the highest profit p_n − c_{n,i} > 0 whose FIFO
+  queue stays on time with the task added (every task accepted so far checked by the
+  shared FIFO simulation); ties (equal profit) go to the least loaded server (earliest
+  free), then the lowest index; none → the task is rejected (profit 0).
+
+Baselines differ in stage 1 only, so they isolate the value of the region choice:
+``nearest-region`` (least transmission delay, i.e. the origin region), ``cheapest-region``
+(lowest pooled unit cost ĉ per Gcycle, the same region for every task) and ``random``
+(a uniformly random region, option ``seed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from cpnopt.economics import execution_cost
+from cpnopt.fifo import fifo_schedule
+from cpnopt.problems.regional import RegionalDecision, RegionalInstance
+from cpnopt.problems.regional.evaluate import queue_on_time
+from cpnopt.registry import register_method
+from cpnopt.solution import MethodOutput, Status
+
+
+@dataclass
+class Plan:
+    """The online scheduler's state: each server's accepted tasks (its FIFO queue) and when it frees up."""
+
+    instance: RegionalInstance
+    queues: list[list[int]] = field(init=False)
+    free_at_s: np.ndarray = field(init=False)  # completion of each server's last queued task (0: idle)
+
+    def __post_init__(self) -> None:
+        self.queues = [[] for _ in range(self.instance.n_servers)]
+        self.free_at_s = np.zeros(self.instance.n_servers)
+
+    def fits(self, n: int, server: int) -> bool:
+        return queue_on_time(self.instance, server, self.queues[server] + [n])
+
+    def accept(self, n: int, server: int) -> None:
+        queue = self.queues[server]
+        queue.append(n)
+        inst = self.instance
+        done = fifo_schedule(inst.release_s[queue, server], inst.processing_s[queue, server]).completion_s
+        self.free_at_s[server] = float(done.max())
+
+    def region_backlog_gcycles(self, region: int, at_s: float) -> float:
+        """Work W_r still queued in ``region`` at time ``at_s``."""
+        servers = self.instance.servers_in(region)
+        remaining_s = np.maximum(self.free_at_s[servers] - at_s, 0.0)
+        return float((remaining_s * self.instance.power_ghz[servers]).sum())
+
+    def decision(self) -> RegionalDecision:
+        assignment: list[int | None] = [None] * self.instance.n_tasks
+        for server, queue in enumerate(self.queues):
+            for n in queue:
+                assignment[n] = server
+        return RegionalDecision(assignment=tuple(assignment))
+
+
+RegionAllocator = Callable[[Plan, int], "int | None"]  # (plan so far, task) -> region or None (reject)
+
+
+def pooled_unit_cost(instance: RegionalInstance, region: int) -> float:
+    """ĉ per Gcycle of ``region`` as one pooled machine: Eq. (8) over its servers, load split by power."""
+    servers = instance.servers_in(region)
+    return float(execution_cost(instance.economics, 1.0, instance.power_ghz[servers],
+                                instance.regions[region].energy_price))
+
+
+def greedy_region(plan: Plan, n: int) -> int | None:
+    """Stage 1 of ``two-stage``: highest expected marginal profit among regions expected on time."""
+    inst = plan.instance
+    best, best_profit = None, 0.0
+    for r in range(inst.n_regions):
+        servers = inst.servers_in(r)
+        power = inst.power_ghz[servers]
+        release = float(inst.release_s[n, servers[0]])  # every server of a region is equally far
+        completion = (release + plan.region_backlog_gcycles(r, release) / power.sum()
+                      + inst.workload_gcycles[n] / power.mean())
+        profit = float(inst.price[n]) - inst.workload_gcycles[n] * pooled_unit_cost(inst, r)
+        if completion <= inst.due_s[n] + 1e-9 and profit > best_profit + 1e-9:
+            best, best_profit = r, profit
+    return best
+
+
+def nearest_region(plan: Plan, n: int) -> int:
+    inst = plan.instance
+    return min(range(inst.n_regions), key=lambda r: (float(inst.transmission_s[n, inst.servers_in(r)[0]]), r))
+
+
+def cheapest_region(plan: Plan, n: int) -> int:
+    inst = plan.instance
+    return min(range(inst.n_regions), key=lambda r: (pooled_unit_cost(inst, r), r))
+
+
+def random_region(rng: np.random.Generator) -> RegionAllocator:
+    return lambda plan, n: int(rng.integers(plan.instance.n_regions))
+
+
+def balance_within_region(plan: Plan, n: int, region: int) -> int | None:
+    """Stage 2: the most profitable on-time server of ``region``, ties to the least loaded; None → reject."""
+    inst = plan.instance
+    candidates = [int(i) for i in inst.servers_in(region) if inst.margin[n, i] > 1e-9 and plan.fits(n, int(i))]
+    if not candidates:
+        return None
+    top = max(inst.margin[n, i] for i in candidates)
+    tied = [i for i in candidates if inst.margin[n, i] >= top - 1e-9 * max(1.0, abs(top))]
+    return min(tied, key=lambda i: (plan.free_at_s[i], i))
+
+
+def schedule(instance: RegionalInstance, allocator: RegionAllocator) -> RegionalDecision:
+    """Run stage 1 (``allocator``) and stage 2 on every task in arrival order."""
+    plan = Plan(instance)
+    for n in sorted(range(instance.n_tasks), key=lambda k: (instance.tasks[k].arrival_s, k)):
+        region = allocator(plan, n)
+        server = None if region is None else balance_within_region(plan, n, region)
+        if server is not None:
+            plan.accept(n, server)
+    return plan.decision()
+
+
+@register_method(
+    "regional", "two-stage", kind="heuristic",
+    description="stage 1 greedy region by expected marginal profit, stage 2 profit-aware server balancing",
+)
+def two_stage(instance: RegionalInstance) -> MethodOutput:
+    return MethodOutput(decision=schedule(instance, greedy_region), status=Status.FEASIBLE)
+
+
+@register_method("regional", "nearest-region", kind="heuristic",
+                 description="stage 1: least-latency region (the origin); stage 2 as two-stage")
+def nearest(instance: RegionalInstance) -> MethodOutput:
+    return MethodOutput(decision=schedule(instance, nearest_region), status=Status.FEASIBLE)
+
+
+@register_method("regional", "cheapest-region", kind="heuristic",
+                 description="stage 1: region of lowest unit cost; stage 2 as two-stage")
+def cheapest(instance: RegionalInstance) -> MethodOutput:
+    return MethodOutput(decision=schedule(instance, cheapest_region), status=Status.FEASIBLE)
+
+
+@register_method("regional", "random", kind="heuristic",
+                 description="stage 1: uniformly random region (option seed); stage 2 as two-stage")
+def random(instance: RegionalInstance, seed: int = 0) -> MethodOutput:
+    return MethodOutput(decision=schedule(instance, random_region(np.random.default_rng(seed))), status=Status.FEASIBLE)
