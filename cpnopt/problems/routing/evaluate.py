@@ -43,6 +43,8 @@ def route_violations(instance: RoutingInstance, task: int, route: TaskRoute) -> 
     n, path, starts = route.destination, route.path, route.start_slots
     if not 0 <= n < instance.n_nodes:
         return [f"task {task}: destination {n} does not exist"]
+    if instance.power_tflops[n] <= 0:
+        return [f"task {task}: destination {n} is a router and computes nothing (Eq. 6)"]
     source = instance.access_node(task)
     if not path or path[0] != source or path[-1] != n:
         return [f"task {task}: broken path {list(path)}: must run from access node {source} to destination {n} (Eq. 7–8)"]
@@ -88,6 +90,13 @@ def overlap_violations(instance: RoutingInstance, routes: tuple[TaskRoute, ...])
     return found
 
 
+def _computable(instance: RoutingInstance, route: TaskRoute) -> bool:
+    """The route's delay and profit can be computed (it may still break other constraints)."""
+    n = route.destination
+    return (n is not None and 0 <= n < instance.n_nodes and instance.power_tflops[n] > 0 and len(route.path) >= 1
+            and None not in instance.path_links(route.path) and len(route.start_slots) == len(route.path) - 1)
+
+
 def task_delay(instance: RoutingInstance, task: int, route: TaskRoute) -> TaskDelay:
     """Delay parts of a well-formed served route."""
     links = instance.path_links(route.path)
@@ -106,14 +115,9 @@ def evaluate_detailed(instance: RoutingInstance, decision: RoutingDecision) -> D
         violation = f"routes has {len(routes)} entries for {instance.n_tasks} tasks"
         return DetailedEvaluation(Evaluation(False, 0.0, {}, [violation]), ())
     violations: list[str] = []
-    broken = set()
     for task, route in enumerate(routes):
-        found = route_violations(instance, task, route)
-        violations += found
-        if found and (route.destination is None or not 0 <= route.destination < instance.n_nodes
-                      or None in instance.path_links(route.path) or len(route.start_slots) != len(route.path) - 1):
-            broken.add(task)
-    well_formed = tuple(r if t not in broken else TaskRoute(None) for t, r in enumerate(routes))
+        violations += route_violations(instance, task, route)
+    well_formed = tuple(r if _computable(instance, r) else TaskRoute(None) for r in routes)
     violations += overlap_violations(instance, well_formed)
 
     delays: list[TaskDelay | None] = []

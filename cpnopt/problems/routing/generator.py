@@ -10,7 +10,10 @@ Topology: ``"gabriel"`` draws ``n_nodes`` points in an ``area_km`` square and jo
 their Gabriel graph (:func:`cpnopt.topology.gabriel`); any topohub key
 (``"sndlib/abilene"``, ``"topozoo/Abilene"``, …) loads that real graph with its link
 lengths (:func:`cpnopt.topology.from_topohub`), ``n_nodes`` then being the graph's.
-Bandwidths are drawn per link, powers per node.
+``n_routers`` nodes (Gabriel: extra points; topohub: drawn among the graph's nodes) are
+access routers with no computing power where the users attach, each user at a router drawn
+uniformly (with ``n_routers = 0`` users attach to compute nodes). Bandwidths are drawn per
+link, powers per compute node.
 
 Price and hydropower: :func:`~cpnopt.problems.routing.timeseries.synthetic_series` unless
 ``series_csv`` names a file in the loader's format. Node n owns hydropower worth a
@@ -36,7 +39,8 @@ class RoutingParams:
     """Generator parameters; defaults give the paper's 10-node setting with a short horizon."""
 
     topology: str = "gabriel"  # or a topohub key such as "sndlib/abilene"
-    n_nodes: int = 10  # Gabriel graphs only
+    n_nodes: int = 10  # compute nodes (Gabriel graphs; a topohub graph's nodes minus the routers)
+    n_routers: int = 4  # access routers where users attach (power 0); 0 = users attach to compute nodes
     area_km: float = 1000.0
     n_users: int = 5
     n_frames: int = 2
@@ -61,6 +65,8 @@ class RoutingParams:
         for name in ("n_nodes", "n_users", "n_frames"):
             if getattr(self, name) < 1:
                 raise InputError(f"params.{name}", getattr(self, name), "must be ≥ 1")
+        if self.n_routers < 0:
+            raise InputError("params.n_routers", self.n_routers, "must be ≥ 0")
         for name in ("power_tflops", "bandwidth_mbps"):
             low, high = getattr(self, name)
             if not 0 < low <= high:
@@ -79,20 +85,26 @@ class RoutingParams:
 
 def _topology(params: RoutingParams, rng: np.random.Generator) -> Topology:
     if params.topology == "gabriel":
-        return gabriel(params.n_nodes, params.area_km, rng)
-    return from_topohub(params.topology)
+        return gabriel(params.n_nodes + params.n_routers, params.area_km, rng)
+    topo = from_topohub(params.topology)
+    if params.n_routers >= topo.n_nodes:
+        raise InputError("params.n_routers", params.n_routers, f"{params.topology} has only {topo.n_nodes} nodes")
+    return topo
 
 
 def generate(params: RoutingParams, seed: int = 0) -> RoutingInstance:
     rng = np.random.default_rng(seed)
     topo = _topology(params, rng)
     n = topo.n_nodes
+    routers = rng.choice(n, size=params.n_routers, replace=False) if params.n_routers else np.arange(n)
     power = rng.uniform(*params.power_tflops, size=n)
+    if params.n_routers:
+        power[routers] = 0.0
     nodes = tuple(Node(float(f), float(x), float(y)) for f, (x, y) in zip(power, topo.positions_km))
     links = tuple(
         Link(u, v, float(rng.uniform(*params.bandwidth_mbps)), float(length)) for u, v, length in topo.links
     )
-    users = tuple(User(int(a)) for a in rng.integers(0, n, size=params.n_users))
+    users = tuple(User(int(a)) for a in rng.choice(routers, size=params.n_users))
 
     series = load_csv(params.series_csv) if params.series_csv else synthetic_series(168, rng)
     start = int(rng.integers(0, series.hours)) if params.start_hour is None else params.start_hour

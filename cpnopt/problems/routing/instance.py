@@ -16,6 +16,7 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
+from cpnopt.checks import finite, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
 
 EPS = 1e-9
@@ -23,7 +24,7 @@ EPS = 1e-9
 
 @dataclass(frozen=True)
 class Node:
-    power_tflops: float  # f_n, computing power
+    power_tflops: float  # f_n, computing power; 0 for a router (forwards traffic, computes nothing)
     x_km: float = 0.0
     y_km: float = 0.0
 
@@ -89,7 +90,9 @@ class RoutingInstance:
         if n < 1:
             raise InputError("nodes", [], "at least one compute node is needed")
         for i, node in enumerate(self.nodes):
-            _positive(f"nodes[{i}].power_tflops", node.power_tflops)
+            _nonnegative(f"nodes[{i}].power_tflops", node.power_tflops)
+        if not any(node.power_tflops > 0 for node in self.nodes):
+            raise InputError("nodes", n, "at least one node needs power_tflops > 0 (a compute node)")
         seen: set[tuple[int, int]] = set()
         for j, link in enumerate(self.links):
             for end in ("u", "v"):
@@ -109,8 +112,7 @@ class RoutingInstance:
             if not 0 <= user.access_node < n:
                 raise InputError(f"users[{i}].access_node", user.access_node, f"node must be in 0..{n - 1}")
         for t, frame in enumerate(self.frames):
-            if not math.isfinite(frame.electricity_eur_mwh):  # real day-ahead prices can be negative
-                raise InputError(f"frames[{t}].electricity_eur_mwh", frame.electricity_eur_mwh, "must be a finite number")
+            finite(f"frames[{t}].electricity_eur_mwh", frame.electricity_eur_mwh)  # real prices can be negative
             if len(frame.hydro_discount) != n:
                 raise InputError(f"frames[{t}].hydro_discount", len(frame.hydro_discount), f"needs one value per node ({n})")
             for i, a in enumerate(frame.hydro_discount):
@@ -173,16 +175,21 @@ class RoutingInstance:
 
     @cached_property
     def computation_s(self) -> np.ndarray:
-        """c[task, node] = m_u / f_n, the computation delay (Eq. 2)."""
+        """c[task, node] = m_u / f_n, the computation delay (Eq. 2); inf at routers."""
         work = np.array([t.workload_tflop for t in self.tasks], dtype=float)
-        power = np.array([n.power_tflops for n in self.nodes], dtype=float)
-        return work[:, None] / power[None, :]
+        with np.errstate(divide="ignore"):
+            return work[:, None] / self.power_tflops[None, :]
+
+    @cached_property
+    def power_tflops(self) -> np.ndarray:
+        return np.array([n.power_tflops for n in self.nodes], dtype=float)
 
     @cached_property
     def horizon_slots(self) -> np.ndarray:
-        """H[task, node]: the latest arrival slot that meets l_u (Eq. 14); −1 when none does."""
+        """H[task, node]: the latest arrival slot that meets l_u (Eq. 14); −1 when none does (and at routers)."""
         latency = np.array([t.max_latency_s for t in self.tasks], dtype=float)[:, None]
-        return np.floor((latency - self.computation_s) / self.slot_s + EPS).astype(int)
+        slack = np.maximum((latency - self.computation_s) / self.slot_s + EPS, -1.0)
+        return np.floor(slack).astype(int)
 
     def delay_s(self, task: int, node: int, arrival_slot: int) -> float:
         """t_sum of the task computed at ``node`` after arriving at ``arrival_slot`` (Eq. 1–2)."""
@@ -195,16 +202,16 @@ class RoutingInstance:
 
     @cached_property
     def energy_cost(self) -> np.ndarray:
-        """E[task, node] = i_e(t) α_n(t) m f_n² + i_t m / f_n, Eq. (5)."""
+        """E[task, node] = i_e(t) α_n(t) m f_n² + i_t m / f_n, Eq. (5); inf at routers."""
         e = self.economics
-        power = np.array([n.power_tflops for n in self.nodes], dtype=float)
-        cost = np.zeros((self.n_tasks, self.n_nodes))
+        power = np.where(self.power_tflops > 0, self.power_tflops, np.nan)
+        cost = np.full((self.n_tasks, self.n_nodes), np.inf)
         for k, task in enumerate(self.tasks):
             frame = self.frames[task.frame]
             price = e.energy_coef * frame.electricity_eur_mwh
             alpha = np.array(frame.hydro_discount, dtype=float)
             cost[k] = price * alpha * task.workload_tflop * power**2 + e.time_coef * task.workload_tflop / power
-        return cost
+        return np.where(np.isnan(cost), np.inf, cost)
 
     def profit(self, task: int, node: int, arrival_slot: int) -> float:
         """R − E of serving ``task`` at ``node`` with the given arrival slot (Eq. 15's summand)."""
@@ -218,12 +225,3 @@ class RoutingInstance:
         """Arrival slot on ``path`` without any waiting: Σ_e (t_sw + k_e) in slots."""
         return sum(self.switch_slots + int(self.occupation_slots[task, e]) for e in self.path_links(path))
 
-
-def _positive(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(name, value, "must be a positive number")
-
-
-def _nonnegative(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise InputError(name, value, "must be ≥ 0")
