@@ -15,7 +15,9 @@ redundant), plus the conflict cuts y_m + y_n ≤ 1 when r_m + p_m + p_n > d_n.
 ``"completion"`` (completion-time variables, the paper's form): C_n ∈ [r_n + p_n, d_n]
 and C_n ≥ C_m + p_n − (d_m − r_n)(2 − y_m − y_n) for m before n. The box makes the
 deadline hold for every value of C; the big-M d_m − r_n is the least that leaves the
-precedence slack when either task is not served. Exact: for a served set, the FIFO
+precedence slack when either task is not served; a pair with d_m ≤ r_n gets no precedence
+(the box implies it, and a negative big-M would bind even when neither task is served).
+Exact: for a served set, the FIFO
 completion times satisfy every constraint, and any C satisfying them is ≥ FIFO.
 
 Interval capacity cuts (valid for both, shared/notes): for a release time t1 and a due
@@ -63,7 +65,8 @@ def add_fifo_deadlines(constraints: pyo.ConstraintList, queue: Sequence[int], y:
                 constraints.add(y[m] + y[n] <= 1)
             if completion is not None:
                 big_m = due[m] - r[n]
-                constraints.add(completion[n] >= completion[m] + p[n] - big_m * (2 - y[m] - y[n]))
+                if big_m > 1e-9:  # else C_m ≤ d_m ≤ r_n: the box already gives C_n ≥ C_m + p_n
+                    constraints.add(completion[n] >= completion[m] + p[n] - big_m * (2 - y[m] - y[n]))
             else:
                 big_m = window - (due[n] - r[m])
                 if big_m > 1e-9:
