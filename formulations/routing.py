@@ -102,7 +102,9 @@ class LinearModel:
         return len(self.binary) - 1
 
     def add(self, coefs: dict[int, float], sense: str, rhs: float) -> None:
-        self.rows.append((coefs, sense, float(rhs)))
+        """Add a row; a row without variables is dropped (every such row here holds: 0 ≤ b or 0 = 0)."""
+        if coefs:
+            self.rows.append((coefs, sense, float(rhs)))
 
 
 @dataclass
