@@ -1,37 +1,39 @@
 """Exact MILP for STPer (Eq. 15): the fractional revenue made linear by delay levels on the slot grid.
 
 Why exact. On the slot grid (package docstring) a task served at node n arrives at an
-integer slot d and its delay is t_sum = d·slot + m_u/f_n (Eq. 1–2). Its arrival slot is at
+integer slot d and its delay is t_sum = d·slot + m_u/f_n (Eq. 1–2). The arrival slot is at
 most H_{u,n} = ⌊(l_u − m_u/f_n)/slot⌋ (Eq. 14), so t_sum takes one of finitely many values
-and the fractional revenue R = p(1 + η/t_sum)m (Eq. 3) is a known constant per level.
-One binary z_{u,n,d} per (task, destination, level) with Σ_d z_{u,n,d} = y_{u,n} and
-Σ_{n,d} d z_{u,n,d} = arrival_u turns Eq. (15) into
+(the delay levels d = 0..H_{u,n}) and the fractional revenue R = p(1 + η/t_sum)m (Eq. 3) is
+a known constant per level. With a binary z_{u,n,d} per level (Σ_d z_{u,n,d} = y_{u,n}),
+Eq. (15) becomes the linear
     max Σ_{u,n,d} z_{u,n,d} (p(1 + η/(d·slot + m_u/f_n)) m_u − E_{u,n}),
-a linear objective whose value equals the INLP's on every grid schedule: the MILP is the
-discretised INLP, not a relaxation or an approximation of it.
+whose value equals the INLP's on every grid schedule: the MILP is the discretised INLP
+itself, not a relaxation or an approximation of it. The model needs no separate z: the
+level indicator is the start variable of the route's last link (arrival d ⇔ last link
+starts at d − k), or x of the empty route (d = 0).
 
-Scheduling part (time-indexed, path-based; built solver-neutrally by
-:func:`build_schedule`, shared with ``fp-qt``). For every task u, candidate paths P_u are
-the simple paths from u's access node to each allowed destination n whose no-wait arrival
-Σ_e (t_sw + k_{u,e}) is ≤ H_{u,n} (every other simple path breaks Eq. 14 whatever the
-schedule), optionally cut to the ``k_paths`` fastest per destination. The empty path is
+Scheduling part (time-indexed per candidate path; built solver-neutrally by
+:func:`build_schedule`, shared with ``fp-qt``). For every task u the candidate paths P_u
+are the simple paths from u's access node to each allowed compute node n whose no-wait
+arrival Σ_e (t_sw + k_{u,e}) is ≤ H_{u,n} (every other simple path breaks Eq. 14 whatever
+the schedule), optionally cut to the ``k_paths`` fastest per destination. The path (n,) is
 computing at the access node.
-    x_{u,p} ∈ {0,1}                path p chosen (Eq. 6–9: one destination, conserved, loop-free flow)
-    w_{u,e,s} ∈ {0,1}              u starts on link e at slot s, s in the union over paths of
-                                   [earliest, latest] start of e's position on the path
-    A_u ∈ [0, max H]               arrival slot at the destination
-    Σ_p x_{u,p} ≤ 1                                    at most one route (a task may be rejected)
-    Σ_s w_{u,e,s} = Σ_{p ∋ e} x_{u,p}                  a link is used iff the route uses it
-    S_{u,e'} − S_{u,e} ≥ k_{u,e} + t_sw − M(1 − x_{u,p}) consecutive e→e' on p, S = Σ_s s·w (Eq. 11)
-    |A_u − S_{u,last(p)} − k_{u,last(p)}| ≤ M(1 − x_{u,p}), A_u ≤ M(1 − x_{u,∅}) for the empty path
-    A_u ≤ Σ_p H_{u,dest(p)} x_{u,p}                    latency (Eq. 14)
-    Σ_u Σ_{s ≤ τ < s + k_{u,e}} w_{u,e,s} ≤ 1            ∀ link e, slot τ: no overlap (Eq. 12–13)
-The first-link start ≥ t_sw is in w's domain. Every M is the smallest slack value.
+    x_{u,p} ∈ {0,1}        route p chosen (Eq. 6–9: one destination, conserved loop-free flow)
+    w_{u,p,j,s} ∈ {0,1}    on route p, u starts its j-th link at slot s, s ∈ [earliest, latest]:
+                           earliest = t_sw + Σ_{i<j}(k_i + t_sw), latest = H_{u,n} − k_j − Σ_{i>j}(t_sw + k_i)
+    Σ_p x_{u,p} ≤ 1                                  at most one route (a task may be rejected)
+    Σ_s w_{u,p,j,s} = x_{u,p}                        every link of the chosen route gets one start
+    Σ_{s ≤ τ} w_{u,p,j+1,s} ≤ Σ_{s ≤ τ−k_j−t_sw} w_{u,p,j,s}   ∀ τ: store-and-forward (Eq. 11),
+                                                     the tight cumulative form of s_{j+1} ≥ s_j + k_j + t_sw
+    Σ_{(u,p,j): link e} Σ_{s ≤ τ < s + k_{u,e}} w_{u,p,j,s} ≤ 1   ∀ frame, link e, slot τ (Eq. 12–13)
+The first-link start ≥ t_sw and the latency bound (Eq. 14) are in the domains of w; no
+big-M anywhere. Capacity rows are added only where two tasks can meet.
 
 Path set. With ``k_paths=None`` (default) the candidate set is every simple path that can
-meet the latency bound, so the optimum is the optimum of the discretised INLP; with
-``k_paths`` set the model is exact over the cut set only, and when a path was cut the
-method reports ``feasible`` with no bound (``info.path_restricted_bound`` keeps it).
+meet the latency bound, so the optimum is the optimum of the discretised INLP (the brute
+force, which enumerates all simple paths, checks this); with ``k_paths`` set the model is
+exact over the cut set only, and when a path was cut the method reports ``feasible`` with
+no bound (``info.path_restricted_bound`` keeps it).
 
 Frames share no links (package docstring), so the MILP is solved frame by frame and the
 optimum, bound and time are summed; ``time_limit`` is shared out over the frames left.
@@ -107,88 +109,73 @@ class LinearModel:
             self.rows.append((coefs, sense, float(rhs)))
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A variable that is 1 exactly when ``task`` reaches ``node`` at ``slot`` (a delay level of Eq. 15)."""
+
+    var: int
+    task: int
+    node: int
+    slot: int
+
+
 @dataclass
 class Schedule:
     """The scheduling part for a set of tasks and the index maps to read a decision back."""
 
     model: LinearModel
     paths: dict[int, list[Path_]]  # per task: candidate paths
-    x: dict[tuple[int, int], int]  # (task, path index) -> variable
-    w: dict[tuple[int, int], list[tuple[int, int]]]  # (task, link) -> [(slot s, variable w_{u,e,s})]
-    arrival: dict[int, int]  # task -> A_u variable
+    x: dict[tuple[int, int], int]  # (task, path index) -> x_{u,p}
+    w: dict[tuple[int, int, int], list[tuple[int, int]]]  # (task, path index, position) -> [(slot, w var)]
+    arrivals: list[Arrival]  # every delay level's indicator
     restricted: bool  # k_paths cut a path somewhere
 
 
-def _start(starts: list[tuple[int, int]], offset: int = 0, sign: float = 1.0) -> dict[int, float]:
-    """Coefficients of sign·(S_{u,e} + offset·[e used]) = sign·Σ_s (s + offset) w_{u,e,s}."""
-    return {v: sign * (s + offset) for s, v in starts}
-
-
 def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: dict[int, list[int]],
-                   k_paths: int | None = None, model: LinearModel | None = None) -> Schedule:
-    """Variables x, w, A and every scheduling row of the module docstring for ``tasks``."""
-    m = model or LinearModel()
+                   k_paths: int | None = None) -> Schedule:
+    """Variables x, w and every scheduling row of the module docstring for ``tasks``."""
+    m = LinearModel()
     sw = instance.switch_slots
     paths: dict[int, list[Path_]] = {}
     x: dict[tuple[int, int], int] = {}
-    w: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    arrival: dict[int, int] = {}
+    w: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    arrivals: list[Arrival] = []
+    held: dict[tuple[int, int, int], dict[int, int]] = {}  # (frame, link, slot) -> {w var: task}
     restricted = False
     for u in tasks:
         found, cut = candidate_paths(instance, u, destinations[u], k_paths)
         restricted |= cut
         paths[u] = found
         k = instance.occupation_slots[u]
-        horizon = instance.horizon_slots[u]
-        domain: dict[int, set[int]] = {}
-        for p in found:
-            links = instance.path_links(p)
-            for i, e in enumerate(links):
-                earliest = sw + sum(int(k[f]) + sw for f in links[:i])
-                latest = int(horizon[p[-1]]) - int(k[e]) - sum(sw + int(k[f]) for f in links[i + 1 :])
-                domain.setdefault(e, set()).update(range(earliest, latest + 1))
-        for e in sorted(domain):
-            w[u, e] = [(s, m.var()) for s in sorted(domain[e])]
-        top = max([int(horizon[p[-1]]) for p in found], default=0)
-        arrival[u] = m.var(binary=False, upper=float(top))
-        a = arrival[u]
+        frame = instance.tasks[u].frame
         for i, p in enumerate(found):
             x[u, i] = m.var()
-        m.add({x[u, i]: 1.0 for i in range(len(found))}, "<=", 1)
-        m.add({a: 1.0, **{x[u, i]: -float(horizon[p[-1]]) for i, p in enumerate(found)}}, "<=", 0)  # Eq. (14)
-        for e in domain:
-            using = {x[u, i]: -1.0 for i, p in enumerate(found) if e in instance.path_links(p)}
-            m.add({**{v: 1.0 for _, v in w[u, e]}, **using}, "==", 0)
-        for i, p in enumerate(found):
             links = instance.path_links(p)
+            horizon = int(instance.horizon_slots[u, p[-1]])
             if not links:
-                m.add({a: 1.0, x[u, i]: float(top)}, "<=", float(top))
+                arrivals.append(Arrival(x[u, i], u, p[-1], 0))
                 continue
-            for e, f in zip(links, links[1:]):  # Eq. (11): S_f − S_e ≥ k_e + t_sw − M(1 − x)
-                big_m = int(k[e]) + sw + max(domain[e])
-                m.add({**_start(w[u, f]), **_start(w[u, e], sign=-1.0), x[u, i]: -float(big_m)}, ">=",
-                      int(k[e]) + sw - big_m)
-            last = links[-1]
-            reach = max(domain[last]) + int(k[last])
-            m.add({a: 1.0, **_start(w[u, last], int(k[last]), -1.0), x[u, i]: float(top)}, "<=", float(top))
-            m.add({a: -1.0, **_start(w[u, last], int(k[last])), x[u, i]: float(reach)}, "<=", float(reach))
-    _add_capacity_rows(instance, m, w)
-    return Schedule(m, paths, x, w, arrival, restricted)
-
-
-def _add_capacity_rows(instance: RoutingInstance, m: LinearModel, w: dict[tuple[int, int], list[tuple[int, int]]]) -> None:
-    """Σ_u Σ_{s ≤ τ < s + k_{u,e}} w_{u,e,s} ≤ 1 per frame, link and slot, where two tasks can meet (Eq. 12–13)."""
-    held: dict[tuple[int, int, int], dict[int, float]] = {}
-    owners: dict[tuple[int, int, int], set[int]] = {}
-    for (u, e), starts in w.items():
-        frame = instance.tasks[u].frame
-        for s, v in starts:
-            for tau in range(s, s + int(instance.occupation_slots[u, e])):
-                held.setdefault((frame, e, tau), {})[v] = 1.0
-                owners.setdefault((frame, e, tau), set()).add(u)
-    for key, coefs in held.items():
-        if len(owners[key]) > 1:
-            m.add(coefs, "<=", 1)
+            for j, e in enumerate(links):
+                earliest = sw + sum(int(k[f]) + sw for f in links[:j])
+                latest = horizon - int(k[e]) - sum(sw + int(k[f]) for f in links[j + 1 :])
+                w[u, i, j] = [(s, m.var()) for s in range(earliest, latest + 1)]
+                m.add({**{v: 1.0 for _, v in w[u, i, j]}, x[u, i]: -1.0}, "==", 0)  # link j used iff p chosen
+                for s, v in w[u, i, j]:
+                    for tau in range(s, s + int(k[e])):
+                        held.setdefault((frame, e, tau), {})[v] = u
+            for j in range(len(links) - 1):  # Eq. (11), cumulative: started j+1 by τ ⇒ started j by τ − k_j − t_sw
+                gap = int(k[links[j]]) + sw
+                for tau, _ in w[u, i, j + 1]:
+                    later = {v: 1.0 for s, v in w[u, i, j + 1] if s <= tau}
+                    earlier = {v: -1.0 for s, v in w[u, i, j] if s <= tau - gap}
+                    m.add({**later, **earlier}, "<=", 0)
+            last = int(k[links[-1]])
+            arrivals += [Arrival(v, u, p[-1], s + last) for s, v in w[u, i, len(links) - 1]]
+        m.add({x[u, i]: 1.0 for i in range(len(found))}, "<=", 1)  # at most one route (Eq. 6)
+    for users in held.values():  # Eq. (12–13): one task per link and slot, where two tasks can meet
+        if len(set(users.values())) > 1:
+            m.add({v: 1.0 for v in users}, "<=", 1)
+    return Schedule(m, paths, x, w, arrivals, restricted)
 
 
 def read_routes(instance: RoutingInstance, schedule: Schedule, values: list[float]) -> dict[int, TaskRoute]:
@@ -199,29 +186,18 @@ def read_routes(instance: RoutingInstance, schedule: Schedule, values: list[floa
         if not chosen:
             routes[u] = REJECTED
             continue
-        p = found[chosen[0]]
-        starts = []
-        for e in instance.path_links(p):
-            starts.append(next(s for s, v in schedule.w[u, e] if values[v] > 0.5))
-        routes[u] = TaskRoute(destination=p[-1], path=p, start_slots=tuple(starts))
+        i = chosen[0]
+        p = found[i]
+        starts = tuple(next(s for s, v in schedule.w[u, i, j] if values[v] > 0.5) for j in range(len(p) - 1))
+        routes[u] = TaskRoute(destination=p[-1], path=p, start_slots=starts)
     return routes
 
 
 # ---------------------------------------------------------------------- the exact MILP
-def add_delay_levels(instance: RoutingInstance, schedule: Schedule) -> None:
-    """z_{u,n,d} with Σ_d z = y_{u,n}, Σ d z = A_u and Eq. (15)'s per-level profit as objective."""
-    m = schedule.model
-    for u, found in schedule.paths.items():
-        level_sum = {schedule.arrival[u]: -1.0}
-        for n in sorted({p[-1] for p in found}):
-            to_n = [i for i, p in enumerate(found) if p[-1] == n]
-            first = min(instance.no_wait_arrival(u, found[i]) for i in to_n)
-            z = {d: m.var() for d in range(first, int(instance.horizon_slots[u, n]) + 1)}
-            m.add({**{v: 1.0 for v in z.values()}, **{schedule.x[u, i]: -1.0 for i in to_n}}, "==", 0)
-            for d, v in z.items():
-                level_sum[v] = float(d)
-                m.objective[v] = instance.profit(u, n, d)
-        m.add(level_sum, "==", 0)
+def add_profit(instance: RoutingInstance, schedule: Schedule) -> None:
+    """Eq. (15) on the delay levels: each arrival indicator earns p(1 + η/(d·slot + m/f_n))m − E_{u,n}."""
+    for a in schedule.arrivals:
+        schedule.model.objective[a.var] = instance.profit(a.task, a.node, a.slot)
 
 
 def to_pyomo(model: LinearModel, name: str) -> tuple[pyo.ConcreteModel, pyo.Var]:
@@ -243,7 +219,7 @@ def to_pyomo(model: LinearModel, name: str) -> tuple[pyo.ConcreteModel, pyo.Var]
 def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = None) -> Schedule:
     tasks = instance.tasks_of_frame(frame)
     schedule = build_schedule(instance, tasks, {u: list(range(instance.n_nodes)) for u in tasks}, k_paths)
-    add_delay_levels(instance, schedule)
+    add_profit(instance, schedule)
     return schedule
 
 

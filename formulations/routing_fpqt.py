@@ -3,16 +3,21 @@
 With the destinations fixed, Eq. (15)'s fractional part Σ_u p η m_u / t_sum,u is replaced by
 Eq. (22): Σ_u 2 y_u √(p η m_u) − y_u² t_sum,u. For fixed routes its maximum over y is at
 y_u* = √(p η m_u) / t_sum,u, where it equals the fractional sum; for fixed y it is linear in
-t_sum,u = slot·A_u + m_u/f_n, so the route/slot problem is the scheduling MILP of
+t_sum,u = slot·d + m_u/f_n, so the route/slot problem is the scheduling MILP of
 ``cpnopt.formulations.routing`` (same rows: :func:`build_schedule`) with the objective
-    Σ_{u,p} x_{u,p} (p m_u − E_{u,n} + 2 y_u √(p η m_u) − y_u² m_u/f_n) − Σ_u y_u² slot·A_u.
+    Σ_{levels (u,n,d)} z_{u,n,d} (p m_u − E_{u,n} + 2 y_u √(p η m_u) − y_u² (slot·d + m_u/f_n)),
+z being the delay-level indicators (the last link's start variables).
 A task may still be rejected (all x_{u,p} = 0) when its fixed destination cannot serve it
 in time or at a profit. The problem is built once in CVXPY with the objective coefficients
 as ``cp.Parameter``s (DPP), so every outer step re-solves the same compiled problem with
 HIGHS; only y changes.
 
-Outer loop: y from the no-wait fastest delay, then (solve for x; y ← y*) until the Eq. (15)
-objective improves by less than ``tol`` (relative) or ``max_iter`` steps. Each step cannot
+Outer loop: y = y* of a starting schedule, then (solve for x; y ← y*) until the Eq. (15)
+objective improves by less than ``tol`` (relative) or ``max_iter`` steps. With the
+``nearest``/``cheapest``/``random`` rules the start is that baseline's first-fit schedule
+(so fp-qt-R ≥ R, and the history starts with R's profit); with ``milp`` destinations y
+starts from each task's no-wait fastest delay (starting from the MILP's own schedule would
+return it unchanged). Each step cannot
 lower the objective (block ascent on Eq. 22: the x-step maximises it for the current y,
 the y-step makes it equal Eq. 15 again); ``info.history`` records it per iteration, and
 a step that would lower it (an inexact MILP solve) stops the loop with the best kept.
@@ -36,7 +41,7 @@ from cpnopt.formulations.routing import LinearModel, Schedule, build_schedule, m
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.heuristics.routing import RULES, choose_routes
+from cpnopt.solvers.heuristics.routing import RULES, choose_routes, first_fit
 
 
 class CompiledSchedule:
@@ -86,17 +91,14 @@ class CompiledSchedule:
 
 
 def transformed_objective(instance: RoutingInstance, schedule: Schedule, y: dict[int, float]) -> dict[int, float]:
-    """Eq. (22)'s coefficients on x and A for fixed y (see the module docstring)."""
+    """Eq. (22)'s coefficient of every delay level for fixed y: p m − E + 2y√(pηm) − y² t_sum."""
     e = instance.economics
     coef: dict[int, float] = {}
-    for u, paths in schedule.paths.items():
-        m = instance.tasks[u].workload_tflop
+    for a in schedule.arrivals:
+        m = instance.tasks[a.task].workload_tflop
         root = math.sqrt(e.base_price * e.urgency * m)
-        for i, p in enumerate(paths):
-            n = p[-1]
-            coef[schedule.x[u, i]] = (e.base_price * m - float(instance.energy_cost[u, n]) + 2 * y[u] * root
-                                      - y[u] ** 2 * float(instance.computation_s[u, n]))
-        coef[schedule.arrival[u]] = -(y[u] ** 2) * instance.slot_s
+        t_sum = instance.delay_s(a.task, a.node, a.slot)
+        coef[a.var] = e.base_price * m - float(instance.energy_cost[a.task, a.node]) + 2 * y[a.task] * root - y[a.task] ** 2 * t_sum
     return coef
 
 
@@ -113,9 +115,14 @@ def profit_of(instance: RoutingInstance, routes: dict[int, TaskRoute]) -> tuple[
     return total, delay
 
 
-def fp_qt(instance: RoutingInstance, destinations: list[int | None], max_iter: int = 20, tol: float = 1e-6,
-          mip_rel_gap: float = 1e-9, time_limit: float | None = None) -> tuple[RoutingDecision, list[float]]:
-    """The quadratic-transform fixed point for fixed ``destinations``; the decision and Eq. (15) per iteration."""
+def fp_qt(instance: RoutingInstance, destinations: list[int | None], start: RoutingDecision | None = None,
+          max_iter: int = 20, tol: float = 1e-6, mip_rel_gap: float = 1e-9,
+          time_limit: float | None = None) -> tuple[RoutingDecision, list[float]]:
+    """The quadratic-transform fixed point for fixed ``destinations``; the decision and Eq. (15) per iteration.
+
+    ``start`` (a feasible decision with these destinations) seeds y with its delays and is
+    the history's first entry; tasks it does not serve start from the no-wait delay.
+    """
     if max_iter < 1:
         raise InputError("max_iter", max_iter, "must be ≥ 1")
     tasks = [u for u, n in enumerate(destinations) if n is not None]
@@ -134,6 +141,11 @@ def fp_qt(instance: RoutingInstance, destinations: list[int | None], max_iter: i
         options["time_limit"] = float(time_limit)
     history: list[float] = []
     best: dict[int, TaskRoute] = {}
+    if start is not None:
+        best = dict(enumerate(start.routes))
+        value, delay = profit_of(instance, best)
+        history.append(value)
+        y.update({u: root[u] / t for u, t in delay.items()})
     for _ in range(max_iter):
         values = compiled.solve(transformed_objective(instance, schedule, y), **options)
         if values is None:
@@ -150,20 +162,27 @@ def fp_qt(instance: RoutingInstance, destinations: list[int | None], max_iter: i
     return RoutingDecision(tuple(best.get(u, REJECTED) for u in range(instance.n_tasks))), history
 
 
-def _destinations(instance: RoutingInstance, rule: str, seed: int, time_limit: float | None) -> list[int | None]:
+def starting_point(instance: RoutingInstance, rule: str, seed: int,
+                   time_limit: float | None) -> tuple[list[int | None], RoutingDecision | None]:
+    """Destinations by ``rule`` and, for the heuristic rules, their first-fit schedule as the start.
+
+    The MILP's own schedule is not used as a start: fp-qt would return it unchanged.
+    """
     if rule == "milp":
         out = milp(instance, time_limit=time_limit)
         if out.decision is None:
             raise InputError("destinations", rule, f"milp found no solution ({out.message})")
-        return [r.destination for r in out.decision.routes]
-    return [None if p is None else p[-1] for p in choose_routes(instance, rule, seed)]
+        return [r.destination for r in out.decision.routes], None
+    paths = choose_routes(instance, rule, seed)
+    return [None if p is None else p[-1] for p in paths], first_fit(instance, paths)
 
 
 def _run(instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: float,
          time_limit: float | None) -> MethodOutput:
     if rule not in RULES + ("milp",):
         raise InputError("destinations", rule, f"must be one of milp, {', '.join(RULES)}")
-    decision, history = fp_qt(instance, _destinations(instance, rule, seed, time_limit), max_iter, tol)
+    destinations, start = starting_point(instance, rule, seed, time_limit)
+    decision, history = fp_qt(instance, destinations, start, max_iter, tol)
     info = {"destinations": rule, "iterations": len(history), "history": history}
     return MethodOutput(decision, Status.FEASIBLE, model_objective=history[-1] if history else None, info=info)
 
@@ -175,13 +194,19 @@ def fp_qt_method(instance: RoutingInstance, destinations: str = "milp", seed: in
     return _run(instance, destinations, seed, max_iter, tol, time_limit)
 
 
+@register_method("routing", "fp-qt-random", kind="heuristic",
+                 description="fp-qt from the random baseline's destinations and schedule (≥ random with the same seed)")
+def fp_qt_random(instance: RoutingInstance, seed: int = 0, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
+    return _run(instance, "random", seed, max_iter, tol, None)
+
+
 def _fixed_rule(rule: str) -> None:
-    def run(instance: RoutingInstance, seed: int = 0, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
-        return _run(instance, rule, seed, max_iter, tol, None)
+    def run(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
+        return _run(instance, rule, 0, max_iter, tol, None)
 
     register_method("routing", f"fp-qt-{rule}", kind="heuristic",
-                    description=f"fp-qt with destinations from the {rule} rule")(run)
+                    description=f"fp-qt from the {rule} baseline's destinations and schedule (≥ {rule})")(run)
 
 
-for _rule in RULES:
-    _fixed_rule(_rule)
+_fixed_rule("nearest")
+_fixed_rule("cheapest")
