@@ -16,9 +16,11 @@ For one iteration k, with levels v ∈ V (DVFS; one level when off) and the coef
          y_{l,i,v} ≤ z_{i,v},  Σ_v z_{i,v} ≤ 1              ∀ l, i, v  one frequency per device (DVFS)
 
 with τ the per-neuron compute + output transfer time, τ̂ the input transfer, e and ê
-the matching energies (Eq. 7–9). t_l also gets the valid lower bound N_l / Σ_i (1/τ_{l,i,min})
-(the layer's neurons spread fluidly over all devices, transfers ignored), which tightens
-the LP relaxation. The objective is multiplied by ``SCALE`` inside HiGHS so that its
+the matching energies (Eq. 7–9). t_l also gets the valid lower bound N_l / Σ_i (1/τ_{l,i,min}) +
+min_i τ̂_{l,i}: the max over used devices U of τ_i n_i + τ̂_i is at least its average
+weighted by (1/τ_i)/Σ_U (1/τ_j), which is N_l/Σ_U(1/τ_j) + a weighted mean of τ̂ ≥ the
+bound; it lifts the LP relaxation, where the used-binaries are fractional and the
+input transfer nearly free. The objective is multiplied by ``SCALE`` inside HiGHS so that its
 absolute MIP gap (10⁻⁶) is below the relative one asked for.
 
 ``milp`` solves one such model per iteration with the iteration's observed state (the
@@ -51,7 +53,7 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     layers, devices, levels = range(instance.n_layers), range(instance.n_devices), range(instance.n_levels)
     cap = {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l])) for l in layers for i in devices}
     index = [(l, i, v) for l in layers for i in devices for v in levels if cap[l, i] > 0]
-    fluid = [float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum()) for l in layers]
+    fluid = [float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers]
 
     block.n = pyo.Var(index, domain=pyo.NonNegativeIntegers, bounds=lambda _, l, i, v: (0, cap[l, i]))
     block.y = pyo.Var(index, domain=pyo.Binary)

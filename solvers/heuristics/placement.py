@@ -54,7 +54,7 @@ def fit_memory(instance: PlacementInstance, counts: np.ndarray) -> np.ndarray | 
                 break
             move = min(int(counts[l, i]), math.ceil(over / per_neuron[l] - 1e-9)) if per_neuron[l] > 0 else 0
             counts[l, i] -= move
-            free = instance.memory_mb - per_neuron @ counts
+            free = np.maximum(instance.memory_mb - per_neuron @ counts, 0.0)  # overfull devices take nothing
             free[i] = 0.0
             for j in np.argsort(-free, kind="stable"):
                 take = min(move, int(free[j] // per_neuron[l]))

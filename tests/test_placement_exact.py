@@ -1,0 +1,94 @@
+"""The GWP MILP is exact: it equals brute force, agrees with the evaluator, and per-iteration = offline."""
+
+import highspy
+import pytest
+
+import cpnopt
+from cpnopt.formulations.placement import SCALE
+from cpnopt.solution import Status
+
+
+def tiny(seed, n_devices=3, n_layers=2, levels=(1.0,), **params):
+    """2–3 devices, 1–2 layers of 2–4 neurons (MobileNet's first layers at width 1/16), 2 iterations."""
+    return cpnopt.generate("placement", seed=seed, n_devices=n_devices, n_layers=n_layers, width_multiplier=0.0625,
+                           n_iterations=2, frequency_levels=list(levels), **params)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("levels", [(1.0,), (1.0, 0.7)])
+def test_milp_equals_brute_force_on_tiny_instances(seed, levels):
+    inst = tiny(seed, n_devices=2 + seed % 2, n_layers=1 + (seed // 2) % 2, levels=levels, alpha=0.2 + 0.2 * seed,
+                memory_slack=1.2)
+    brute = cpnopt.solve(inst, "enumerate")
+    exact = cpnopt.solve(inst, "milp")
+    assert exact.report.status is Status.OPTIMAL and brute.feasible and exact.feasible
+    assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6)
+
+
+def test_tiny_instances_exercise_distribution_and_dvfs():
+    """Brute force is only a check if the optimum splits layers, and DVFS sometimes picks a lower level."""
+    splits = lowered = 0
+    for seed in range(4):
+        decision = cpnopt.solve(tiny(seed, levels=(1.0, 0.7)), "enumerate").decision
+        splits += sum(sum(n > 0 for n in row) > 1 for it in decision.neurons for row in it)
+        lowered += sum(max(counts) > 0 and level == 1
+                       for it, lv in zip(decision.neurons, decision.levels)
+                       for counts, level in zip(zip(*it), lv))
+    assert splits > 0 and lowered > 0
+
+
+@pytest.fixture(scope="module")
+def default_dvfs():
+    return cpnopt.generate("placement", seed=0, n_devices=3, n_layers=3, width_multiplier=0.125, n_iterations=2,
+                           frequency_levels=[1.0, 0.8, 0.6])
+
+
+@pytest.mark.parametrize("method", ["milp", "offline"])
+def test_model_objective_equals_evaluator(default_dvfs, method):
+    sol = cpnopt.solve(default_dvfs, method)
+    assert sol.report.status is Status.OPTIMAL and sol.feasible
+    assert sol.report.model_objective == pytest.approx(sol.report.objective, rel=1e-7)
+    assert sol.report.gap == pytest.approx(0.0, abs=1e-6)
+
+
+def test_per_iteration_optimum_equals_offline_optimum(default_dvfs):
+    per_iteration = cpnopt.solve(default_dvfs, "milp").report.objective
+    offline = cpnopt.solve(default_dvfs, "offline").report.objective
+    assert per_iteration == pytest.approx(offline, rel=2e-6)
+
+
+def test_time_limit_keeps_incumbent_and_bound():
+    inst = cpnopt.generate("placement", seed=0, n_devices=8, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
+    sol = cpnopt.solve(inst, "milp", time_limit=1.0, threads=1)
+    assert sol.report.status is Status.TIME_LIMIT
+    assert sol.report.bound is not None
+    if sol.decision is not None:
+        assert sol.feasible and sol.report.bound <= sol.report.objective + 1e-9
+
+
+@pytest.mark.parametrize("suffix", [".mps", ".lp"])
+def test_written_model_resolves_to_the_same_optimum(tmp_path, suffix):
+    inst = tiny(1, levels=(1.0, 0.7))
+    path = tmp_path / f"gwp{suffix}"
+    sol = cpnopt.solve(inst, "offline", write_model=str(path))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value / SCALE == pytest.approx(sol.report.objective, rel=1e-7)
+
+
+def test_enumerate_refuses_large_instances():
+    with pytest.raises(cpnopt.InputError, match="too large for enumerate"):
+        cpnopt.solve(cpnopt.generate("placement", seed=0, n_layers=2, width_multiplier=0.25), "enumerate")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_study_milp_equals_brute_force_at_enumeration_limit(seed):
+    """Three devices, three layers, two DVFS levels: near enumerate's limit; run with -m slow."""
+    inst = cpnopt.generate("placement", seed=seed, n_devices=3, n_layers=3, width_multiplier=0.05, n_iterations=2,
+                           frequency_levels=[1.0, 0.6], memory_slack=1.2)
+    brute = cpnopt.solve(inst, "enumerate")
+    assert cpnopt.solve(inst, "milp").report.objective == pytest.approx(brute.report.objective, rel=1e-6)
