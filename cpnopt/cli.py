@@ -103,6 +103,14 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
     quickstart.main(seed=args.seed, time_limit=args.time_limit)
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    from cpnopt.solvers.learned.train import train  # PyTorch loads only for this command
+
+    path = train(args.family, args.method, steps=args.steps, seed=args.seed, device=args.device, output=args.output,
+                 resume=args.resume, progress=not args.quiet, threads=args.threads)
+    print(f"wrote {path} and {path.with_suffix('.json')}", file=sys.stderr)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -145,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=60.0)
     p.set_defaults(run=cmd_quickstart)
+
+    p = sub.add_parser("train", help="train a learned method's agent and write its checkpoint")
+    p.add_argument("family")
+    p.add_argument("--method", "-m", required=True)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--steps", type=int, required=True, help="environment transitions in all (over every resume)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
+    p.add_argument("-o", "--output", help="checkpoint path (default METHOD.pt); a .json record goes next to it")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_train)
 
     add_bench_parser(sub)
     return parser

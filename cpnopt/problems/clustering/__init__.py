@@ -107,6 +107,7 @@ FAMILY = register_family(
             "cpnopt.formulations.clustering_cg",
             "cpnopt.solvers.enumeration",
             "cpnopt.solvers.heuristics.clustering",
+            "cpnopt.solvers.learned.dcat",
         ),
     )
 )

@@ -1,0 +1,86 @@
+"""The learned agents: which environment, policy, algorithm and bundled checkpoint each method uses.
+
+An agent module (e.g. :mod:`cpnopt.solvers.learned.dcat`) registers an :class:`AgentSpec`
+next to its method; the family lists that module in ``method_modules``, so ``cpnopt train
+FAMILY --method M`` and ``cpnopt.solve(instance, M)`` find the same agent. Adding an agent
+for a new family is: an environment in ``cpnopt.envs``, an ``AgentSpec`` and a registered
+method that calls :func:`load_policy` and :func:`act_greedily`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from cpnopt.envs.base import BatchedEnv
+from cpnopt.errors import InputError
+from cpnopt.registry import methods
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    family: str
+    method: str
+    algorithm: str  # "a2c" or "ppo"
+    make_env: Callable[[torch.device], BatchedEnv]
+    sample: Callable[[np.random.Generator], Any]  # a training instance (seeds disjoint from benchmark seeds)
+    make_policy: Callable[..., nn.Module]  # (**policy_kwargs) -> actor-critic
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)  # overrides of the algorithm's defaults
+
+    @property
+    def checkpoint_name(self) -> str:
+        return f"{self.method}.pt"
+
+    def bundled_checkpoint(self) -> Path:
+        return Path(str(resources.files("cpnopt.solvers.learned") / "checkpoints" / self.checkpoint_name))
+
+
+_agents: dict[tuple[str, str], AgentSpec] = {}
+
+
+def register_agent(spec: AgentSpec) -> AgentSpec:
+    _agents[(spec.family, spec.method)] = spec
+    return spec
+
+
+def get_agent(family: str, method: str) -> AgentSpec:
+    """The agent behind learned method ``method`` of ``family`` (its method modules are imported)."""
+    registered = methods(family)
+    learned = sorted(name for (fam, name) in _agents if fam == family)
+    spec = _agents.get((family, method))
+    if spec is None:
+        alias = next((m.name for m in registered.values() if method in m.aliases), None)
+        spec = _agents.get((family, alias)) if alias else None
+    if spec is None:
+        raise InputError("--method", method, f"no learned agent for {family}; agents: {', '.join(learned) or 'none'}")
+    return spec
+
+
+def load_policy(spec: AgentSpec, path: str | Path | None = None, device: str = "cpu") -> nn.Module:
+    """The policy of a checkpoint (default: the bundled one), in eval mode on ``device``."""
+    path = Path(path) if path is not None else spec.bundled_checkpoint()
+    if not path.is_file():
+        raise InputError("checkpoint", str(path), "no such file; train one with `cpnopt train`")
+    state = torch.load(path, map_location=device, weights_only=True)
+    policy = spec.make_policy(**state["policy_kwargs"]).to(device)
+    policy.load_state_dict(state["policy"])
+    return policy.eval()
+
+
+@torch.no_grad()
+def act_greedily(env: BatchedEnv, policy: nn.Module, instances: list[Any]) -> list[Any]:
+    """Run every instance to the end of its episode with the most probable allowed action."""
+    obs = env.reset(instances)
+    done = torch.zeros(len(instances), dtype=torch.bool)
+    while not bool(done.all()):
+        dist, _ = policy(obs)
+        step = env.step(dist.probs.argmax(-1))
+        obs, done = step.observation, step.done.cpu()
+    return [env.decision(slot) for slot in range(len(instances))]

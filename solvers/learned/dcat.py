@@ -1,0 +1,62 @@
+"""``dcat``: DCAT's A2C agent (Algorithm 1) for P1 — the clustering by a policy, the pricing by REA.
+
+Each cycle (one instance, see :mod:`cpnopt.envs.clustering`) the actor places the servers
+into clusters one at a time, choosing among the clusters the mask allows (diameter ≤ R_max,
+Eq. 10c, and the size limit), so the partition is feasible by construction; the tasks of
+every slot are then priced by the REA reverse auction (Algorithm 2, the same
+:func:`~cpnopt.solvers.heuristics.clustering.auction_tasks` as ``rand-rea`` and ``km-rea``)
+and the reward is the platform profit (Eq. 6) the evaluator computes. Training: A2C
+(:mod:`.a2c`) on instances from the generator's defaults (8 servers, 2 slots × 6 tasks)
+with seeds ≥ 10⁶, disjoint from the benchmarks' seeds. At solve time the policy acts
+greedily (most probable allowed action); the network takes any number of servers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+
+import torch
+
+from cpnopt.envs.clustering import N_FEATURES, BatchedClusteringEnv, sample_instance
+from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams
+from cpnopt.registry import register_method
+from cpnopt.solution import MethodOutput, Status
+from cpnopt.solvers.heuristics.clustering import _check_gamma
+from cpnopt.solvers.learned.agents import AgentSpec, act_greedily, load_policy, register_agent
+from cpnopt.solvers.learned.networks import CandidateActorCritic
+
+REA_GAMMA = 0.8  # REA's γ during training, the heuristics' default
+
+
+def _make_env(device: torch.device) -> BatchedClusteringEnv:
+    return BatchedClusteringEnv(device, gamma=REA_GAMMA)
+
+
+SPEC = register_agent(AgentSpec(
+    family="clustering",
+    method="dcat",
+    algorithm="a2c",
+    make_env=_make_env,
+    sample=partial(sample_instance, ClusteringParams()),
+    make_policy=CandidateActorCritic,
+    policy_kwargs={"n_features": N_FEATURES, "hidden": 64},
+))
+
+
+@lru_cache(maxsize=8)
+def _policy(checkpoint: str | None, device: str) -> torch.nn.Module:
+    return load_policy(SPEC, checkpoint, device)
+
+
+@register_method(
+    "clustering", "dcat", kind="learned",
+    description="DCAT (Alg. 1): A2C policy builds the clusters (R_max by masking) + REA pricing; bundled checkpoint",
+)
+def dcat(instance: ClusteringInstance, checkpoint: str | None = None, gamma: float = REA_GAMMA,
+         device: str = "cpu") -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ."""
+    _check_gamma(gamma)
+    policy = _policy(checkpoint, device)
+    decision = act_greedily(BatchedClusteringEnv(device, gamma), policy, [instance])[0]
+    return MethodOutput(decision=decision, status=Status.FEASIBLE,
+                        info={"checkpoint": checkpoint or SPEC.checkpoint_name})

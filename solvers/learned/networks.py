@@ -1,0 +1,67 @@
+"""Policy networks: MLPs and actor-critics with masked categorical heads over candidates.
+
+Every environment of :mod:`cpnopt.envs` lists its actions as candidates with feature
+vectors (B, K, F) and a mask (B, K). :class:`CandidateActorCritic` scores each candidate
+with one shared MLP (so one network serves any K: any number of servers, clusters or
+destinations), masks the disallowed ones to −∞ and samples from the categorical
+distribution; the critic reads the masked mean and max of the candidates' embeddings.
+Decisions made one after another by the environment (DCAT's servers, one per step) make
+the policy autoregressive: each choice is conditioned on the earlier ones through the
+observation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from cpnopt.envs.base import Observation
+
+MASKED_LOGIT = -1e9  # exp() of it is 0 in float32; finite, so entropies stay finite
+
+
+def mlp(sizes: list[int], activation: type[nn.Module] = nn.Tanh, last_gain: float = 1.0) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ``activation`` between them, orthogonally initialised (CleanRL)."""
+    layers: list[nn.Module] = []
+    for j, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = j == len(sizes) - 2
+        layer = nn.Linear(n_in, n_out)
+        nn.init.orthogonal_(layer.weight, last_gain if last else 2**0.5)
+        nn.init.zeros_(layer.bias)
+        layers.append(layer)
+        if not last:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def masked_categorical(logits: torch.Tensor, mask: torch.Tensor) -> Categorical:
+    """A categorical head over the allowed entries of ``mask`` only (the rest get probability 0)."""
+    return Categorical(logits=torch.where(mask, logits, torch.full_like(logits, MASKED_LOGIT)))
+
+
+class CandidateActorCritic(nn.Module):
+    """Actor: shared MLP score per candidate, masked categorical. Critic: MLP of pooled embeddings."""
+
+    def __init__(self, n_features: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.n_features = n_features
+        self.hidden = hidden
+        self.encoder = mlp([n_features, hidden, hidden])
+        self.encoder.append(nn.Tanh())
+        self.actor = mlp([hidden, 1], last_gain=0.01)
+        self.critic = mlp([2 * hidden, hidden, 1], last_gain=1.0)
+
+    def forward(self, obs: Observation) -> tuple[Categorical, torch.Tensor]:
+        """The action distribution and the state value of each observation of the batch."""
+        embedded = self.encoder(obs.features)  # (B, K, H)
+        logits = self.actor(embedded).squeeze(-1)
+        weights = obs.mask.float()[..., None]
+        mean = (embedded * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+        peak = torch.where(obs.mask[..., None], embedded, torch.full_like(embedded, -1.0)).amax(1)
+        value = self.critic(torch.cat([mean, peak], dim=-1)).squeeze(-1)
+        return masked_categorical(logits, obs.mask), value
+
+    def config(self) -> dict[str, int]:
+        """The constructor arguments, stored in checkpoints so that a policy can be rebuilt."""
+        return {"n_features": self.n_features, "hidden": self.hidden}
