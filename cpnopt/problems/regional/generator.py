@@ -14,6 +14,7 @@ than in the west (``west_energy_price``); tasks arrive as a Poisson process, a s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import networkx as nx
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from cpnopt.economics import Economics
 from cpnopt.errors import InputError
 from cpnopt.problems.regional.instance import Region, RegionalInstance, Server, Task
-from cpnopt.topology import from_topohub
+from cpnopt.topology import Topology, from_topohub
 
 EAST_HUBS = ("Beijing", "Shanghai", "Guangzhou", "Chongqing")
 WEST_HUBS = ("Hohhot", "Guiyang", "Lanzhou", "Yinchuan")
@@ -78,9 +79,8 @@ class RegionalParams:
 
 def region_network(params: RegionalParams, hubs: list[str], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Latency (s) and bandwidth (Mb/s) between the hubs on the backbone (metro values on the diagonal)."""
-    topology = from_topohub(params.topology)
+    topology, names = backbone(params.topology)
     graph = topology.graph()
-    names = _node_names(params.topology)
     for u, v, attrs in graph.edges(data=True):
         attrs["latency_s"] = attrs["length_km"] * 1e3 / params.propagation_mps + params.hop_latency_s
         attrs["bandwidth_mbps"] = float(rng.uniform(*params.link_bandwidth_mbps))
@@ -101,12 +101,14 @@ def region_network(params: RegionalParams, hubs: list[str], rng: np.random.Gener
     return latency, bandwidth
 
 
-def _node_names(key: str) -> dict[str, int]:
-    """Node label → node index of cpnopt.topology.from_topohub (nodes sorted by topohub id)."""
+@lru_cache(maxsize=8)
+def backbone(key: str) -> tuple[Topology, dict[str, int]]:
+    """The topohub graph (cpnopt.topology) and its node labels → node index (nodes sorted by topohub id)."""
     import topohub
 
     raw = nx.node_link_graph(topohub.get(key), edges="edges")
-    return {str(raw.nodes[node].get("name", node)): i for i, node in enumerate(sorted(raw.nodes))}
+    names = {str(raw.nodes[node].get("name", node)): i for i, node in enumerate(sorted(raw.nodes))}
+    return from_topohub(key), names
 
 
 def generate(params: RegionalParams, seed: int = 0) -> RegionalInstance:
