@@ -244,12 +244,14 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
             left = max((time_limit - (time.perf_counter() - start)) / (len(frames) - done), 1e-3)
         target = None if write_model is None else _frame_path(write_model, t, len(frames))
         result = solve_pyomo(pm, time_limit=left, mip_rel_gap=mip_rel_gap, threads=threads, write_model_to=target)
-        statuses.append(result.status)
-        if not result.has_solution:
+        if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")
-        values = [pyo.value(v[j]) for j in range(len(schedule.model.binary))]
-        routes.update(read_routes(instance, schedule, values))
-        incumbent += result.objective
+        statuses.append(result.status)
+        if result.has_solution:
+            values = [pyo.value(v[j]) for j in range(len(schedule.model.binary))]
+            routes.update(read_routes(instance, schedule, values))
+            incumbent += result.objective
+        # else: no incumbent in time; rejecting the frame's tasks is feasible and earns 0
         bound = bound + result.bound if bound is not None and result.bound is not None else None
     decision = RoutingDecision(tuple(routes.get(u, REJECTED) for u in range(instance.n_tasks)))
     status = Status.OPTIMAL if all(s is Status.OPTIMAL for s in statuses) else Status.TIME_LIMIT
