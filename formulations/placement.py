@@ -147,7 +147,7 @@ def milp(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_g
     decision = PlacementDecision.from_arrays([o.counts for o in optima], [o.levels for o in optima]) if have_all else None
     return MethodOutput(
         decision=decision,
-        status=status if have_all or status is not Status.OPTIMAL else Status.ERROR,
+        status=status,
         bound=sum(bounds) if all(b is not None for b in bounds) else None,
         model_objective=sum(o.result.objective for o in optima) if have_all else None,
         info={"iterations": instance.n_iterations, "solve_s": time.perf_counter() - start,

@@ -9,6 +9,7 @@ import pytest
 
 import cpnopt
 from cpnopt.files import instance_from_dict, instance_to_dict
+from cpnopt.jsonio import from_dict, to_dict
 from cpnopt.problems.placement import Device, DeviceState, Layer, PlacementDecision, PlacementInstance, evaluate
 
 
@@ -21,6 +22,12 @@ def inst():
 @pytest.fixture(scope="module")
 def feasible(inst):
     return cpnopt.solve(inst, "rule").decision
+
+
+def test_instance_and_decision_survive_json(inst, feasible):
+    assert instance_from_dict(json.loads(json.dumps(instance_to_dict(inst)))) == inst
+    again = from_dict(PlacementDecision, json.loads(json.dumps(to_dict(feasible))))
+    assert again == feasible and evaluate(inst, again).objective == evaluate(inst, feasible).objective
 
 
 def test_one_device_one_layer_by_hand():

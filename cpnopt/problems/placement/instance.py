@@ -56,7 +56,6 @@ class DeviceState:
 class IterationTerms:
     """Coefficients of one iteration; arrays indexed [level v, layer l, device i] or [l, i]."""
 
-    compute_s: np.ndarray  # [v, l, i] compute time of one neuron, Eq. (1)–(2)
     neuron_time_s: np.ndarray  # [v, l, i] compute + output transfer of one neuron, Eq. (1)–(4)
     input_time_s: np.ndarray  # [l, i] receiving the layer input when the device is used, Eq. (3)
     neuron_energy_j: np.ndarray  # [v, l, i] Eq. (7) + heat while computing and sending, Eq. (8)–(9)
@@ -202,7 +201,6 @@ class PlacementInstance:
             heat_comm = h0 + h1 * freq**2
             energy = eta * cycles[None] * speed**2 + heat_compute * compute + heat_comm * out_s[None]
             result.append(IterationTerms(
-                compute_s=compute,
                 neuron_time_s=compute + out_s[None],
                 input_time_s=input_s,
                 neuron_energy_j=energy,
