@@ -1,6 +1,6 @@
 """Exact methods for the offloading family: the per-decision ``oracle`` and the sequence bound ``milp``.
 
-Split of one task on one node (RLMS-CPN Sec. 2): minimise T(s) = max_{k: s_k>0} (s_k D / bw_k + d_k)
+Split of one task on one node (RLMS-CPN system model): minimise T(s) = max_{k: s_k>0} (s_k D / bw_k + d_k)
 over the simplex. Only used paths count, and the optimal used set is a prefix of the paths
 sorted by delay d (an unused path with d_k < T* could take load and lower T*), so
 

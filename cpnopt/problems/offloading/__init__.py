@@ -2,7 +2,7 @@
 
 A task arrives at an access point with D Mb of input data and a neural network (a
 NAS-Bench-201 cell); the scheduler picks a compute node among the task's candidates and
-splits the data over k candidate paths (flowlets). Objective (Sec. 2): minimise the mean
+splits the data over k candidate paths (flowlets). Objective (the paper's system model): minimise the mean
 response latency = computation latency + transmission latency, the transmission lasting
 as long as its slowest flowlet:
 

@@ -1,10 +1,13 @@
 """Candidate filtering (RLMS-CPN Sec. 3.2): k shortest link-disjoint paths and the top-n compute nodes.
 
-- Paths: networkx ``shortest_simple_paths`` (Yen's algorithm) from the access point to the
-  compute node, weighted by propagation delay (link length); a path is kept when it shares
-  no link with the paths kept before it, until ``k`` are kept or ``MAX_PATHS_EXAMINED``
-  simple paths have been looked at. Link-disjointness makes the paths' bandwidths
-  independent, which the split model max_k(s_k D / bw_k + d_k) assumes.
+- Paths: the k shortest mutually link-disjoint paths by propagation delay, in the order of
+  k-shortest-path enumeration (Yen's algorithm, networkx ``shortest_simple_paths``) keeping
+  each path that shares no link with those kept before it. The next kept path is exactly
+  the shortest path in the graph without the kept links, so it is found with one Dijkstra
+  (networkx ``dijkstra_path``, the kept links hidden) instead of enumerating the simple
+  paths in between — the same paths (up to ties), also on graphs of thousands of nodes.
+  Link-disjointness makes the paths' bandwidths independent, which the split model
+  max_k(s_k D / bw_k + d_k) assumes.
 - Nodes: the ``n`` compute nodes of least score computation latency + ``hop_weight_s`` ×
   hop count of the shortest path (ties by index): the paper ranks by "predicted
   computation latency and hop count" without saying how the two are combined.
@@ -13,12 +16,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 
 import networkx as nx
 import numpy as np
-
-MAX_PATHS_EXAMINED = 64
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,18 @@ def disjoint_paths(graph: nx.DiGraph, source: int, target: int, k: int) -> tuple
     """Up to ``k`` shortest (by ``delay_s``) mutually link-disjoint paths; edges carry ``index`` and ``delay_s``."""
     kept: list[Path] = []
     used: set[int] = set()
-    for nodes in islice(nx.shortest_simple_paths(graph, source, target, weight="delay_s"), MAX_PATHS_EXAMINED):
+
+    def weight(u: int, v: int, attrs: dict) -> float | None:
+        return None if attrs["index"] in used else attrs["delay_s"]
+
+    while len(kept) < k:
+        try:
+            nodes = nx.dijkstra_path(graph, source, target, weight=weight)
+        except nx.NetworkXNoPath:
+            break
         links = tuple(graph.edges[u, v]["index"] for u, v in zip(nodes, nodes[1:]))
-        if used.isdisjoint(links):
-            kept.append(Path(links, float(sum(graph.edges[u, v]["delay_s"] for u, v in zip(nodes, nodes[1:])))))
-            used.update(links)
-            if len(kept) == k:
-                break
+        kept.append(Path(links, float(sum(graph.edges[u, v]["delay_s"] for u, v in zip(nodes, nodes[1:])))))
+        used.update(links)
     return tuple(kept)
 
 

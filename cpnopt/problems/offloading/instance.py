@@ -1,4 +1,4 @@
-"""The RLMS-CPN instance: network, compute nodes, time-varying state, tasks (Sec. 2).
+"""The RLMS-CPN instance: network, compute nodes, time-varying state, tasks (system model).
 
 Everything every method needs and that does not depend on decisions — directed links,
 per-slot available bandwidth, computation latency of each task on each compute node,
