@@ -89,7 +89,7 @@ class Session:
                 raise InputError("--resume", str(resume), f"holds {state['agent']} seed {state['seed']}, not {spec.family}/{spec.method} seed {seed}")
             policy.load_state_dict(state["policy"])
             optimizer.load_state_dict(state["optimizer"])
-            torch.set_rng_state(state["torch_rng"])
+            torch.set_rng_state(state["torch_rng"].cpu())
             rng.bit_generator.state = state["numpy_rng"]
         env = spec.make_env(torch_device)
         obs = env.reset([spec.sample(rng) for _ in range(config.n_envs)])
