@@ -133,6 +133,15 @@ def test_milp_bound_is_strictly_informative_under_load():
     assert milp.report.status is Status.FEASIBLE
 
 
+def test_time_limit_keeps_a_decision_and_a_valid_bound():
+    inst = cpnopt.generate("offloading", seed=2, n_tasks=12, arrival_rate_per_s=50.0)
+    sol = cpnopt.solve(inst, "milp", time_limit=0.001, threads=1)
+    assert sol.report.status is Status.TIME_LIMIT and sol.feasible
+    assert sol.report.bound >= sol.report.info["isolated_bound"]
+    assert sol.report.bound <= cpnopt.solve(inst, "oracle", split="waterfill").report.objective + 1e-9
+    assert sol.report.bound <= sol.report.objective + 1e-9
+
+
 def test_written_model_resolves_to_the_bound(tmp_path):
     inst = cpnopt.generate("offloading", seed=1, n_tasks=4, arrival_rate_per_s=40.0)
     path = tmp_path / "bound.mps"
