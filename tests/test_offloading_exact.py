@@ -159,3 +159,19 @@ def test_bad_options_name_the_option():
         cpnopt.solve(inst, "oracle", split="greedy")
     with pytest.raises(cpnopt.InputError, match="time_limit"):
         cpnopt.solve(inst, "milp", time_limit=-1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("topology", ["sndlib/abilene", "sndlib/geant", "gabriel"])
+@pytest.mark.parametrize("seed", range(5))
+def test_study_milp_bound_below_brute_force_and_every_method(topology, seed):
+    """The brute-force and bound checks on 5 tasks × 3 candidates at heavy load, three topologies; run with -m slow."""
+    inst = cpnopt.generate("offloading", seed=seed, topology=topology, n_tasks=5, arrival_rate_per_s=80.0, n_candidates=3)
+    bound = cpnopt.solve(inst, "milp").report.bound
+    for nodes in itertools.product(*inst.candidates):
+        def policy(view, nodes=nodes):
+            cand = next(c for c in view.candidates if c.compute == nodes[view.index])
+            return cand.compute, waterfill(view.data_mb, cand.bandwidth_mbps, cand.delay_s).split
+        assert bound <= evaluate(inst, run_policy(inst, policy)).objective + 1e-9
+    for method in METHODS:
+        assert bound <= cpnopt.solve(inst, method).report.objective + 1e-9
