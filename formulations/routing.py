@@ -229,6 +229,8 @@ def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = Non
 )
 def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: int | None = None,
          mip_rel_gap: float = 1e-6, threads: int | None = None, write_model: str | None = None) -> MethodOutput:
+    """Solve each frame's MILP with HiGHS; ``write_model`` gets one file per frame (``name.frameT.mps``) when
+    there are several frames."""
     start = time.perf_counter()
     routes: dict[int, TaskRoute] = {}
     statuses, incumbent, bound, sizes = [], 0.0, 0.0, []
@@ -237,6 +239,9 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
     for done, t in enumerate(frames):
         schedule = frame_model(instance, t, k_paths)
         restricted |= schedule.restricted
+        if not schedule.arrivals:  # no task of the frame can meet its l_u anywhere: all rejected, optimally
+            statuses.append(Status.OPTIMAL)
+            continue
         pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}")
         sizes.append((len(schedule.model.binary), len(schedule.model.rows)))
         left = None

@@ -57,8 +57,8 @@ def test_cut_path_set_reports_feasible_without_bound(default_milp):
 
 
 def test_time_limit_keeps_a_feasible_incumbent_and_bound():
-    inst = cpnopt.generate("routing", seed=1, n_users=8, n_frames=2)
-    sol = cpnopt.solve(inst, "milp", time_limit=0.3, threads=1)
+    inst = cpnopt.generate("routing", seed=0, n_users=8, n_frames=1)  # the model build alone outlasts the limit
+    sol = cpnopt.solve(inst, "milp", time_limit=0.01, threads=1)
     assert sol.report.status is Status.TIME_LIMIT
     assert sol.feasible
     if sol.report.bound is not None:
@@ -80,3 +80,11 @@ def test_written_model_resolves_to_the_same_optimum(tmp_path):
 def test_enumerate_refuses_large_instances():
     with pytest.raises(cpnopt.InputError, match="too large for enumerate"):
         cpnopt.solve(cpnopt.generate("routing", seed=0), "enumerate")
+
+
+def test_instance_where_no_task_meets_its_latency_rejects_all():
+    inst = small(0, max_latency_s=0.05)  # shorter than any computation
+    for method in ("milp", "fp-qt", "random"):
+        sol = cpnopt.solve(inst, method)
+        assert sol.feasible and sol.report.objective == 0.0
+        assert sol.evaluation.metrics["acceptance_rate"] == 0.0

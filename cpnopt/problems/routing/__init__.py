@@ -63,16 +63,18 @@ from cpnopt.solution import Sense
 
 def describe(instance: RoutingInstance) -> dict[str, Any]:
     """Size figures and how much the latency bound lets through."""
-    reachable = (instance.horizon_slots >= 0).mean() if instance.n_tasks else 0.0
+    compute = instance.power_tflops > 0
+    reachable = (instance.horizon_slots[:, compute] >= 0).mean() if instance.n_tasks else 0.0
     return {
-        "nodes": instance.n_nodes,
+        "compute_nodes": int(compute.sum()),
+        "routers": int((~compute).sum()),
         "links": len(instance.links),
         "users": len(instance.users),
         "frames": len(instance.frames),
         "tasks": instance.n_tasks,
         "slot_s": instance.slot_s,
         "max_horizon_slots": int(instance.horizon_slots.max()) if instance.n_tasks else 0,
-        "pairs_computable_in_time": float(reachable),
+        "pairs_computable_in_time": float(reachable),  # (task, compute node) pairs whose computation fits l_u
     }
 
 
