@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -92,11 +93,13 @@ def cmd_methods(args: argparse.Namespace) -> None:
     for name in names:
         family = get_family(name)
         print(f"{family.name}: {family.description}")
-        for method in sorted(methods(name).values(), key=lambda m: (m.kind != "exact", m.name)):
+        listed = sorted(methods(name).values(), key=lambda m: (m.kind != "exact", m.name))
+        width = max(len(m.name) for m in listed)
+        for method in listed:
             alias = f" (alias {', '.join(method.aliases)})" if method.aliases else ""
-            print(f"  {method.name:<12} {method.kind:<9} {method.description}{alias}")
+            print(f"  {method.name:<{width}} {method.kind:<9} {method.description}{alias}")
             if method.option_names():
-                print(f"  {'':<12} {'':<9} options: {', '.join(method.option_names())}")
+                print(f"  {'':<{width}} {'':<9} options: {', '.join(method.option_names())}")
 
 
 def cmd_quickstart(args: argparse.Namespace) -> None:
@@ -122,15 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="draw an instance from a family's generator")
-    p.add_argument("family")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("family", help="a registered family (cpnopt methods lists them)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same instance (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="generator parameter (JSON value)")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="instance JSON file to write")
     p.set_defaults(run=cmd_generate)
 
     p = sub.add_parser("solve", help="solve an instance file with a method")
-    p.add_argument("instance")
-    p.add_argument("--method", "-m", required=True)
+    p.add_argument("instance", help="instance JSON file (cpnopt generate)")
+    p.add_argument("--method", "-m", required=True, help="method name or alias (cpnopt methods FAMILY)")
     p.add_argument("--time-limit", type=float, help="seconds (exact methods)")
     p.add_argument("--threads", type=int, help="solver threads (exact methods)")
     p.add_argument("--write-model", metavar="FILE", help="save the exact model as .lp or .mps")
@@ -140,18 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("evaluate", help="check a solution file with the family's evaluator")
-    p.add_argument("instance")
-    p.add_argument("solution")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("instance", help="instance JSON file")
+    p.add_argument("solution", help="solution JSON file (cpnopt solve -o); only its decision is read")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("methods", help="list the registered methods")
-    p.add_argument("family", nargs="?")
+    p.add_argument("family", nargs="?", help="list one family only")
     p.set_defaults(run=cmd_methods)
 
     p = sub.add_parser("quickstart", help="solve the default P1 instance exactly and compare the heuristics")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the default instance (default 0)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds for each exact method (default 60)")
     p.set_defaults(run=cmd_quickstart)
 
     p = sub.add_parser("train", help="train a learned method's agent and write its checkpoint")
@@ -177,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # the reader went away (`cpnopt methods | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 if __name__ == "__main__":
