@@ -7,7 +7,8 @@ destinations), masks the disallowed ones to −∞ and samples from the categori
 distribution; the critic reads the masked mean and max of the candidates' embeddings.
 Decisions made one after another by the environment (DCAT's servers, one per step) make
 the policy autoregressive: each choice is conditioned on the earlier ones through the
-observation.
+observation. :class:`AutoregressiveHead` does the same inside one step, for an action made
+of several sub-actions (each conditioned on the earlier ones, each under its own mask).
 """
 
 from __future__ import annotations
@@ -65,3 +66,41 @@ class CandidateActorCritic(nn.Module):
     def config(self) -> dict[str, int]:
         """The constructor arguments, stored in checkpoints so that a policy can be rebuilt."""
         return {"n_features": self.n_features, "hidden": self.hidden}
+
+
+class AutoregressiveHead(nn.Module):
+    """A joint action of several sub-actions, each conditioned on the ones before it.
+
+    π(a₁, …, a_m | h) = Π_j π_j(a_j | h, a₁, …, a_{j−1}): sub-action j reads the context
+    ``h`` (B, H) and the one-hot encodings of the earlier sub-actions through its own MLP,
+    under its own optional mask (B, n_j). For multi-action agents (e.g. GWP's choice of a
+    partition from several knobs) where a product of independent heads would miss the
+    dependence between the knobs.
+    """
+
+    def __init__(self, context: int, sizes: list[int], hidden: int = 64) -> None:
+        super().__init__()
+        self.sizes = list(sizes)
+        self.heads = nn.ModuleList(
+            mlp([context + sum(self.sizes[:j]), hidden, n], last_gain=0.01) for j, n in enumerate(self.sizes)
+        )
+
+    def forward(self, h: torch.Tensor, actions: torch.Tensor | None = None,
+                masks: list[torch.Tensor | None] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample (or score the given ``actions`` (B, m)): actions, joint log-probability, entropy.
+
+        The entropy is Σ_j H(π_j(· | h, a_<j)) along the chosen actions, the usual estimate of
+        the joint entropy for an entropy bonus.
+        """
+        chosen, log_prob, entropy = [], h.new_zeros(h.shape[0]), h.new_zeros(h.shape[0])
+        inputs = h
+        for j, head in enumerate(self.heads):
+            logits = head(inputs)
+            mask = masks[j] if masks is not None and masks[j] is not None else torch.ones_like(logits, dtype=torch.bool)
+            dist = masked_categorical(logits, mask)
+            action = dist.sample() if actions is None else actions[:, j]
+            chosen.append(action)
+            log_prob = log_prob + dist.log_prob(action)
+            entropy = entropy + dist.entropy()
+            inputs = torch.cat([inputs, nn.functional.one_hot(action, self.sizes[j]).float()], dim=-1)
+        return torch.stack(chosen, dim=-1), log_prob, entropy
