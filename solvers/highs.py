@@ -5,7 +5,8 @@ interface to highspy) under a time limit, relative MIP gap and thread count, map
 termination to a :class:`~cpnopt.solution.Status`, loads the incumbent into the model
 when there is one, and reads the incumbent objective and the best bound from the solver.
 ``write_model`` saves the model as LP or MPS (by extension) before solving, so that anyone
-can re-solve it with another solver.
+can re-solve it with another solver; ``warm_start`` hands HiGHS the variables' current
+values as a MIP start.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def solve_pyomo(
     threads: int | None = None,
     write_model_to: str | Path | None = None,
     verbose: bool = False,
+    warm_start: bool = False,
 ) -> HighsResult:
     """Solve ``model`` with HiGHS; see the module docstring."""
     if time_limit is not None and not time_limit > 0:
@@ -71,6 +73,7 @@ def solve_pyomo(
         return HighsResult(Status.ERROR, None, None, False, "HiGHS (highspy) is not available")
     solver.config.load_solution = False
     solver.config.stream_solver = verbose
+    solver.config.warmstart = warm_start  # start from the variables' current values (a MIP start)
     if time_limit is not None:
         solver.config.time_limit = float(time_limit)
     solver.config.mip_gap = float(mip_rel_gap)
