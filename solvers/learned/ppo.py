@@ -44,7 +44,7 @@ def train(session: Session, total_steps: int, checkpoint: Path, progress: bool =
         obs, actions, old_log_probs = batch.flat()
         advantages, returns = advantages.flatten(), returns.flatten()
 
-        n = actions.numel()
+        n = advantages.numel()
         size = max(1, n // cfg.minibatches)
         clipped, kl = [], torch.tensor(0.0)
         for _ in range(cfg.epochs):

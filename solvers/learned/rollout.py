@@ -23,7 +23,7 @@ class Rollout:
     """``n_steps`` × ``n_envs`` transitions (time first), and the state after the last one."""
 
     obs: Observation  # features (T, B, K, F), mask (T, B, K)
-    actions: torch.Tensor  # (T, B)
+    actions: torch.Tensor  # (T, B) or (T, B, m) for joint actions
     log_probs: torch.Tensor  # (T, B) under the policy that acted
     values: torch.Tensor  # (T, B)
     rewards: torch.Tensor  # (T, B)
@@ -37,7 +37,7 @@ class Rollout:
         """Observations, actions and old log-probabilities with time and batch merged."""
         features, mask = self.obs.features, self.obs.mask
         flat_obs = Observation(features.flatten(0, 1), mask.flatten(0, 1))
-        return flat_obs, self.actions.flatten(), self.log_probs.flatten()
+        return flat_obs, self.actions.flatten(0, 1), self.log_probs.flatten()
 
 
 @torch.no_grad()

@@ -124,7 +124,7 @@ class Session:
         Logged: mean return of the episodes that ended (``episode_reward``), their mean
         evaluator ``objective``, the critic's ``explained_variance`` on this rollout, and ``losses``.
         """
-        self.global_step += batch.actions.numel()
+        self.global_step += batch.rewards.numel()
         entry = {
             "step": self.global_step,
             "episode_reward": mean(batch.episode_rewards),
@@ -133,7 +133,7 @@ class Session:
             **{k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in losses.items()},
         }
         self.log.append(entry)
-        self._bar.update(batch.actions.numel())
+        self._bar.update(batch.rewards.numel())
         self._bar.set_postfix(reward=f"{entry['episode_reward']:.3f}", ev=f"{entry['explained_variance']:.2f}")
         if len(self.log) % self.config.checkpoint_every == 0:
             self.save(self._checkpoint)
