@@ -164,7 +164,8 @@ class BatchedClusteringEnv(BatchedEnv):
         b = self.batch_size
         rows = torch.arange(b, device=self.device)
         actions = actions.to(self.device).long()
-        allowed = self._mask[rows, actions.clamp(0, self._mask.shape[1] - 1)] & (actions >= 0) & (actions < self._mask.shape[1])
+        k = self._mask.shape[1]
+        allowed = (actions >= 0) & (actions < k) & self._mask[rows, actions.clamp(0, k - 1)]
         cluster = torch.where(allowed, actions, self.n_open)  # fallback: a new cluster is always allowed
         active = ~self.done
         self.members[rows[active], cluster[active], self.ptr[active]] = True
