@@ -3,6 +3,13 @@
 It replays each server's FIFO queue with the shared simulation (cpnopt.fifo), checks every
 served task's deadline (transmission + queueing + processing ≤ τ_n) and returns the
 platform profit Σ_served (p_n − c_{n,i}) as the objective.
+
+Metrics: ``profit``, ``revenue`` (Σ p_n served), ``cost`` (Σ c_{n,i} served),
+``acceptance_rate`` and ``served_tasks``, ``migration_rate`` (share of served tasks run
+outside their origin region), ``cheap_region_work_share`` (share of served Gcycles run in
+regions whose electricity price s_r is below the mean over regions), and the mean delay of
+served tasks split into ``mean_transmission_s`` and ``mean_queueing_s`` (the rest is
+processing).
 """
 
 from __future__ import annotations
