@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 import cpnopt
-from cpnopt.solvers.heuristics.clustering import auction_tasks, kmeans_clustering
+from cpnopt.problems.clustering.auction import auction_tasks
+from cpnopt.solvers.heuristics.clustering import kmeans_clustering
 
 T0 = time.perf_counter()
 

@@ -2,7 +2,7 @@
 
 An episode is one scheduling cycle of DCAT's Algorithm 1 on one instance: the agent forms
 the clusters, then every slot's tasks are priced by the REA reverse auction (Algorithm 2,
-:func:`cpnopt.solvers.heuristics.clustering.auction_tasks`, γ = ``gamma``) and the decision
+:func:`cpnopt.problems.clustering.auction.auction_tasks`, γ = ``gamma``) and the decision
 is scored by the family's evaluator; reward = platform profit (Eq. 6) / mean_n p_n.
 
 Modelling decisions (DCAT leaves them open or they follow from the family)
@@ -39,7 +39,7 @@ import torch
 
 from cpnopt.envs.base import BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusteringParams, generate
-from cpnopt.solvers.heuristics.clustering import auction_tasks
+from cpnopt.problems.clustering.auction import auction_tasks
 
 TRAINING_SEED_OFFSET = 10**6  # instances drawn for training have seeds ≥ this; benchmarks use smaller ones
 N_FEATURES = 11

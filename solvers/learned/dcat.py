@@ -4,7 +4,7 @@ Each cycle (one instance, see :mod:`cpnopt.envs.clustering`) the actor places th
 into clusters one at a time, choosing among the clusters the mask allows (diameter ≤ R_max,
 Eq. 10c, and the size limit), so the partition is feasible by construction; the tasks of
 every slot are then priced by the REA reverse auction (Algorithm 2, the same
-:func:`~cpnopt.solvers.heuristics.clustering.auction_tasks` as ``rand-rea`` and ``km-rea``)
+:func:`~cpnopt.problems.clustering.auction.auction_tasks` as ``rand-rea`` and ``km-rea``)
 and the reward is the platform profit (Eq. 6) the evaluator computes. Training: A2C
 (:mod:`.a2c`) on instances from the generator's defaults (8 servers, 2 slots × 6 tasks)
 with seeds ≥ 10⁶, disjoint from the benchmarks' seeds. At solve time the policy acts
@@ -21,7 +21,7 @@ from cpnopt.envs.clustering import N_FEATURES, BatchedClusteringEnv, sample_inst
 from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.heuristics.clustering import _check_gamma
+from cpnopt.problems.clustering.auction import check_gamma
 from cpnopt.solvers.learned.agents import AgentSpec, act_greedily, load_policy, register_agent
 from cpnopt.solvers.learned.networks import CandidateActorCritic
 
@@ -55,7 +55,7 @@ def _policy(checkpoint: str | None, device: str) -> torch.nn.Module:
 def dcat(instance: ClusteringInstance, checkpoint: str | None = None, gamma: float = REA_GAMMA,
          device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ."""
-    _check_gamma(gamma)
+    check_gamma(gamma)
     policy = _policy(checkpoint, device)
     decision = act_greedily(BatchedClusteringEnv(device, gamma), policy, [instance])[0]
     return MethodOutput(decision=decision, status=Status.FEASIBLE,
