@@ -26,6 +26,18 @@ def test_milp_equals_brute_force_on_tiny_instances(seed, variant):
     assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-7, abs=1e-9)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("routers", [2, 0])
+def test_milp_equals_brute_force_at_the_enumeration_limit(seed, routers):
+    """7 nodes, 4 tasks per frame, 2 frames, the paper's 0.1 s slots and 2 s bound (20 slots)."""
+    inst = small(seed, n_nodes=7 - routers, n_routers=routers, n_frames=2, size_mb=10.0)
+    brute = cpnopt.solve(inst, "enumerate")
+    exact = cpnopt.solve(inst, "milp")
+    assert exact.report.status is Status.OPTIMAL and exact.feasible
+    assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-7, abs=1e-9)
+
+
 def test_tiny_instances_make_links_and_latency_bind():
     """Brute force = MILP only means something if tasks wait for links and some are rejected."""
     metrics = [cpnopt.solve(tiny(s, **VARIANTS[v]), "enumerate").evaluation.metrics for s in range(4) for v in range(2)]
