@@ -13,6 +13,7 @@ Three measurements, written as Markdown tables (stdout, and ``--out FILE``):
 
     python benchmarks/regional_speed.py --quick               # smoke run, about a minute
     python benchmarks/regional_speed.py --out /tmp/regional.md   # full run, about 30 min on 2 cores
+    python benchmarks/regional_speed.py --part gaps              # one part only
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from tqdm import tqdm
 
 import cpnopt
 
-HEURISTICS = ("two-stage", "nearest-region", "cheapest-region", "random")
+HEURISTICS = {  # table label -> (method, options)
+    "two-stage": ("two-stage", {}),
+    "two-stage estimate=best": ("two-stage", {"estimate": "best"}),
+    "nearest-region": ("nearest-region", {}),
+    "cheapest-region": ("cheapest-region", {}),
+    "random": ("random", {}),
+}
 
 
 def instance(seed: int, n_tasks: int, servers_per_region: int, n_east: int = 2, n_west: int = 2) -> Any:
@@ -92,7 +99,7 @@ def baseline_gaps(args: argparse.Namespace) -> list[str]:
     rows = ["| servers | tasks | method | mean gap | std | min | max | acceptance | runtime (ms) | seeds |",
             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for per_region, n_tasks in args.gap_sizes:
-        results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in ("milp",) + HEURISTICS}
+        results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in ("milp", *HEURISTICS)}
         for seed in tqdm(range(args.seeds), desc=f"gaps {4 * per_region} servers × {n_tasks} tasks", file=sys.stderr,
                          leave=False):
             inst = instance(seed, n_tasks, per_region)
@@ -101,7 +108,7 @@ def baseline_gaps(args: argparse.Namespace) -> list[str]:
                 continue  # a gap needs a proven, positive optimum
             optimum = exact.report.objective
             for name in results:
-                sol = exact if name == "milp" else cpnopt.solve(inst, name)
+                sol = exact if name == "milp" else cpnopt.solve(inst, HEURISTICS[name][0], **HEURISTICS[name][1])
                 gap = (optimum - sol.report.objective) / optimum
                 results[name].append((gap, sol.evaluation.metrics["acceptance_rate"], sol.report.runtime_s))
         for name, values in results.items():
@@ -122,6 +129,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seeds", type=int, default=20, help="seeds of the baseline-gap study")
     parser.add_argument("--out", help="also write the tables to this Markdown file")
+    parser.add_argument("--part", choices=("all", "ladder", "scenario", "gaps"), default="all")
     args = parser.parse_args()
     args.start, args.step, args.max_tasks, args.ladder_seeds = 8, 4, 200, 3
     args.scenario, args.scenario_seeds = [(4, 3, 40), (8, 3, 60)], 2
@@ -132,13 +140,15 @@ def main() -> None:
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, HiGHS threads = {args.threads}, "
-             f"time limit {args.time_limit:.0f} s, {stamp}.", "",
-             "### MILP: largest size proven optimal in the time limit (4 regions, seeds 0–2)", ""]
-    lines += ladder(args)
-    lines += ["", "### MILP at the scenario sizes (one time limit)", ""]
-    lines += scenario_sizes(args)
-    lines += ["", f"### Gap to the proven optimum over {args.seeds} seeds (4 regions)", ""]
-    lines += baseline_gaps(args)
+             f"time limit {args.time_limit:.0f} s, {stamp}."]
+    parts = {
+        "ladder": ("MILP: largest size proven optimal in the time limit (4 regions, seeds 0–2)", ladder),
+        "scenario": ("MILP at the scenario sizes (one time limit)", scenario_sizes),
+        "gaps": (f"Gap to the proven optimum over {args.seeds} seeds (4 regions)", baseline_gaps),
+    }
+    for key, (title, measure) in parts.items():
+        if args.part in ("all", key):
+            lines += ["", f"### {title}", ""] + measure(args)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -72,6 +72,8 @@ def test_bad_options_and_sizes_are_named():
     inst = cpnopt.generate("regional", seed=0, n_tasks=30)
     with pytest.raises(InputError, match="fifo"):
         cpnopt.solve(inst, "milp", fifo="edf")
+    with pytest.raises(InputError, match="estimate"):
+        cpnopt.solve(inst, "two-stage", estimate="worst")
     with pytest.raises(InputError, match="options.seed"):
         cpnopt.solve(inst, "two-stage", seed=1)
     with pytest.raises(InputError, match="too large for enumerate"):

@@ -68,10 +68,10 @@ def test_exact_optimum_bounds_every_heuristic(seed, n_east, n_west, servers_per_
     optimum = cpnopt.solve(inst, "milp").report
     assert optimum.status is Status.OPTIMAL
     assert optimum.objective == pytest.approx(cpnopt.solve(inst, "enumerate").report.objective, abs=1e-6)
-    for name in HEURISTICS:
-        sol = cpnopt.solve(inst, name)
-        assert sol.feasible, (name, sol.evaluation.violations)
-        assert sol.report.objective <= optimum.objective + 1e-6, name
+    for name, options in [(name, {}) for name in HEURISTICS] + [("two-stage", {"estimate": "best"})]:
+        sol = cpnopt.solve(inst, name, **options)
+        assert sol.feasible, (name, options, sol.evaluation.violations)
+        assert sol.report.objective <= optimum.objective + 1e-6, (name, options)
 
 
 def test_milp_objective_equals_evaluator(default_milp):

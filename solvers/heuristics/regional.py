@@ -9,7 +9,9 @@ Tasks are scheduled one at a time in arrival order (ties by index), never revisi
   region as one pooled machine: ĉ_{n,r} is Eq. (8) on all the region's servers with the
   load split by power (cpnopt.economics.execution_cost), the expected completion is
   a_n + T_{n,r} + W_r / F_r + l_n / f̄_r, with W_r the work the region still has queued
-  when the task arrives there, F_r its total and f̄_r its mean server power. A learned
+  when the task arrives there, F_r its total and f̄_r its mean server power (option
+  ``estimate="pooled"``, the default); ``estimate="best"`` is optimistic instead: the
+  region's most profitable server for the task, processing on its fastest server. A learned
   stage 1 (`regional-drl`) plugs in as another allocator: ``schedule(instance, allocator)``.
 - **Stage 2, intra-region balancing** (``balance_within_region``, shared by every method
   here): the server of the region with the highest profit p_n − c_{n,i} > 0 whose FIFO
@@ -26,11 +28,13 @@ Baselines differ in stage 1 only, so they isolate the value of the region choice
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
 from cpnopt.economics import execution_cost
+from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
 from cpnopt.problems.regional.evaluate import queue_on_time
@@ -84,18 +88,30 @@ def pooled_unit_cost(instance: RegionalInstance, region: int) -> float:
                                 instance.regions[region].energy_price))
 
 
-def greedy_region(plan: Plan, n: int) -> int | None:
-    """Stage 1 of ``two-stage``: highest expected marginal profit among regions expected on time."""
+ESTIMATES = ("pooled", "best")
+
+
+def greedy_region(plan: Plan, n: int, estimate: str = "pooled") -> int | None:
+    """Stage 1 of ``two-stage``: highest expected marginal profit among regions expected on time.
+
+    ``estimate="pooled"``: the region as one pooled machine (pooled Eq. (8) cost, mean server
+    power); ``"best"``: optimistic, the region's most profitable server for the task and its
+    fastest server. Both add the pooled wait W_r / F_r.
+    """
     inst = plan.instance
     best, best_profit = None, 0.0
     for r in range(inst.n_regions):
         servers = inst.servers_in(r)
         power = inst.power_ghz[servers]
         release = float(inst.release_s[n, servers[0]])  # every server of a region is equally far
-        completion = (release + plan.region_backlog_gcycles(r, release) / power.sum()
-                      + inst.workload_gcycles[n] / power.mean())
-        profit = float(inst.price[n]) - inst.workload_gcycles[n] * pooled_unit_cost(inst, r)
-        if completion <= inst.due_s[n] + 1e-9 and profit > best_profit + 1e-9:
+        wait = plan.region_backlog_gcycles(r, release) / power.sum()
+        if estimate == "best":
+            profit = float(inst.margin[n, servers].max())
+            processing = inst.workload_gcycles[n] / power.max()
+        else:
+            profit = float(inst.price[n]) - inst.workload_gcycles[n] * pooled_unit_cost(inst, r)
+            processing = inst.workload_gcycles[n] / power.mean()
+        if release + wait + processing <= inst.due_s[n] + 1e-9 and profit > best_profit + 1e-9:
             best, best_profit = r, profit
     return best
 
@@ -140,8 +156,11 @@ def schedule(instance: RegionalInstance, allocator: RegionAllocator) -> Regional
     "regional", "two-stage", kind="heuristic",
     description="stage 1 greedy region by expected marginal profit, stage 2 profit-aware server balancing",
 )
-def two_stage(instance: RegionalInstance) -> MethodOutput:
-    return MethodOutput(decision=schedule(instance, greedy_region), status=Status.FEASIBLE)
+def two_stage(instance: RegionalInstance, estimate: str = "pooled") -> MethodOutput:
+    if estimate not in ESTIMATES:
+        raise InputError("estimate", estimate, f"must be one of {', '.join(ESTIMATES)}")
+    allocator = partial(greedy_region, estimate=estimate)
+    return MethodOutput(decision=schedule(instance, allocator), status=Status.FEASIBLE)
 
 
 @register_method("regional", "nearest-region", kind="heuristic",
