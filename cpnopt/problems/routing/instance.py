@@ -1,4 +1,4 @@
-"""The STPer instance: compute nodes, links, users, frames (price, hydropower) and tasks.
+"""The STPer instance: compute nodes and routers, links, users, frames (price, hydropower) and tasks.
 
 Everything every method reads is derived here once: the slot grid (link occupation
 k_{u,e} = ⌈r_u / b_e / slot⌉, Eq. 1 on the grid), the latency horizon of each
