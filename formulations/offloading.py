@@ -70,6 +70,12 @@ class SplitResult:
     split: tuple[float, ...]
 
 
+def no_bandwidth(n_paths: int) -> SplitResult:
+    """Every path's residual has rounded to zero (dozens of flowlets stacked on one link):
+    equal shares, which the evaluator reports as using a path without bandwidth."""
+    return SplitResult(math.inf, tuple(1.0 / n_paths for _ in range(n_paths)))
+
+
 def _by_delay(bandwidth: np.ndarray, delay: np.ndarray) -> list[int]:
     usable = [k for k in range(len(delay)) if bandwidth[k] > 0]
     return sorted(usable, key=lambda k: (delay[k], k))
@@ -86,7 +92,7 @@ def waterfill(data_mb: float, bandwidth: np.ndarray, delay: np.ndarray) -> Split
     """Closed-form optimal split (module docstring)."""
     order = _by_delay(bandwidth, delay)
     if not order:
-        return SplitResult(math.inf, tuple(0.0 for _ in delay))
+        return no_bandwidth(len(delay))
     best_t, best_m = math.inf, 0
     total_bw = weighted = 0.0
     for m, k in enumerate(order, start=1):
@@ -118,7 +124,7 @@ def _prefix_lp(data_mb: float, bandwidth: np.ndarray, delay: np.ndarray, used: l
 def split_lp(data_mb: float, bandwidth: np.ndarray, delay: np.ndarray) -> SplitResult:
     """Optimal split by HiGHS LPs over the delay-sorted prefixes (module docstring)."""
     order = _by_delay(bandwidth, delay)
-    best = SplitResult(math.inf, tuple(0.0 for _ in delay))
+    best = no_bandwidth(len(delay))
     for m in range(1, len(order) + 1):
         if delay[order[m - 1]] >= best.transmission_s:
             break

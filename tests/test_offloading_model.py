@@ -112,6 +112,7 @@ def test_bad_latency_table_names_the_cell(tmp_path, text, field):
 
 @pytest.mark.parametrize("change,field", [
     (lambda i: {"flow_share": 0.0}, "flow_share"),
+    (lambda i: {"flow_share": 1.0}, "flow_share"),
     (lambda i: {"k_paths": 0}, "k_paths"),
     (lambda i: {"links": i.links + (dataclasses.replace(i.links[0]),)}, "links"),
     (lambda i: {"links": (dataclasses.replace(i.links[0], capacity_mbps=-5.0),) + i.links[1:]}, "capacity_mbps"),

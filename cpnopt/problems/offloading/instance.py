@@ -134,8 +134,8 @@ class OffloadingInstance:
         _count("n_candidates", self.n_candidates, 1)
         _count("k_paths", self.k_paths, 1)
         _nonnegative("hop_weight_s", self.hop_weight_s)
-        if not 0 < self.flow_share <= 1:
-            raise InputError("flow_share", self.flow_share, "must be in (0, 1]")
+        if not 0 < self.flow_share < 1:
+            raise InputError("flow_share", self.flow_share, "must be in (0, 1): with 1 a path can be fully held and later tasks starve")
         _positive("propagation_km_per_s", self.propagation_km_per_s)
 
     # ------------------------------------------------------------------ sizes
