@@ -11,7 +11,8 @@
                α/E_ref × the added energy + (1−α)/T_ref × the growth of the layer time,
                the input transfer counted when the device is new to the layer.
 
-Every placement goes through :func:`fit_memory`, which moves neurons off devices whose
+Every placement goes through :func:`~cpnopt.problems.placement.split.fit_memory` (shared
+with the ``gwp`` environment), which moves neurons off devices whose
 memory overflows onto the devices with the most free memory (largest neurons first).
 The generator leaves one largest neuron of slack per device, which is what makes this
 repair always succeed (see ``generator._devices``); on other instances a baseline that
@@ -27,43 +28,11 @@ import numpy as np
 from cpnopt.errors import InputError
 from cpnopt.formulations.placement import solve_iteration
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
+from cpnopt.problems.placement.split import fit_memory, proportional
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
 
 GREEDY_CHUNKS = 64
-
-
-def proportional(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integers proportional to ``weights`` (largest remainder, ties to the lower index)."""
-    share = total * weights / weights.sum()
-    counts = np.floor(share).astype(int)
-    order = np.argsort(-(share - counts), kind="stable")
-    counts[order[: total - counts.sum()]] += 1
-    return counts
-
-
-def fit_memory(instance: PlacementInstance, counts: np.ndarray) -> np.ndarray | None:
-    """``counts`` [l, i] with neurons moved off overfull devices; None when they cannot be fitted."""
-    counts = counts.copy()
-    per_neuron = instance.memory_per_neuron_mb
-    heaviest_first = np.argsort(-per_neuron, kind="stable")
-    for i in range(instance.n_devices):
-        for l in heaviest_first:
-            over = per_neuron @ counts[:, i] - instance.memory_mb[i]
-            if over <= 1e-9 * instance.memory_mb[i]:
-                break
-            move = min(int(counts[l, i]), math.ceil(over / per_neuron[l] - 1e-9)) if per_neuron[l] > 0 else 0
-            counts[l, i] -= move
-            free = np.maximum(instance.memory_mb - per_neuron @ counts, 0.0)  # overfull devices take nothing
-            free[i] = 0.0
-            for j in np.argsort(-free, kind="stable"):
-                take = min(move, int(free[j] // per_neuron[l]))
-                counts[l, j] += take
-                move -= take
-                free[j] -= take * per_neuron[l]
-            if move:
-                return None
-    return counts
 
 
 def _output(instance: PlacementInstance, placements: list[np.ndarray | None], **info: float) -> MethodOutput:

@@ -81,6 +81,6 @@ def act_greedily(env: BatchedEnv, policy: nn.Module, instances: list[Any]) -> li
     done = torch.zeros(len(instances), dtype=torch.bool)
     while not bool(done.all()):
         dist, _ = policy(obs)
-        step = env.step(dist.probs.argmax(-1))
+        step = env.step(dist.mode)  # the most probable allowed action (a joint distribution: its own mode)
         obs, done = step.observation, step.done.cpu()
     return [env.decision(slot) for slot in range(len(instances))]

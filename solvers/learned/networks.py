@@ -86,8 +86,10 @@ class AutoregressiveHead(nn.Module):
         )
 
     def forward(self, h: torch.Tensor, actions: torch.Tensor | None = None,
-                masks: list[torch.Tensor | None] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sample (or score the given ``actions`` (B, m)): actions, joint log-probability, entropy.
+                masks: list[torch.Tensor | None] | None = None,
+                greedy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample (``greedy``: the most probable sub-action at each step; or score the given
+        ``actions`` (B, m)): actions, joint log-probability, entropy.
 
         The entropy is Σ_j H(π_j(· | h, a_<j)) along the chosen actions, the usual estimate of
         the joint entropy for an entropy bonus.
@@ -98,7 +100,7 @@ class AutoregressiveHead(nn.Module):
             logits = head(inputs)
             mask = masks[j] if masks is not None and masks[j] is not None else torch.ones_like(logits, dtype=torch.bool)
             dist = masked_categorical(logits, mask)
-            action = dist.sample() if actions is None else actions[:, j]
+            action = actions[:, j] if actions is not None else dist.mode if greedy else dist.sample()
             chosen.append(action)
             log_prob = log_prob + dist.log_prob(action)
             entropy = entropy + dist.entropy()
