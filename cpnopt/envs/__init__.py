@@ -12,7 +12,8 @@ from cpnopt.envs.base import BatchedEnv, FamilyGymEnv, Observation, Step, evalua
 
 ENV_IDS = {"clustering": "cpnopt/Clustering-v0"}
 
-for _id, _entry in ((ENV_IDS["clustering"], "cpnopt.envs.clustering:ClusteringEnv"),):
+for _id, _entry in ((ENV_IDS["clustering"], "cpnopt.envs.clustering:ClusteringEnv"),
+                    ("cpnopt/Routing-v0", "cpnopt.envs.routing:RoutingEnv"),):
     if _id not in gymnasium.registry:
         gymnasium.register(id=_id, entry_point=_entry)
 

@@ -9,10 +9,9 @@ Destination rules (per task; only compute nodes qualify)
 Routes: ``random`` takes a shortest path in hops drawn uniformly among them; ``nearest`` the
 shortest path in km; ``cheapest`` the fastest path (least Σ_e (t_sw + k_{u,e}) slots).
 
-First-fit scheduler: tasks in index order; on each link of its route a task starts at the
-first slot ≥ its ready slot (t_sw after it left the previous node, Eq. 11) where the link
-is free for its k_{u,e} slots (Eq. 12–13). A task whose arrival misses l_u (Eq. 14) is
-rejected and frees nothing it did not take.
+First-fit scheduler: :mod:`cpnopt.problems.routing.firstfit` (shared with the STPer
+environment): tasks in index order, each link at the first free slot after the task is
+ready (Eq. 11–13); a task whose arrival misses l_u (Eq. 14) is rejected.
 """
 
 from __future__ import annotations
@@ -21,24 +20,13 @@ import networkx as nx
 import numpy as np
 
 from cpnopt.errors import InputError
-from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
+from cpnopt.problems.routing import RoutingInstance
+from cpnopt.problems.routing.firstfit import Route, compute_nodes, fastest_path, first_fit
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
 
 RULES = ("random", "nearest", "cheapest")
-Route = tuple[int, ...]
-
-
-def compute_nodes(instance: RoutingInstance) -> list[int]:
-    return [n for n in range(instance.n_nodes) if instance.power_tflops[n] > 0]
-
-
-def fastest_path(instance: RoutingInstance, task: int, target: int) -> Route:
-    """Least no-wait arrival: Dijkstra with weight t_sw + k_{u,e} per link."""
-    k = instance.occupation_slots[task]
-    sw = instance.switch_slots
-    weight = lambda a, b, data: sw + int(k[data["index"]])  # noqa: E731
-    return tuple(nx.shortest_path(instance.graph, instance.access_node(task), target, weight=weight))
+__all__ = ["RULES", "Route", "choose_routes", "compute_nodes", "fastest_path", "first_fit"]
 
 
 def choose_routes(instance: RoutingInstance, rule: str, seed: int = 0) -> list[Route | None]:
@@ -63,35 +51,6 @@ def choose_routes(instance: RoutingInstance, rule: str, seed: int = 0) -> list[R
             ok = [n for n in nodes if instance.no_wait_arrival(u, fast[n]) <= instance.horizon_slots[u, n]]
             chosen.append(fast[min(ok, key=lambda v: (instance.energy_cost[u, v], v))] if ok else None)
     return chosen
-
-
-def first_fit(instance: RoutingInstance, paths: list[Route | None]) -> RoutingDecision:
-    """Schedule the routes in task order at the earliest free slots; reject tasks that miss l_u."""
-    busy: dict[tuple[int, int], set[int]] = {}  # (frame, link) -> occupied slots
-    routes = []
-    for u, path in enumerate(paths):
-        if path is None:
-            routes.append(REJECTED)
-            continue
-        frame = instance.tasks[u].frame
-        links = instance.path_links(path)
-        ready, starts = instance.switch_slots, []
-        for e in links:
-            k = int(instance.occupation_slots[u, e])
-            taken = busy.get((frame, e), set())
-            s = ready
-            while any(s + j in taken for j in range(k)):
-                s += 1
-            starts.append(s)
-            ready = s + k + instance.switch_slots
-        arrival = starts[-1] + int(instance.occupation_slots[u, links[-1]]) if links else 0
-        if arrival > instance.horizon_slots[u, path[-1]]:
-            routes.append(REJECTED)
-            continue
-        for e, s in zip(links, starts):
-            busy.setdefault((frame, e), set()).update(range(s, s + int(instance.occupation_slots[u, e])))
-        routes.append(TaskRoute(path[-1], path, tuple(starts)))
-    return RoutingDecision(tuple(routes))
 
 
 @register_method("routing", "random", kind="heuristic",

@@ -94,6 +94,7 @@ FAMILY = register_family(
             "cpnopt.formulations.routing_fpqt",
             "cpnopt.solvers.enumeration_routing",
             "cpnopt.solvers.heuristics.routing",
+            "cpnopt.solvers.learned.stper",
         ),
     )
 )
