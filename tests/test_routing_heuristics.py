@@ -12,7 +12,7 @@ from test_routing_fixtures import small
 HEURISTICS = ["fp-qt", "fp-qt-nearest", "fp-qt-cheapest", "fp-qt-random", "random", "nearest", "cheapest"]
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), users=st.integers(2, 5), size=st.sampled_from([5.0, 15.0]))
 def test_milp_bounds_fpqt_and_fpqt_beats_its_baseline(seed, users, size):
     inst = small(seed, n_users=users, size_mb=size)
