@@ -27,7 +27,10 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   of h links has transmission Σ_e (t_sw + k_e slot); its first link starts at slot ≥
   switch_slots, link i+1 at ≥ start_i + k_i + switch_slots (Eq. 11, store-and-forward).
   A task may wait at any node (the dispatching offset); offset = arrival − transmission.
-  A task computed at its own access node has an empty route and no network delay.
+- Users attach to access routers (nodes with power 0 that forward but compute nothing;
+  generator: ``n_routers``, default 4), so every task crosses the network; with
+  ``n_routers = 0`` users attach to compute nodes and computing at the access node (an empty
+  route, no network delay) competes with routing.
 - Links are one resource for both directions (the graph is undirected, b_e is the link's).
 - Frames: each frame is scheduled in its own cycle of slots starting at its slot 0, where
   all its tasks are released; frames do not share links (a frame is an hour of the price
