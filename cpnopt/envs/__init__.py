@@ -13,7 +13,9 @@ from cpnopt.envs.base import BatchedEnv, FamilyGymEnv, Observation, Step, evalua
 ENV_IDS = {"clustering": "cpnopt/Clustering-v0"}
 
 for _id, _entry in ((ENV_IDS["clustering"], "cpnopt.envs.clustering:ClusteringEnv"),
-                    ("cpnopt/Routing-v0", "cpnopt.envs.routing:RoutingEnv"),):
+                    ("cpnopt/Routing-v0", "cpnopt.envs.routing:RoutingEnv"),
+                    ("cpnopt/Placement-v0", "cpnopt.envs.placement:PlacementEnv"),
+                    ("cpnopt/Regional-v0", "cpnopt.envs.regional:RegionalEnv"),):
     if _id not in gymnasium.registry:
         gymnasium.register(id=_id, entry_point=_entry)
 

@@ -101,6 +101,7 @@ FAMILY = register_family(
             "cpnopt.formulations.placement",
             "cpnopt.solvers.placement_enumeration",
             "cpnopt.solvers.heuristics.placement",
+            "cpnopt.solvers.learned.gwp",
         ),
     )
 )

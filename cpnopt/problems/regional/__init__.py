@@ -97,6 +97,7 @@ FAMILY = register_family(
             "cpnopt.formulations.regional",
             "cpnopt.solvers.regional_enumeration",
             "cpnopt.solvers.heuristics.regional",
+            "cpnopt.solvers.learned.regional_drl",
         ),
     )
 )
