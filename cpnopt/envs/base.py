@@ -143,6 +143,7 @@ class FamilyGymEnv(gym.Env):
     def __init__(self, batched: BatchedEnv, sample: Any, n_candidates: int) -> None:
         self.batched = batched
         self.sample = sample  # (np.random.Generator) -> instance with n_candidates candidates
+        self.n_candidates = n_candidates
         self.observation_space = gym.spaces.Dict({
             "features": gym.spaces.Box(-np.inf, np.inf, shape=(n_candidates, batched.n_features), dtype=np.float32),
             "action_mask": gym.spaces.MultiBinary(n_candidates),
@@ -157,12 +158,16 @@ class FamilyGymEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         instance = (options or {}).get("instance") or self.sample(self.np_random)
-        if self.batched.n_candidates(instance) != self.action_space.n:
-            raise InputError("instance", self.batched.n_candidates(instance), f"this environment has {self.action_space.n} candidates")
+        if self.batched.n_candidates(instance) != self.n_candidates:
+            raise InputError("instance", self.batched.n_candidates(instance), f"this environment has {self.n_candidates} candidates")
         return self._obs(self.batched.reset([instance]))
 
-    def step(self, action: int):
-        result = self.batched.step(torch.tensor([int(action)], device=self.batched.device))
+    def action_tensor(self, action: Any) -> torch.Tensor:
+        """The batch-of-one action tensor for ``batched.step`` (a joint action overrides this)."""
+        return torch.tensor([int(action)], device=self.batched.device)
+
+    def step(self, action: Any):
+        result = self.batched.step(self.action_tensor(action))
         obs, info = self._obs(result.observation)
         done = bool(result.done[0])
         if done:
