@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
-from scipy import stats
 
 from cpnopt.bench.store import Store
 from cpnopt.solution import Sense, gap_to_reference
@@ -57,13 +56,19 @@ class Table:
     spread: str  # "std" or "95% CI"
 
 
+def _student_t_975(dof: int) -> float:
+    from scipy import stats  # imported on use: scipy.stats costs seconds at CLI start-up
+
+    return float(stats.t.ppf(0.975, dof))
+
+
 def summarize(values: list[float], ci: bool) -> Cell | None:
     if not values:
         return None
     arr = np.asarray(values, dtype=float)
     n = len(arr)
     std = float(arr.std(ddof=1)) if n > 1 else 0.0
-    spread = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if ci and n > 1 else std
+    spread = float(_student_t_975(n - 1) * std / math.sqrt(n)) if ci and n > 1 else std
     return Cell(float(arr.mean()), spread, n)
 
 
