@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 
 import cpnopt
-from cpnopt.solvers.heuristics.regional import (
-    Plan,
-    balance_within_region,
-    cheapest_region,
-    pooled_unit_cost,
-    schedule,
-)
+from cpnopt.problems.regional.balancing import Plan, balance_within_region, pooled_unit_cost, schedule
+from cpnopt.solvers.heuristics.regional import cheapest_region
 
 
 @pytest.fixture(scope="module")

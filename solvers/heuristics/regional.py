@@ -13,9 +13,10 @@ Tasks are scheduled one at a time in arrival order (ties by index), never revisi
   ``estimate="pooled"``, the default); ``estimate="best"`` is optimistic instead: the
   region's most profitable server for the task, processing on its fastest server. A learned
   stage 1 (`regional-drl`) plugs in as another allocator: ``schedule(instance, allocator)``.
-- **Stage 2, intra-region balancing** (``balance_within_region`` in ``cpnopt.problems.regional.balancing``,
-  shared by every method here and the ``regional-drl`` environment): the server of the region with the highest profit p_n − c_{n,i} > 0 whose FIFO
-  queue stays on time with the task added (every task accepted so far checked by the
+- **Stage 2, intra-region balancing** (``balance_within_region`` in
+  ``cpnopt.problems.regional.balancing``, shared by every method here and the
+  ``regional-drl`` environment): the server of the region with the highest profit
+  p_n − c_{n,i} > 0 whose FIFO queue stays on time with the task added (every task accepted so far checked by the
   shared FIFO simulation); ties (equal profit) go to the least loaded server (earliest
   free), then the lowest index; none → the task is rejected (profit 0).
 
@@ -36,7 +37,6 @@ from cpnopt.problems.regional import RegionalInstance
 from cpnopt.problems.regional.balancing import Plan, RegionAllocator, balance_within_region, pooled_unit_cost, schedule
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-
 
 ESTIMATES = ("pooled", "best")
 

@@ -40,9 +40,10 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   heuristics schedule online in arrival order and never revisit a decision, so the gap to
   the MILP is the price of both stage-wise decisions and of being online.
 - Regions with no server are rejected as input (a region is where computing is).
-- The paper's learned stage 1 (DRL) is not in this package; the heuristics module's
-  ``schedule(instance, allocator)`` takes any stage-1 allocator (see
-  ``cpnopt.solvers.heuristics.regional``).
+- The online two-stage mechanism (schedule state, stage 2, driver) is
+  ``cpnopt.problems.regional.balancing``: ``schedule(instance, allocator)`` takes any stage-1
+  allocator — the heuristics' rules (``cpnopt.solvers.heuristics.regional``) or the learned
+  ``regional-drl`` policy (``cpnopt.solvers.learned.regional_drl``).
 - Generator ("East-to-West"): hubs of China's East-Data-West-Computing plan (east Beijing,
   Shanghai, Guangzhou, Chongqing; west Hohhot, Guiyang, Lanzhou, Yinchuan), s_r ∈ [0.9, 1.1]
   east and [0.4, 0.6] west, f_i ∈ [200, 300], l_n ∈ [500, 900], m_n ∈ [50, 400] Mb,
