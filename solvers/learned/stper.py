@@ -119,8 +119,9 @@ def _policy(method: str, checkpoint: str | None, device: str) -> nn.Module:
 
 def solve_with(method: str, instance: RoutingInstance, checkpoint: str | None, refine: bool, device: str) -> MethodOutput:
     """The greedy policy's destinations, routed by the fast scheduler; with ``refine``, fp-qt from there."""
-    policy = _policy(method, checkpoint, device)
-    decision = act_greedily(BatchedRoutingEnv(TRAINING_NODES, device), policy, [instance])[0]
+    env = BatchedRoutingEnv(TRAINING_NODES, device)
+    env.n_candidates(instance)  # an instance of another size is an input error before any loading
+    decision = act_greedily(env, _policy(method, checkpoint, device), [instance])[0]
     info = {"checkpoint": checkpoint or SPECS[method].checkpoint_name, "refine": refine}
     if refine:
         decision, history = fp_qt(instance, [r.destination for r in decision.routes], decision)
