@@ -37,9 +37,10 @@ def test_milp_objective_equals_evaluator(default_milp):
 
 
 def test_time_limit_keeps_incumbent_and_bound():
-    # 10 servers × 20 tasks: not provable in 2 s (over 30 s on this machine), root LP done in < 1 s
+    # 10 servers × 20 tasks: not provable in 5 s (over 30 s on this machine), build + root LP < 1.5 s
+    # unloaded: the margin keeps a bound when the machine is busy
     inst = cpnopt.generate("clustering", seed=0, n_servers=10, n_slots=4, arrivals_per_slot=5, n_metro_areas=3)
-    sol = cpnopt.solve(inst, "milp", time_limit=2.0, threads=1)
+    sol = cpnopt.solve(inst, "milp", time_limit=5.0, threads=1)
     assert sol.report.status is Status.TIME_LIMIT
     assert sol.report.bound is not None
     if sol.decision is not None:
