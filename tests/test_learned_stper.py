@@ -1,0 +1,150 @@
+"""STPer agents: the environment (check_env, batched == single, evaluator's reward), the bundled
+policies (feasible, evaluator agrees, fp-qt refinement never worse), training improves, the optimum bounds them."""
+
+import json
+from dataclasses import replace
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cpnopt
+import cpnopt.envs  # registers the environments
+from cpnopt.envs.routing import N_NODE_FEATURES, BatchedRoutingEnv, RoutingEnv, normalized_adjacency
+from cpnopt.problems.routing.firstfit import fastest_path, first_fit
+from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from cpnopt.solvers.learned.train import train_agent
+
+AGENTS = ("stper", "stper-l", "stper-m")
+N_NODES = 14  # the generator's default: 10 compute nodes + 4 routers
+
+
+def instances(seeds, **params):
+    return [cpnopt.generate("routing", seed=s, **params) for s in seeds]
+
+
+def test_check_env_passes():
+    env = gymnasium.make("cpnopt.envs:cpnopt/Routing-v0", n_users=3)
+    check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_batched_steps_equal_single_instance_steps():
+    """Four instances stepped together give the observations, rewards and decisions of four Gymnasium runs."""
+    batch = instances(range(4))
+    steps = batch[0].n_tasks
+    actions = np.random.default_rng(7).integers(-1, N_NODES + 1, size=(steps, len(batch)))  # masked-out ones too
+    env = BatchedRoutingEnv(N_NODES)
+    obs = env.reset(batch)
+    batched = [(obs.features.numpy(), obs.mask.numpy(), np.zeros(4), np.zeros(4, dtype=bool))]
+    for row in actions:
+        step = env.step(torch.as_tensor(row))
+        batched.append((step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(), step.done.numpy()))
+    for slot, inst in enumerate(batch):
+        single = RoutingEnv()
+        obs, _ = single.reset(options={"instance": inst})
+        trace = [(obs, 0.0, False)]
+        for row in actions:
+            obs, reward, done, truncated, _ = single.step(int(row[slot]))
+            trace.append((obs, reward, done))
+            assert not truncated
+        for (features, mask, rewards, dones), (obs, reward, done) in zip(batched, trace):
+            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
+            np.testing.assert_array_equal(mask[slot], obs["action_mask"].astype(bool))
+            assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
+        assert single.batched.decision(0) == env.decision(slot)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_any_action_sequence_is_routed_first_fit_and_the_evaluator_gives_the_reward(seed):
+    """Destinations (also masked-out or out-of-range ones) go on their fastest paths, first fit; reward = profit / (p Σ m)."""
+    inst = instances([seed], n_users=8, size_mb=25.0)[0]  # big packets: links contend, some tasks miss l_u
+    env = BatchedRoutingEnv(N_NODES)
+    obs = env.reset([inst])
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for _ in range(inst.n_tasks):
+        mask = obs.mask[0].numpy()
+        action = int(rng.integers(-1, N_NODES + 1))
+        chosen.append(action if 0 <= action < N_NODES and mask[action] else int(np.flatnonzero(mask)[0]))
+        assert not (mask & (inst.power_tflops == 0)).any()  # a router is never a destination
+        step = env.step(torch.as_tensor([action]))
+        obs = step.observation
+    assert bool(step.done[0])
+    paths = [fastest_path(inst, u, n) for u, n in enumerate(chosen)]
+    assert env.decision(0) == first_fit(inst, paths)
+    truth = cpnopt.evaluate(inst, env.decision(0))
+    assert truth.feasible
+    assert float(step.objective[0]) == pytest.approx(truth.objective, rel=1e-5)
+    revenue_at_base_price = inst.economics.base_price * sum(t.workload_tflop for t in inst.tasks)
+    assert float(step.reward[0]) == pytest.approx(truth.objective / revenue_at_base_price, rel=1e-5)
+
+
+def test_node_features_read_the_instance():
+    """Profit-if-served-now is Eq. (15)'s summand at the first-fit arrival; the adjacency rows are Â."""
+    inst = instances([5])[0]
+    env = BatchedRoutingEnv(N_NODES)
+    features = env.reset([inst]).features[0].numpy()
+    scale = inst.economics.base_price * inst.tasks[0].workload_tflop
+    for n in np.flatnonzero(features[:, 5]):
+        arrival = inst.no_wait_arrival(0, fastest_path(inst, 0, int(n)))  # nothing booked yet: no waiting
+        assert features[n, 4] == pytest.approx(inst.profit(0, int(n), arrival) / scale, rel=1e-5)
+    np.testing.assert_allclose(features[:, N_NODE_FEATURES:N_NODE_FEATURES + N_NODES], normalized_adjacency(inst), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", AGENTS)
+def test_bundled_checkpoint_and_its_record_ship(method):
+    spec = get_agent("routing", method)
+    assert spec.bundled_checkpoint().is_file()
+    record = json.loads(spec.bundled_checkpoint().with_suffix(".json").read_text())
+    assert record["commands"][0].startswith(f"cpnopt train routing --method {method} ")
+    assert {"seed", "steps", "wall_time_s", "device", "torch", "curve"} <= set(record)
+
+
+@pytest.mark.parametrize("method", AGENTS)
+def test_bundled_policy_gives_feasible_solutions_the_evaluator_agrees_with(method):
+    inst = instances([3])[0]  # held out: training seeds are ≥ 10⁶
+    sol = cpnopt.solve(inst, method)
+    assert sol.feasible, sol.evaluation.violations
+    assert sol.report.objective == pytest.approx(cpnopt.evaluate(inst, sol.decision).objective)
+
+
+def test_fpqt_refinement_never_lowers_the_profit():
+    inst = instances([1])[0]
+    plain = cpnopt.solve(inst, "stper")
+    refined = cpnopt.solve(inst, "stper", refine=True)
+    assert refined.feasible, refined.evaluation.violations
+    assert refined.report.objective >= plain.report.objective - 1e-6
+
+
+def test_other_sizes_are_an_input_error():
+    with pytest.raises(cpnopt.InputError, match="instance"):
+        cpnopt.solve(cpnopt.generate("routing", seed=0, n_nodes=6), "stper")
+
+
+def test_short_training_beats_the_untrained_policy(tmp_path):
+    """On one fixed instance, a short PPO run raises the greedy policy's profit."""
+    fixed = instances([2])[0]  # 10 tasks: one episode per slot and rollout
+    spec = replace(get_agent("routing", "stper-m"), sample=lambda rng: fixed,
+                   config={"n_envs": 8, "n_steps": fixed.n_tasks, "learning_rate": 3e-3})
+    profit = lambda policy: cpnopt.evaluate(fixed, act_greedily(BatchedRoutingEnv(N_NODES), policy, [fixed])[0]).objective  # noqa: E731
+    torch.manual_seed(0)  # the initialisation the training run starts from
+    untrained = profit(spec.make_policy(**spec.policy_kwargs).eval())
+    path = train_agent(spec, steps=640, seed=0, output=str(tmp_path / "s.pt"), progress=False)
+    assert profit(load_policy(spec, path)) > untrained
+    log = torch.load(path, weights_only=True)["log"]
+    assert {"episode_reward", "objective", "explained_variance"} <= set(log[-1])
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), users=st.integers(1, 3), size=st.sampled_from([5.0, 25.0]), method=st.sampled_from(AGENTS))
+def test_exact_optimum_bounds_the_agents(seed, users, size, method):
+    inst = cpnopt.generate("routing", seed=seed, n_users=users, n_frames=1, size_mb=size)
+    optimum = cpnopt.solve(inst, "milp", time_limit=60).report
+    assert optimum.status is cpnopt.Status.OPTIMAL
+    sol = cpnopt.solve(inst, method)
+    assert sol.feasible, sol.evaluation.violations
+    assert sol.report.objective <= optimum.objective + 1e-6
