@@ -136,7 +136,7 @@ def _make_env(device: torch.device) -> BatchedOffloadingEnv:
 
 
 TRAINING_PARAMS = OffloadingParams(n_tasks=TRAINING_TASKS)
-TRAINING_CONFIG = {"n_envs": 16, "n_steps": 15, "gamma": 0.9, "gae_lambda": 0.9, "learning_rate": 1e-3, "ent_coef": 0.003}
+TRAINING_CONFIG = {"n_envs": 16, "n_steps": 15, "gamma": 0.5, "gae_lambda": 0.8, "learning_rate": 1e-3, "ent_coef": 0.003}
 
 SPECS = {
     method: register_agent(AgentSpec(
