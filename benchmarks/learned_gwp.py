@@ -1,0 +1,196 @@
+"""Score the bundled ``gwp`` agent: gap to the optimum, win rates, decision latency, env steps/s.
+
+Run the harness first, then this script on its store:
+
+    cpnopt bench run benchmarks/suites/learned-gwp.toml --db learned-gwp.db          # or --quick
+    python benchmarks/learned_gwp.py --db learned-gwp.db -o benchmarks/results/learned-gwp.md
+
+From the store (held-out seeds): per sweep point, every method's mean objective, mean gap to
+milp's proven optimum (to its bound where unproven, which overstates the gap) and the agent's
+wins / ties / losses against each method on the same instances. Measured here: ms per
+decision (one decision = one iteration's partition: the policy step, the split and the
+evaluator's iteration cost) at batch 1 and batched, the policy's forward pass alone, and
+environment transitions per second (batched and Gymnasium), with the training figures from
+the checkpoint's JSON record. The helpers are shared with ``learned_regional.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import cpnopt
+from cpnopt.bench.store import Store
+from cpnopt.bench.tables import build_table, to_markdown
+from cpnopt.envs.base import BatchedEnv
+from cpnopt.solution import Sense, Status, gap_to_reference
+from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+
+
+def reference(runs: list[dict], exact: str = "milp") -> tuple[float | None, bool]:
+    """The proven optimum of one instance, else the exact method's bound; and whether proven."""
+    for run in runs:
+        if run["method"] == exact and run["status"] == Status.OPTIMAL.value:
+            return run["objective"], True
+    bounds = [r["bound"] for r in runs if r["method"] == exact and r["bound"] is not None]
+    return (bounds[0], False) if bounds else (None, False)
+
+
+def score(store: Store, suite: str, learned: str, sense: Sense) -> list[str]:
+    """Mean objective and gap per method, and the agent's record against each method, per sweep point."""
+    by_instance: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for run in store.runs(suite):
+        by_instance[(json.dumps(run["point"], sort_keys=True), run["seed"])].append(run)
+    points = sorted({p for p, _ in by_instance}, key=lambda p: list(json.loads(p).values()))
+    lines = [f"| point | method | instances | mean objective | mean gap to optimum | {learned} wins / ties / losses |",
+             "|---|---|---:|---:|---:|---:|"]
+    better = 1.0 if sense is Sense.MAXIMIZE else -1.0
+    for point in points:
+        keys = [k for k in by_instance if k[0] == point]
+        labels = sorted({r["label"] for k in keys for r in by_instance[k]}, key=lambda m: (m != learned, m))
+        for label in labels:
+            values, gaps, record, unproven = [], [], [0, 0, 0], 0
+            for key in keys:
+                runs = by_instance[key]
+                mine = next((r for r in runs if r["label"] == label and r["feasible"]), None)
+                agent = next((r for r in runs if r["label"] == learned and r["feasible"]), None)
+                if mine is None:
+                    continue
+                values.append(mine["objective"])
+                best, proven = reference(runs)
+                gap = gap_to_reference(best, mine["objective"], sense)
+                if gap is not None:
+                    gaps.append(gap)
+                    unproven += not proven
+                if agent is not None and label != learned:
+                    diff = better * (agent["objective"] - mine["objective"])
+                    scale = 1e-6 * max(1.0, abs(mine["objective"]))
+                    record[0 if diff > scale else 1 if diff >= -scale else 2] += 1
+            wins = "—" if label == learned else " / ".join(map(str, record))
+            gap_text = f"{100 * statistics.mean(gaps):.1f} %" + (f" ({unproven} to bound)" if unproven else "") if gaps else "—"
+            where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
+            lines.append(f"| {where} | {label} | {len(values)} | {statistics.mean(values):,.4g} | {gap_text} | {wins} |")
+    return lines
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    """Median wall seconds of ``fn()`` over ``repeat`` runs (after one warm-up)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def latency(make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instances: list[Any],
+            decisions: int, label: str) -> list[str]:
+    """Rows: ms per decision (``decisions`` per instance) at batch 1 and batched, and per forward pass."""
+    batch = len(instances)
+    one = timed(lambda: act_greedily(make_env(), policy, instances[:1]), 10)
+    many = timed(lambda: act_greedily(make_env(), policy, instances), 3)
+    obs1, obs_b = make_env().reset(instances[:1]), make_env().reset(instances)
+    with torch.no_grad():
+        fwd1 = timed(lambda: policy(obs1)[0].mode, 100)
+        fwd_b = timed(lambda: policy(obs_b)[0].mode, 20)
+    return [
+        f"| {label} | 1 | {1e3 * one / decisions:.2f} | {1e3 * fwd1:.3f} |",
+        f"| {label} | {batch} | {1e3 * many / batch / decisions:.3f} | {1e3 * fwd_b / batch:.4f} |",
+    ]
+
+
+def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: list[Any], random_action: Callable,
+                   episodes: int) -> tuple[float, float]:
+    """Transitions per second with random allowed actions: batched env, Gymnasium env (one instance)."""
+    rng = np.random.default_rng(0)
+    env = make_env()
+    start, steps = time.perf_counter(), 0
+    for _ in range(episodes):
+        obs = env.reset(instances)
+        done = torch.zeros(len(instances), dtype=torch.bool)
+        while not bool(done.all()):
+            step = env.step(random_action(rng, obs))
+            obs, done = step.observation, step.done.cpu()
+            steps += len(instances)
+    batched = steps / (time.perf_counter() - start)
+    start, steps = time.perf_counter(), 0
+    for episode in range(episodes * 4):
+        obs, _ = gym_env.reset(options={"instance": instances[episode % len(instances)]})
+        done = False
+        while not done:
+            obs, _, done, _, _ = gym_env.step(gym_env.action_space.sample() if gym_env.action_space.shape
+                                              else int(rng.choice(np.flatnonzero(obs["action_mask"]))))
+            steps += 1
+    return batched, steps / (time.perf_counter() - start)
+
+
+def report(args: argparse.Namespace, family: str, learned: str, title: str, sense: Sense,
+           make_env: Callable[[], BatchedEnv], gym_env: Any, sizes: list[tuple[str, list[Any], int]],
+           random_action: Callable, decision_text: str) -> str:
+    """The results page: harness table, scores, latency per size, env throughput, training record, machine."""
+    torch.set_num_threads(1)
+    spec = get_agent(family, learned)
+    record = json.loads(spec.bundled_checkpoint().with_suffix(".json").read_text())
+    policy = load_policy(spec)
+    with Store(args.db) as store:
+        table = to_markdown(build_table(store, args.suite))
+        scores = score(store, args.suite, learned, sense)
+    rows = [row for label, insts, decisions in sizes for row in latency(make_env, policy, insts, decisions, label)]
+    batched, gym_rate = env_throughput(make_env, gym_env, sizes[0][1], random_action, 3)
+    lines = [
+        f"### `{args.suite}`: {title} (held-out seeds)", "",
+        table, "",
+        *scores, "",
+        f"Decision latency (greedy policy; {decision_text}):", "",
+        "| instances | batch | ms per decision | ms per forward pass (per instance) |",
+        "|---|---:|---:|---:|",
+        *rows, "",
+        f"Environment: {batched:,.0f} transitions/s batched ({len(sizes[0][1])} instances, random actions), "
+        f"{gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
+        f"Training (bundled checkpoint): {record['steps']:,} transitions in {record['wall_time_s']:.0f} s on "
+        f"{record['device_name']} = {record['steps'] / record['wall_time_s']:,.0f} transitions/s; "
+        f"command `{record['commands'][0]}`.",
+        f"Machine: {platform.machine()} {platform.processor() or ''}, PyTorch {torch.__version__}, 1 thread; "
+        "2-core Xeon shared with other jobs during this session (timings are indicative), 2026-11-22.",
+    ]
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    return text
+
+
+def arguments(suite: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="results.db")
+    parser.add_argument("--suite", default=suite)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("-o", "--output", type=Path)
+    return parser.parse_args()
+
+
+def main() -> None:
+    from cpnopt.envs.placement import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
+
+    args = arguments("learned-gwp")
+    instances = [cpnopt.generate("placement", seed=s, n_iterations=5) for s in range(args.batch)]
+    print(report(
+        args, "placement", "gwp", "gwp vs the per-iteration optimum and the GWP baselines", Sense.MINIMIZE,
+        BatchedPlacementEnv, PlacementEnv(n_iterations=5), [("4 devices, 15 layers", instances, 5)],
+        lambda rng, obs: torch.as_tensor(rng.integers(0, len(WEIGHT_LEVELS), size=obs.mask.shape)),
+        "one decision = one iteration's partition of 6,984 neurons: policy step, split, memory fit, "
+        "iteration cost; the evaluator at each episode end",
+    ))
+
+
+if __name__ == "__main__":
+    main()
