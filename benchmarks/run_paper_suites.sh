@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replays the papers' experiments with the harness and writes the tables and plots to
-# benchmarks/results/. Usage: bash benchmarks/run_paper_suites.sh [--quick] [WORKERS]
+# benchmarks/results/. Usage: bash benchmarks/run_paper_suites.sh [--quick] [WORKERS] [PATTERN]
+# PATTERN picks suites by file name (default: every suite but the study-* ones), e.g. 'routing-*'.
 # The store (results.db, results-quick.db) stays in benchmarks/results/ and is not committed;
 # re-running resumes where it stopped.
 set -euo pipefail
@@ -8,8 +9,10 @@ cd "$(dirname "$0")"
 quick=""; db=results/results.db
 if [ "${1:-}" = "--quick" ]; then quick="--quick"; db=results/results-quick.db; shift; fi
 workers="${1:-2}"
+pattern="${2:-*}"
 mkdir -p results/plots
-for suite in suites/clustering-*.toml; do
+for suite in suites/$pattern.toml; do
+    case "$(basename "$suite")" in study-*) [ "$pattern" = "*" ] && continue ;; esac
     name=$(basename "$suite" .toml)${quick:+-quick}
     cpnopt bench run "$suite" $quick --db "$db" --workers "$workers"
     cpnopt bench table --db "$db" --suite "$name" --format md -o "results/$name.md"

@@ -1,4 +1,4 @@
-"""``cpnopt quickstart``: generate the default P1 instance, prove its optimum, run every heuristic.
+"""``cpnopt quickstart``: generate the default P1 instance, prove its optimum, run every heuristic and agent.
 
 Prints the instance's tightness figures and a table of every method's platform profit,
 offloading rate, runtime and gap to the proven optimum.
@@ -21,6 +21,7 @@ FAMILY = "clustering"
 @dataclass(frozen=True)
 class Row:
     method: str
+    kind: str
     status: str
     profit: float | None
     offloading_rate: float | None
@@ -31,7 +32,9 @@ class Row:
 def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool = True) -> tuple[dict, list[Row]]:
     instance = generate(FAMILY, seed=seed)
     figures = get_family(FAMILY).describe(instance)
-    names = ["milp", "cg"] + sorted(n for n, m in methods(FAMILY).items() if m.kind == "heuristic")
+    registered = methods(FAMILY)
+    names = ["milp", "cg"] + sorted(n for n, m in registered.items() if m.kind == "heuristic")
+    names += sorted(n for n, m in registered.items() if m.kind == "learned")
     solutions: dict[str, Solution] = {}
     for name in tqdm(names, desc="solving", disable=not show_progress, file=sys.stderr, leave=False):
         options = {"time_limit": time_limit} if name in ("milp", "cg", "opt-rea") else {}
@@ -43,6 +46,7 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
         metrics = sol.evaluation.metrics if sol.evaluation else {}
         rows.append(Row(
             method=name,
+            kind=registered[name].kind,
             status=sol.report.status.value,
             profit=sol.report.objective,
             offloading_rate=metrics.get("offloading_rate"),
@@ -58,12 +62,12 @@ def format_table(rows: list[Row]) -> str:
         return "—" if value is None else format(value, fmt)
 
     lines = [
-        "| method | status | platform profit | offloading rate | gap to optimum | runtime (s) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| method | kind | status | platform profit | offloading rate | gap to optimum | runtime (s) |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.method} | {r.status} | {num(r.profit, ',.1f')} | {num(r.offloading_rate, '.0%')} "
+            f"| {r.method} | {r.kind} | {r.status} | {num(r.profit, ',.1f')} | {num(r.offloading_rate, '.0%')} "
             f"| {num(r.gap_to_optimum, '.1%')} | {num(r.runtime_s, '.3f')} |"
         )
     return "\n".join(lines)

@@ -104,11 +104,11 @@ def test_methods_lists_every_registered_method():
         assert paper_name in run.stdout
 
 
-def test_quickstart_prints_the_optimum_and_every_heuristic_gap():
+def test_quickstart_prints_the_optimum_and_every_heuristic_and_agent_gap():
     run = cpnopt_cli("quickstart")
     assert run.returncode == 0, run.stderr
     assert "milp is proven optimal" in run.stdout
-    for name in ("rand-rea", "rand-ob-rea", "km-rea", "km-ob-rea", "opt-rea"):
+    for name in ("rand-rea", "rand-ob-rea", "km-rea", "km-ob-rea", "opt-rea", "dcat"):
         row = next(line for line in run.stdout.splitlines() if line.startswith(f"| {name} |"))
         assert row.count("%") == 2  # offloading rate and gap to optimum
     assert "meet the deadline alone" in run.stdout
