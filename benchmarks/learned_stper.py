@@ -59,11 +59,13 @@ def score(store: Store, suite: str) -> list[str]:
                 mine, exact = by_instance[k].get(label), by_instance[k].get("milp")
                 if mine and exact and exact["status"] == Status.OPTIMAL.value:
                     gaps.append(gap_to_reference(exact["objective"], mine["objective"], Sense.MAXIMIZE))
-            gap = f"{100 * statistics.mean(gaps):.1f} %" if gaps else "—"
+            gap = f"{100 * statistics.mean(gaps):.1f} % ({len(gaps)} proven)" if gaps else "—"
             accept = statistics.mean(r["metrics"].get("acceptance_rate", 0.0) for r in runs) if runs else float("nan")
             lines.append(f"| {label} | {len(runs)} | {statistics.mean(r['objective'] for r in runs):.3f} | {gap} | {accept:.2f} |")
         others = [m for m in labels if m != "milp"]
-        lines += ["", "Wins / ties / losses of the row against the column (same instance; tie = within 1e-6):", "",
+        lines += ["", "Mean profit over all instances (milp's includes the incumbents of runs stopped by its time limit); "
+                  "gap only over the instances milp proved optimal.", "",
+                  "Wins / ties / losses of the row against the column (same instance; tie = within 1e-6):", "",
                   "| agent | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others)]
         for agent in (a for a in AGENTS if a in labels):
             cells = []
@@ -184,7 +186,7 @@ def main() -> None:
         f"first fit + evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).", "",
         "Training (bundled checkpoints, PPO):", "",
         *training_curves(args.output), "",
-        f"Machine: {platform.machine()} {platform.processor() or ''}, PyTorch {torch.__version__}, 1 thread; "
+        f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; "
         "2-core Xeon shared with other engineers' jobs during this session (timings are indicative). Date 2026-11-22.",
     ]
     text = "\n".join(lines) + "\n"
