@@ -20,7 +20,6 @@ import argparse
 import json
 import platform
 import statistics
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -100,27 +99,25 @@ def decision_time(method: str, batch: int, topology: str) -> str:
             f"{1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |")
 
 
-def env_throughput(batch: int, episodes: int) -> tuple[float, float]:
+def env_throughput(batch: int) -> tuple[float, float]:
     """Transitions per second with random joint actions: batched env, Gymnasium env (abilene, 20 tasks)."""
     rng = np.random.default_rng(0)
     sample = [cpnopt.generate("offloading", seed=s) for s in range(batch)]
-    env = BatchedOffloadingEnv()
-    start, steps = time.perf_counter(), 0
-    for _ in range(episodes):
+    env, gym_env = BatchedOffloadingEnv(), OffloadingEnv()
+
+    def batched_episodes() -> None:
         env.reset(sample)
         while not bool(env.done.all()):
             env.step(torch.as_tensor(np.concatenate([rng.integers(0, 5, (batch, 1)), rng.normal(size=(batch, 3))], 1)))
-            steps += batch
-    batched = steps / (time.perf_counter() - start)
-    gym_env = OffloadingEnv()
-    start, steps = time.perf_counter(), 0
-    for episode in range(episodes * 4):
-        gym_env.reset(options={"instance": sample[episode % batch]})
-        done = False
-        while not done:
-            _, _, done, _, _ = gym_env.step(gym_env.action_space.sample())
-            steps += 1
-    return batched, steps / (time.perf_counter() - start)
+
+    def gym_episodes() -> None:
+        for instance in sample:
+            gym_env.reset(options={"instance": instance})
+            while not gym_env.step(gym_env.action_space.sample())[2]:
+                pass
+
+    transitions = sum(i.n_tasks for i in sample)
+    return transitions / timed(batched_episodes, 2), transitions / timed(gym_episodes, 1)
 
 
 def main() -> None:
@@ -133,7 +130,7 @@ def main() -> None:
     torch.set_num_threads(1)
     with Store(args.db) as store:
         scores = score(store, args.suite)
-    batched, gym_rate = env_throughput(args.batch, 2)
+    batched, gym_rate = env_throughput(args.batch)
     records = {m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in AGENTS}
     lines = [
         f"### `{args.suite}`: rlms / rlms-mlp vs oracle, MILP bound and Base1–Base4 (held-out seeds)", "",
