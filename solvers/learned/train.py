@@ -10,6 +10,7 @@ version, the algorithm's configuration and the learning curve.
 from __future__ import annotations
 
 import json
+import math
 import platform
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -70,8 +71,14 @@ def train_agent(spec: AgentSpec, steps: int, seed: int = 0, device: str = "cpu",
         "wall_time_s": round(session.wall_s, 1), "device": session.device.type, "device_name": device_name(session.device),
         "torch": torch.__version__, "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": asdict(config), "policy_kwargs": spec.policy_kwargs,
-        "final": {key: sum(e[key] for e in tail) / len(tail) for key in ("episode_reward", "objective", "explained_variance")},
+        "final": {key: _mean_of_finite([e[key] for e in tail]) for key in ("episode_reward", "objective", "explained_variance")},
         "curve": session.log[:: max(1, len(session.log) // CURVE_POINTS)],
     }
     record_path.write_text(json.dumps(record, indent=1) + "\n")
     return path
+
+
+def _mean_of_finite(values: list[float]) -> float | None:
+    """Mean over the log entries that saw an episode end (the others are NaN); None if none did."""
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else None
