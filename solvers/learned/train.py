@@ -15,6 +15,7 @@ import platform
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -74,7 +75,7 @@ def train_agent(spec: AgentSpec, steps: int, seed: int = 0, device: str = "cpu",
         "final": {key: _mean_of_finite([e[key] for e in tail]) for key in ("episode_reward", "objective", "explained_variance")},
         "curve": session.log[:: max(1, len(session.log) // CURVE_POINTS)],
     }
-    record_path.write_text(json.dumps(record, indent=1) + "\n")
+    record_path.write_text(json.dumps(_nan_to_null(record), indent=1, allow_nan=False) + "\n")
     return path
 
 
@@ -82,3 +83,14 @@ def _mean_of_finite(values: list[float]) -> float | None:
     """Mean over the log entries that saw an episode end (the others are NaN); None if none did."""
     finite = [v for v in values if math.isfinite(v)]
     return sum(finite) / len(finite) if finite else None
+
+
+def _nan_to_null(value: Any) -> Any:
+    """JSON has no NaN: a log entry without a finished episode is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_null(v) for v in value]
+    return value
