@@ -82,6 +82,31 @@ def score(store: Store, suite: str) -> list[str]:
     return lines
 
 
+def profit_now_rule(store: Store, suite: str) -> list[str]:
+    """No learning: each task to the allowed node of highest profit-if-served-now (feature 4), same scheduler.
+
+    Tells how much of the agents' result the node features give away by themselves.
+    """
+    runs = [r for r in store.runs(suite) if r["label"] == "milp"]
+    by_point: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
+    for run in runs:
+        inst = cpnopt.generate("routing", seed=run["seed"], **run["params"])
+        env = BatchedRoutingEnv(N_NODES)
+        obs = env.reset([inst])
+        while not bool(env.done.all()):
+            scores = torch.where(obs.mask, obs.features[..., 4], torch.tensor(-torch.inf))
+            obs = env.step(scores.argmax(-1)).observation
+        mine = cpnopt.evaluate(inst, env.decision(0)).objective
+        proven = run["objective"] if run["status"] == Status.OPTIMAL.value else None
+        by_point[", ".join(f"{k} = {v}" for k, v in run["point"].items())].append((mine, proven))
+    lines = ["| point | instances | mean profit | mean gap to optimum |", "|---|---:|---:|---:|"]
+    for where, rows in sorted(by_point.items()):
+        gaps = [gap_to_reference(best, mine, Sense.MAXIMIZE) for mine, best in rows if best is not None]
+        lines.append(f"| {where} | {len(rows)} | {statistics.mean(m for m, _ in rows):.3f} | "
+                     f"{100 * statistics.mean(gaps):.1f} % ({len(gaps)} proven) |")
+    return lines
+
+
 def latency(method: str, batch: int) -> str:
     policy = load_policy(get_agent("routing", method))
     instances = [cpnopt.generate("routing", seed=s) for s in range(batch)]
@@ -172,10 +197,14 @@ def main() -> None:
     torch.set_num_threads(1)
     with Store(args.db) as store:
         scores = score(store, args.suite)
+        rule = profit_now_rule(store, args.suite)
     batched, gym_rate = env_throughput(args.batch, 3)
     lines = [
         f"### `{args.suite}`: STPer agents vs the exact optimum and the baselines (held-out seeds)", "",
         *scores,
+        "Without learning: every task to the allowed node of highest profit-if-served-now (the environment's "
+        "feature 4), same fast scheduler, same instances:", "",
+        *rule, "",
         "Decision latency (greedy policy + fast scheduler + evaluator; one decision = all tasks of one instance, "
         f"10 tasks; batched = {args.batch} instances):", "",
         "| agent | ms per instance, batch 1 | ms per task, batch 1 | ms per instance, batched | ms per task, batched "
