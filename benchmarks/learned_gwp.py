@@ -78,7 +78,9 @@ def score(store: Store, suite: str, learned: str, sense: Sense) -> list[str]:
             wins = "—" if label == learned else " / ".join(map(str, record))
             gap_text = f"{100 * statistics.mean(gaps):.1f} %" + (f" ({unproven} to bound)" if unproven else "") if gaps else "—"
             where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
-            lines.append(f"| {where} | {label} | {len(values)} | {statistics.mean(values):,.4g} | {gap_text} | {wins} |")
+            mean = statistics.mean(values)
+            mean_text = f"{mean:,.0f}" if abs(mean) >= 1000 else f"{mean:.4g}"
+            lines.append(f"| {where} | {label} | {len(values)} | {mean_text} | {gap_text} | {wins} |")
     return lines
 
 
