@@ -42,7 +42,8 @@ from cpnopt.formulations.routing import LinearModel, Schedule, build_schedule, m
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.heuristics.routing import RULES, choose_routes, first_fit
+from cpnopt.problems.routing.firstfit import first_fit
+from cpnopt.solvers.heuristics.routing import RULES, choose_routes
 
 
 class CompiledSchedule:
