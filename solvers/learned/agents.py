@@ -10,6 +10,7 @@ method that calls :func:`load_policy` and :func:`act_greedily`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +22,7 @@ from torch import nn
 from cpnopt.envs.base import BatchedEnv
 from cpnopt.errors import InputError
 from cpnopt.registry import methods
+from cpnopt.solution import MethodOutput, Status
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,18 @@ def act_greedily(env: BatchedEnv, policy: nn.Module, instances: list[Any]) -> li
         step = env.step(dist.mode)  # the most probable allowed action (a joint distribution: its own mode)
         obs, done = step.observation, step.done.cpu()
     return [env.decision(slot) for slot in range(len(instances))]
+
+
+@lru_cache(maxsize=16)
+def cached_policy(family: str, method: str, checkpoint: str | None, device: str) -> nn.Module:
+    """:func:`load_policy` of an agent, loaded once per (checkpoint, device) in a process."""
+    return load_policy(get_agent(family, method), checkpoint, device)
+
+
+def solve_greedily(spec: AgentSpec, instance: Any, checkpoint: str | None = None, device: str = "cpu",
+                   **env_kwargs: Any) -> MethodOutput:
+    """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance."""
+    policy = cached_policy(spec.family, spec.method, checkpoint, device)
+    env = spec.make_env(torch.device(device), **env_kwargs)
+    decision = act_greedily(env, policy, [instance])[0]
+    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"checkpoint": checkpoint or spec.checkpoint_name})

@@ -17,7 +17,7 @@ own Eq. (17) reward and the critic only has to learn the iteration's expected co
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 
 import torch
 from torch import nn
@@ -27,8 +27,8 @@ from cpnopt.envs.placement import N_FEATURES, WEIGHT_LEVELS, BatchedPlacementEnv
 from cpnopt.errors import InputError
 from cpnopt.problems.placement import PlacementInstance, PlacementParams
 from cpnopt.registry import register_method
-from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.learned.agents import AgentSpec, act_greedily, load_policy, register_agent
+from cpnopt.solution import MethodOutput
+from cpnopt.solvers.learned.agents import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.learned.networks import AutoregressiveHead, mlp
 
 
@@ -94,18 +94,10 @@ SPEC = register_agent(AgentSpec(
 ))
 
 
-@lru_cache(maxsize=8)
-def _policy(checkpoint: str | None, device: str) -> torch.nn.Module:
-    return load_policy(SPEC, checkpoint, device)
-
-
 @register_method(
     "placement", "gwp", kind="learned",
     description="GWP: multi-action PPO policy picks each iteration's split (a weight per device); bundled checkpoint",
 )
 def gwp(instance: PlacementInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one)."""
-    policy = _policy(checkpoint, device)
-    decision = act_greedily(BatchedPlacementEnv(device), policy, [instance])[0]
-    return MethodOutput(decision=decision, status=Status.FEASIBLE,
-                        info={"checkpoint": checkpoint or SPEC.checkpoint_name})
+    return solve_greedily(SPEC, instance, checkpoint, device)

@@ -13,15 +13,14 @@ acts greedily; one shared per-candidate scorer, so it runs on any number of regi
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 
-import torch
 
 from cpnopt.envs.regional import N_FEATURES, BatchedRegionalEnv, sample_instance
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance, RegionalParams
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.learned.agents import AgentSpec, act_greedily, load_policy, register_agent
+from cpnopt.solvers.learned.agents import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.learned.networks import CandidateActorCritic
 
 SPEC = register_agent(AgentSpec(
@@ -36,11 +35,6 @@ SPEC = register_agent(AgentSpec(
 ))
 
 
-@lru_cache(maxsize=8)
-def _policy(checkpoint: str | None, device: str) -> torch.nn.Module:
-    return load_policy(SPEC, checkpoint, device)
-
-
 @register_method(
     "regional", "regional-drl", kind="learned",
     description="DRL stage 1 (PPO policy: task → region or reject) + two-stage's profit-aware balancing; bundled checkpoint",
@@ -49,7 +43,4 @@ def regional_drl(instance: RegionalInstance, checkpoint: str | None = None, devi
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one)."""
     if instance.n_tasks == 0:
         return MethodOutput(decision=RegionalDecision.rejected(0), status=Status.FEASIBLE)
-    policy = _policy(checkpoint, device)
-    decision = act_greedily(BatchedRegionalEnv(device), policy, [instance])[0]
-    return MethodOutput(decision=decision, status=Status.FEASIBLE,
-                        info={"checkpoint": checkpoint or SPEC.checkpoint_name})
+    return solve_greedily(SPEC, instance, checkpoint, device)
