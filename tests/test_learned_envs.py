@@ -11,6 +11,8 @@ import cpnopt.envs  # registers the environments
 from cpnopt.envs.clustering import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.problems.clustering.evaluate import cluster_violations
 
+from env_checks import assert_batched_equals_single
+
 PARAMS = {"n_servers": 6, "n_slots": 2, "arrivals_per_slot": 4}
 
 
@@ -28,25 +30,7 @@ def test_batched_steps_equal_single_instance_steps():
     batch = instances(range(4))
     rng = np.random.default_rng(7)
     actions = rng.integers(0, PARAMS["n_servers"], size=(PARAMS["n_servers"], len(batch)))  # masked-out ones too
-    env = BatchedClusteringEnv()
-    obs = env.reset(batch)
-    batched = [(obs.features.numpy(), obs.mask.numpy(), np.zeros(4), np.zeros(4, dtype=bool))]
-    for row in actions:
-        step = env.step(torch.as_tensor(row))
-        batched.append((step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(), step.done.numpy()))
-    for slot, inst in enumerate(batch):
-        single = ClusteringEnv(**PARAMS)
-        obs, _ = single.reset(options={"instance": inst})
-        trace = [(obs, 0.0, False)]
-        for row in actions:
-            obs, reward, done, truncated, _ = single.step(int(row[slot]))
-            trace.append((obs, reward, done))
-            assert not truncated
-        for (features, mask, rewards, dones), (obs, reward, done) in zip(batched, trace):
-            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
-            np.testing.assert_array_equal(mask[slot], obs["action_mask"].astype(bool))
-            assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
-        assert single.batched.decision(0) == env.decision(slot)
+    assert_batched_equals_single(BatchedClusteringEnv(), lambda: ClusteringEnv(**PARAMS), batch, actions)
 
 
 @pytest.mark.parametrize("seed", range(3))

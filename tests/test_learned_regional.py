@@ -19,6 +19,8 @@ from cpnopt.problems.regional.balancing import Plan, balance_within_region
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
 from cpnopt.solvers.learned.train import train_agent
 
+from env_checks import assert_batched_equals_single
+
 SMALL = {"n_tasks": 8}
 
 
@@ -32,26 +34,7 @@ def test_batched_steps_equal_single_instance_steps():
     batch = [cpnopt.generate("regional", seed=s, **SMALL) for s in range(4)]
     k = batch[0].n_regions + 1
     actions = np.random.default_rng(5).integers(-1, k + 1, size=(SMALL["n_tasks"], 4))  # masked-out, out of range too
-    env = BatchedRegionalEnv()
-    obs = env.reset(batch)
-    batched = [(obs.features.numpy(), obs.mask.numpy(), np.zeros(4), np.zeros(4, dtype=bool))]
-    for row in actions:
-        step = env.step(torch.as_tensor(row))
-        batched.append((step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(),
-                        step.done.numpy()))
-    for slot, inst in enumerate(batch):
-        single = RegionalEnv(**SMALL)
-        obs, _ = single.reset(options={"instance": inst})
-        trace = [(obs, 0.0, False)]
-        for row in actions:
-            obs, reward, done, truncated, _ = single.step(int(row[slot]))
-            trace.append((obs, reward, done))
-            assert not truncated
-        for (features, mask, rewards, dones), (obs, reward, done) in zip(batched, trace):
-            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
-            np.testing.assert_array_equal(mask[slot], obs["action_mask"].astype(bool))
-            assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
-        assert single.batched.decision(0) == env.decision(slot)
+    assert_batched_equals_single(BatchedRegionalEnv(), lambda: RegionalEnv(**SMALL), batch, actions)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -19,6 +19,8 @@ from cpnopt.problems.routing.firstfit import fastest_path, first_fit
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
 from cpnopt.solvers.learned.train import train_agent
 
+from env_checks import assert_batched_equals_single
+
 AGENTS = ("stper", "stper-l", "stper-m")
 N_NODES = 14  # the generator's default: 10 compute nodes + 4 routers
 
@@ -37,25 +39,7 @@ def test_batched_steps_equal_single_instance_steps():
     batch = instances(range(4))
     steps = batch[0].n_tasks
     actions = np.random.default_rng(7).integers(-1, N_NODES + 1, size=(steps, len(batch)))  # masked-out ones too
-    env = BatchedRoutingEnv(N_NODES)
-    obs = env.reset(batch)
-    batched = [(obs.features.numpy(), obs.mask.numpy(), np.zeros(4), np.zeros(4, dtype=bool))]
-    for row in actions:
-        step = env.step(torch.as_tensor(row))
-        batched.append((step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(), step.done.numpy()))
-    for slot, inst in enumerate(batch):
-        single = RoutingEnv()
-        obs, _ = single.reset(options={"instance": inst})
-        trace = [(obs, 0.0, False)]
-        for row in actions:
-            obs, reward, done, truncated, _ = single.step(int(row[slot]))
-            trace.append((obs, reward, done))
-            assert not truncated
-        for (features, mask, rewards, dones), (obs, reward, done) in zip(batched, trace):
-            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
-            np.testing.assert_array_equal(mask[slot], obs["action_mask"].astype(bool))
-            assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
-        assert single.batched.decision(0) == env.decision(slot)
+    assert_batched_equals_single(BatchedRoutingEnv(N_NODES), lambda: RoutingEnv(), batch, actions)
 
 
 @pytest.mark.parametrize("seed", range(3))
