@@ -49,7 +49,6 @@ class Method:
 
 _families: dict[str, Family] = {}
 _methods: dict[str, dict[str, Method]] = {}
-_loaded: set[str] = set()
 
 
 def register_family(family: Family) -> Family:
@@ -97,17 +96,34 @@ def family_of(instance: Any) -> Family:
 
 
 def methods(family: str) -> dict[str, Method]:
+    """Every method of ``family`` (all its method modules are imported)."""
     fam = get_family(family)
-    if fam.name not in _loaded:
-        for module in fam.method_modules:
-            importlib.import_module(module)
-        _loaded.add(fam.name)
+    for module in fam.method_modules:
+        importlib.import_module(module)
     return dict(_methods.get(fam.name, {}))
 
 
-def get_method(family: str, name: str) -> Method:
-    registered = methods(family)
-    for method in registered.values():
+def _find(family: str, name: str) -> Method | None:
+    for method in _methods.get(family, {}).values():
         if name == method.name or name in method.aliases:
             return method
-    raise InputError("method", name, f"unknown method for {family}; known: {', '.join(sorted(registered))}")
+    return None
+
+
+def get_method(family: str, name: str) -> Method:
+    """The method ``name`` (or alias) of ``family``.
+
+    Method modules are imported in the family's order until the name is found, so that
+    solving with an exact method or a heuristic does not pay for importing what comes later
+    in the list (the learned agents, listed last, import PyTorch)."""
+    fam = get_family(family)
+    for module in fam.method_modules:
+        found = _find(fam.name, name)
+        if found is not None:
+            return found
+        importlib.import_module(module)
+    found = _find(fam.name, name)
+    if found is None:
+        registered = methods(family)
+        raise InputError("method", name, f"unknown method for {family}; known: {', '.join(sorted(registered))}")
+    return found
