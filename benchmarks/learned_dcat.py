@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -31,67 +29,12 @@ import cpnopt
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.envs.clustering import BatchedClusteringEnv, ClusteringEnv
-from cpnopt.solution import Sense, Status, gap_to_reference
+from cpnopt.solution import Sense
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from learned_common import publish, score, timed  # the script directory is on sys.path
 
 LEARNED = "dcat"
 EXACT = ("milp", "cg")
-
-
-def reference(runs: list[dict]) -> tuple[float | None, bool]:
-    """The proven optimum of one instance (milp's, else cg's), else the tightest bound; and whether proven."""
-    exact = [r for r in runs if r["method"] in EXACT]
-    for run in exact:
-        if run["status"] == Status.OPTIMAL.value:
-            return run["objective"], True
-    bounds = [r["bound"] for r in exact if r["bound"] is not None]
-    return (min(bounds), False) if bounds else (None, False)
-
-
-def score(store: Store, suite: str) -> list[str]:
-    """Mean gap to the optimum per method and dcat's record against each baseline, per sweep point."""
-    by_instance: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for run in store.runs(suite):
-        by_instance[(json.dumps(run["point"], sort_keys=True), run["seed"])].append(run)
-    points = sorted({p for p, _ in by_instance}, key=lambda p: list(json.loads(p).values()))
-    lines = ["| point | method | instances | mean profit | mean gap to optimum (to bound where unproven) | dcat wins / ties / losses |",
-             "|---|---|---:|---:|---:|---:|"]
-    for point in points:
-        keys = [k for k in by_instance if k[0] == point]
-        labels = sorted({r["label"] for k in keys for r in by_instance[k]}, key=lambda m: (m != LEARNED, m))
-        for label in labels:
-            profits, gaps, record, unproven = [], [], [0, 0, 0], 0
-            for key in keys:
-                runs = by_instance[key]
-                mine = next((r for r in runs if r["label"] == label and r["feasible"]), None)
-                learned = next((r for r in runs if r["label"] == LEARNED and r["feasible"]), None)
-                if mine is None:
-                    continue
-                profits.append(mine["objective"])
-                best, proven = reference(runs)
-                gap = gap_to_reference(best, mine["objective"], Sense.MAXIMIZE)
-                if gap is not None:
-                    gaps.append(gap)
-                    unproven += not proven
-                if learned is not None and label != LEARNED:
-                    diff = learned["objective"] - mine["objective"]
-                    record[0 if diff > 1e-6 else 1 if diff >= -1e-6 else 2] += 1
-            wins = "—" if label == LEARNED else " / ".join(map(str, record))
-            gap_text = f"{100 * statistics.mean(gaps):.1f} %" + (f" ({unproven} to bound)" if unproven else "") if gaps else "—"
-            where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
-            lines.append(f"| {where} | {label} | {len(profits)} | {statistics.mean(profits):,.0f} | {gap_text} | {wins} |")
-    return lines
-
-
-def timed(fn, repeat: int) -> float:
-    """Median wall seconds of ``fn()`` over ``repeat`` runs (after one warm-up)."""
-    fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def latency(batch: int, n_servers: int) -> list[str]:
@@ -147,7 +90,7 @@ def main() -> None:
     record = json.loads(get_agent("clustering", LEARNED).bundled_checkpoint().with_suffix(".json").read_text())
     with Store(args.db) as store:
         table = to_markdown(build_table(store, args.suite))
-        scores = score(store, args.suite)
+        scores = score(store, args.suite, LEARNED, Sense.MAXIMIZE, exact=EXACT)
     batched, gym_rate = env_throughput(args.batch, 8, 5)
     lines = [
         f"### `{args.suite}`: dcat vs the exact optimum and the REA baselines (held-out seeds)", "",
@@ -165,10 +108,7 @@ def main() -> None:
         f"Machine: {platform.machine()} {platform.processor() or ''}, PyTorch {torch.__version__}, 1 thread; "
         "2-core Xeon shared with other jobs during this session (timings are indicative).",
     ]
-    text = "\n".join(lines) + "\n"
-    if args.output:
-        args.output.write_text(text)
-    print(text)
+    publish("\n".join(lines) + "\n", args.output)
 
 
 if __name__ == "__main__":

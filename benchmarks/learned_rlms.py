@@ -30,7 +30,7 @@ import cpnopt
 from cpnopt.bench.store import Store
 from cpnopt.envs.offloading import BatchedOffloadingEnv, OffloadingEnv
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_dcat import timed
+from learned_common import publish, timed
 
 AGENTS = ("rlms", "rlms-mlp")
 BASELINES = ("base1", "base2", "base3", "base4", "oracle")
@@ -146,10 +146,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; 2-core Xeon shared with other "
         "jobs during this session (load average ≈ 7–12: timings are indicative). Date 2026-11-22.",
     ]
-    text = "\n".join(lines) + "\n"
-    if args.output:
-        args.output.write_text(text)
-    print(text)
+    publish("\n".join(lines) + "\n", args.output)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from cpnopt.bench.store import Store
 from cpnopt.envs.routing import BatchedRoutingEnv, RoutingEnv
 from cpnopt.solution import Sense, Status, gap_to_reference
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_dcat import timed  # noqa: E402  (the script directory is on sys.path)
+from learned_common import publish, timed  # noqa: E402  (the script directory is on sys.path)
 
 AGENTS = ("stper", "stper refine=True", "stper-l", "stper-m")
 N_NODES = 14
@@ -218,10 +218,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; "
         "2-core Xeon shared with other engineers' jobs during this session (timings are indicative). Date 2026-11-22.",
     ]
-    text = "\n".join(lines) + "\n"
-    if args.output:
-        args.output.write_text(text)
-    print(text)
+    publish("\n".join(lines) + "\n", args.output)
 
 
 if __name__ == "__main__":
