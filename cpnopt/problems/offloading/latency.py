@@ -153,7 +153,8 @@ def _elementwise(h: int, c: int, reads: int, flops_per_value: float = 1.0) -> Ke
     return Kernel(flops_per_value * h * h * c, BYTES_PER_VALUE * (reads + 1) * h * h * c)
 
 
-def _operation_kernels(op: str, h: int, c: int) -> list[Kernel]:
+def operation_kernels(op: str, h: int, c: int) -> list[Kernel]:
+    """The kernels of one cell operation at resolution ``h`` with ``c`` channels (module docstring)."""
     if op in ("nor_conv_1x1", "nor_conv_3x3"):
         k = 1 if op == "nor_conv_1x1" else 3
         return [_elementwise(h, c, 1), _conv(h, c, c, k), _elementwise(h, c, 1, 2.0)]  # ReLU, conv, BN
@@ -162,23 +163,47 @@ def _operation_kernels(op: str, h: int, c: int) -> list[Kernel]:
     return []  # skip_connect (aliasing, no kernel) and none
 
 
+def node_sum_kernel(h: int, c: int, inputs: int) -> Kernel:
+    """The element-wise sum of a cell node with ``inputs`` > 1 incoming operations."""
+    return _elementwise(h, c, inputs, inputs - 1.0)
+
+
+def stem_kernels() -> list[Kernel]:
+    """The 3×3 stem conv (3→16 channels at 32×32) and its BN."""
+    return [_conv(32, 3, 16, 3), _elementwise(32, 16, 1, 2.0)]
+
+
+def reduction_kernels(stage: int) -> list[Kernel]:
+    """The ResNet reduction block before ``stage`` ≥ 1: two 3×3 convs (one at stride 2), a 1×1 shortcut, the sum."""
+    (h_in, c_in), (h, c) = STAGES[stage - 1], STAGES[stage]
+    return [_conv(h_in, c_in, c, 3, 2), _conv(h, c, c, 3), _conv(h_in, c_in, c, 1, 2), _elementwise(h, c, 2)]
+
+
+def head_kernels() -> list[Kernel]:
+    """Global average pooling and the 64→10 linear classifier."""
+    h, c = STAGES[-1]
+    return [_elementwise(h, c, 1, 1.0), Kernel(2.0 * c * 10, BYTES_PER_VALUE * (c + c * 10 + 10))]
+
+
+def incoming_operations(cell: Cell, j: int) -> list[tuple[int, str]]:
+    """(source node, operation) of the edges into cell node ``j`` that carry an operation other than ``none``."""
+    return [(i, cell.operations[i][j]) for i in range(j) if cell.operations[i][j] != "none"]
+
+
 def network_kernels(cell: Cell) -> list[Kernel]:
     """Every kernel of the NAS-Bench-201 CIFAR network built from ``cell`` (module docstring)."""
-    kernels = [_conv(32, 3, 16, 3), _elementwise(32, 16, 1, 2.0)]
+    kernels = stem_kernels()
     for stage, (h, c) in enumerate(STAGES):
         if stage:
-            h_in, c_in = STAGES[stage - 1]
-            kernels += [_conv(h_in, c_in, c, 3, 2), _conv(h, c, c, 3), _conv(h_in, c_in, c, 1, 2), _elementwise(h, c, 2)]
+            kernels += reduction_kernels(stage)
         for _ in range(CELLS_PER_STAGE):
             for j in range(1, CELL_NODES):
-                incoming = [cell.operations[i][j] for i in range(j) if cell.operations[i][j] != "none"]
-                for op in incoming:
-                    kernels += _operation_kernels(op, h, c)
+                incoming = incoming_operations(cell, j)
+                for _, op in incoming:
+                    kernels += operation_kernels(op, h, c)
                 if len(incoming) > 1:
-                    kernels.append(_elementwise(h, c, len(incoming), len(incoming) - 1.0))
-    h, c = STAGES[-1]
-    kernels += [_elementwise(h, c, 1, 1.0), Kernel(2.0 * c * 10, BYTES_PER_VALUE * (c + c * 10 + 10))]
-    return kernels
+                    kernels.append(node_sum_kernel(h, c, len(incoming)))
+    return kernels + head_kernels()
 
 
 def network_flops(cell: Cell) -> float:
