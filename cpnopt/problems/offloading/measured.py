@@ -159,7 +159,8 @@ class _Launch:
 def _launch_ms(device: MeasuredDevice, launch: _Launch, cached: bool, with_launch: bool = True) -> float:
     spec = device.spec
     from_cache = launch.input_bytes if cached and launch.input_bytes <= 1024.0 * device.cache_kb else 0.0
-    memory_s = (launch.bytes - from_cache) / (spec.memory_gbps * 1e9) + from_cache / (spec.memory_gbps * device.cache_speedup * 1e9)
+    bandwidth = spec.memory_gbps * 1e9
+    memory_s = (launch.bytes - from_cache) / bandwidth + from_cache / (bandwidth * device.cache_speedup)
     compute_s = launch.work / (spec.peak_gflops * 1e9)
     return 1e3 * max(compute_s, memory_s) + (1e-3 * spec.launch_us if with_launch else 0.0)
 
@@ -180,7 +181,8 @@ def _operation_launches(device: MeasuredDevice, op: str, h: int, c: int) -> list
     if op not in CONV_OPS:
         return [_Launch(k.flops, k.bytes, activation) for k in kernels]
     relu, conv, bn = kernels
-    launches = [_Launch(relu.flops, relu.bytes, activation), _Launch(conv.flops / _efficiency(device, op), conv.bytes, activation),
+    launches = [_Launch(relu.flops, relu.bytes, activation),
+                _Launch(conv.flops / _efficiency(device, op), conv.bytes, activation),
                 _Launch(bn.flops, bn.bytes, activation)]
     if device.fusion:
         return [_Launch(sum(x.work for x in launches), conv.bytes, activation)]
