@@ -9,7 +9,7 @@ Split rules
              link e of every candidate path k, Σ s_k = 1, s ≥ 0 — the classic traffic-engineering
              objective with the task's data as a rate over one slot; solved by HiGHS (Base3, Base4)
 
-The paper's learned agents are in :mod:`cpnopt.solvers.learned.rlms`; its ``gnn-dqn`` baseline is not here yet (see docs/families/offloading.md).
+The paper's learned agents are in :mod:`cpnopt.solvers.learned.rlms`, its ``gnn-dqn`` baseline in :mod:`cpnopt.solvers.learned.gnn_dqn`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from cpnopt.solution import MethodOutput, Status
 class AgentSpec:
     family: str
     method: str
-    algorithm: str  # "a2c" or "ppo"
+    algorithm: str  # "a2c", "ppo" or "dqn"
     make_env: Callable[[torch.device], BatchedEnv]
     sample: Callable[[np.random.Generator], Any]  # a training instance (seeds disjoint from benchmark seeds)
     make_policy: Callable[..., nn.Module]  # (**policy_kwargs) -> actor-critic

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cpnopt.envs.base import BatchedEnv, Observation
+from cpnopt.envs.base import BatchedEnv, Observation, Step
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ def collect(env: BatchedEnv, policy: nn.Module, obs: Observation, n_steps: int,
             sample: Callable[[np.random.Generator], Any], rng: np.random.Generator) -> Rollout:
     """Act ``n_steps`` times in every slot; refill finished slots with ``sample(rng)``."""
     features, masks, actions, log_probs, values, rewards, dones = [], [], [], [], [], [], []
-    finished_rewards: list[float] = []
-    finished_objectives: list[float] = []
-    running = torch.zeros(env.batch_size, device=env.device)
+    episodes = Episodes(env.batch_size, env.device)
     for _ in range(n_steps):
         dist, value = policy(obs)
         action = dist.sample()
@@ -59,22 +57,39 @@ def collect(env: BatchedEnv, policy: nn.Module, obs: Observation, n_steps: int,
         values.append(value)
         rewards.append(step.reward)
         dones.append(step.done)
-        running += step.reward
-        obs = step.observation
-        ended = torch.nonzero(step.done).flatten().tolist()
-        if ended:
-            finished_rewards += running[ended].tolist()
-            finished_objectives += step.objective[ended].tolist()
-            running[ended] = 0.0
-            obs = env.reset_slots(ended, [sample(rng) for _ in ended])
+        obs = episodes.advance(env, step, sample, rng)
     _, next_value = policy(obs)
     return Rollout(
         obs=Observation(torch.stack(features), torch.stack(masks)),
         actions=torch.stack(actions), log_probs=torch.stack(log_probs), values=torch.stack(values),
         rewards=torch.stack(rewards), dones=torch.stack(dones).float(),
         next_obs=obs, next_value=next_value,
-        episode_rewards=finished_rewards, episode_objectives=finished_objectives,
+        episode_rewards=episodes.rewards, episode_objectives=episodes.objectives,
     )
+
+
+class Episodes:
+    """Each slot's running return; the return and evaluator objective of every episode that ended."""
+
+    def __init__(self, batch_size: int, device: torch.device) -> None:
+        self.running = torch.zeros(batch_size, device=device)
+        self.rewards: list[float] = []
+        self.objectives: list[float] = []
+
+    def advance(self, env: BatchedEnv, step: Step, sample: Callable[[np.random.Generator], Any],
+                rng: np.random.Generator) -> Observation:
+        """Add ``step``'s rewards; record the slots whose episode ended and refill them with ``sample(rng)``.
+
+        Returns the observation to act on next (the refilled slots show their new instance).
+        """
+        self.running += step.reward
+        ended = torch.nonzero(step.done).flatten().tolist()
+        if not ended:
+            return step.observation
+        self.rewards += self.running[ended].tolist()
+        self.objectives += step.objective[ended].tolist()
+        self.running[ended] = 0.0
+        return env.reset_slots(ended, [sample(rng) for _ in ended])
 
 
 def gae(rollout: Rollout, gamma: float, lam: float) -> tuple[torch.Tensor, torch.Tensor]:

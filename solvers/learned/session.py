@@ -1,9 +1,10 @@
 """One training run's state and bookkeeping: seeding, resume, logging, progress bar, checkpoints.
 
-A2C and PPO (:mod:`.a2c`, :mod:`.ppo`) hold only their algorithm; this module gives them
+A2C, PPO and DQN (:mod:`.a2c`, :mod:`.ppo`, :mod:`.dqn`) hold only their algorithm; this module gives them
 the environment, the policy and its optimizer, the instance stream, and saves everything
 needed to resume: policy and optimizer state, the step count, both random generators'
-states, the log and the wall time so far. Episodes in flight when a checkpoint is written
+states, the log, the wall time so far and the algorithm's own networks (:meth:`Session.attach`:
+DQN's target network). Episodes in flight when a checkpoint is written
 are not saved; a resumed run starts fresh episodes from the restored generators.
 """
 
@@ -62,6 +63,8 @@ class Session:
     global_step: int = 0  # environment transitions so far (all slots)
     wall_s: float = 0.0  # training time so far, over every resume
     log: list[dict[str, float]] = field(default_factory=list)
+    extra: dict[str, nn.Module] = field(default_factory=dict)  # the algorithm's own networks (DQN's target), checkpointed
+    _restored: dict[str, Any] = field(default_factory=dict)  # their saved states, on a resumed run
     _bar: Any = None
     _checkpoint: Path = Path()
     _started: float = 0.0
@@ -96,7 +99,14 @@ class Session:
         session = cls(spec, config, torch_device, seed, env, policy, optimizer, rng, obs)
         if state is not None:
             session.global_step, session.wall_s, session.log = state["global_step"], state["wall_s"], state["log"]
+            session._restored = state.get("extra", {})
         return session
+
+    def attach(self, name: str, module: nn.Module) -> None:
+        """Save ``module`` in every checkpoint; on a resumed run, load its saved state now."""
+        if name in self._restored:
+            module.load_state_dict(self._restored[name])
+        self.extra[name] = module
 
     def rollout(self, n_steps: int) -> Rollout:
         """``n_steps`` steps of the current policy in every slot (see :func:`.rollout.collect`)."""
@@ -124,16 +134,23 @@ class Session:
         Logged: mean return of the episodes that ended (``episode_reward``), their mean
         evaluator ``objective``, the critic's ``explained_variance`` on this rollout, and ``losses``.
         """
-        self.global_step += batch.rewards.numel()
+        self.log_update(batch.rewards.numel(), batch.episode_rewards, batch.episode_objectives,
+                        explained_variance(batch.values.flatten(), returns.flatten()), **losses)
+
+    def log_update(self, transitions: int, episode_rewards: list[float], episode_objectives: list[float],
+                   explained: float, **losses: float) -> None:
+        """:meth:`record` for any algorithm: ``transitions`` new environment steps, the episodes that
+        ended since the last entry, the critic's (or Q-network's) explained variance and ``losses``."""
+        self.global_step += transitions
         entry = {
             "step": self.global_step,
-            "episode_reward": mean(batch.episode_rewards),
-            "objective": mean(batch.episode_objectives),
-            "explained_variance": explained_variance(batch.values.flatten(), returns.flatten()),
+            "episode_reward": mean(episode_rewards),
+            "objective": mean(episode_objectives),
+            "explained_variance": explained,
             **{k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in losses.items()},
         }
         self.log.append(entry)
-        self._bar.update(batch.rewards.numel())
+        self._bar.update(transitions)
         self._bar.set_postfix(reward=f"{entry['episode_reward']:.3f}", ev=f"{entry['explained_variance']:.2f}")
         if len(self.log) % self.config.checkpoint_every == 0:
             self.save(self._checkpoint)
@@ -162,6 +179,7 @@ class Session:
             "torch_rng": torch.get_rng_state(),
             "numpy_rng": self.rng.bit_generator.state,
             "log": self.log,
+            "extra": {name: module.state_dict() for name, module in self.extra.items()},
         }, path)
 
 

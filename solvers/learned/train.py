@@ -20,11 +20,11 @@ from typing import Any
 import torch
 
 from cpnopt.errors import InputError
-from cpnopt.solvers.learned import a2c, ppo
+from cpnopt.solvers.learned import a2c, dqn, ppo
 from cpnopt.solvers.learned.agents import AgentSpec, get_agent
 from cpnopt.solvers.learned.session import Session
 
-ALGORITHMS = {"a2c": (a2c.A2CConfig, a2c.train), "ppo": (ppo.PPOConfig, ppo.train)}
+ALGORITHMS = {"a2c": (a2c.A2CConfig, a2c.train), "ppo": (ppo.PPOConfig, ppo.train), "dqn": (dqn.DQNConfig, dqn.train)}
 CURVE_POINTS = 50  # learning-curve entries kept in the JSON record (the checkpoint keeps them all)
 
 

@@ -90,7 +90,7 @@ FAMILY = register_family(
         generate=generate,
         evaluate=evaluate,
         describe=describe,
-        method_modules=("cpnopt.formulations.offloading", "cpnopt.solvers.heuristics.offloading", "cpnopt.solvers.learned.rlms"),
+        method_modules=("cpnopt.formulations.offloading", "cpnopt.solvers.heuristics.offloading", "cpnopt.solvers.learned.rlms", "cpnopt.solvers.learned.gnn_dqn"),
     )
 )
 
