@@ -1,4 +1,4 @@
-"""Score the bundled ``rlms`` / ``rlms-mlp`` agents: improvement over Base1–4, gap to the oracle and bound, decision time.
+"""Score the bundled ``rlms`` / ``rlms-mlp`` / ``gnn-dqn`` agents: improvement over Base1–4, gap to the oracle and bound, decision time.
 
 Run the harness first, then this script on its store:
 
@@ -7,8 +7,10 @@ Run the harness first, then this script on its store:
 
 From the store (held-out seeds), per topology: every method's mean response latency, its
 mean gap to the per-task oracle and to the MILP's clairvoyant lower bound (RLMS-CPN
-Table 3/13 layout), and each agent's improvement over each baseline (1 − mean latency of
-the agent / mean latency of the baseline) with wins / ties / losses on the same instances.
+Table 3/13 layout), and each agent's improvement over each baseline and over ``rlms`` (1 −
+mean latency of the agent / mean latency of the other) with wins / ties / losses on the
+same instances. Agents missing from the store (e.g. ``gnn-dqn`` in a store of the suite
+before it was added) are left out of the tables.
 Measured here: decision time per task (Table 14's metric; greedy policy + environment
 step, batch 1 and batched, and the forward pass alone) and environment transitions per
 second (batched and Gymnasium), with the training figures from the checkpoints' records.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 from collections import defaultdict
@@ -32,8 +35,8 @@ from cpnopt.envs.offloading import BatchedOffloadingEnv, OffloadingEnv
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
 from learned_common import publish, timed
 
-AGENTS = ("rlms", "rlms-mlp")
-BASELINES = ("base1", "base2", "base3", "base4", "oracle")
+AGENTS = ("rlms", "rlms-mlp", "gnn-dqn", "gnn-dqn-latency")
+BASELINES = ("base1", "base2", "base3", "base4", "oracle", "rlms")
 ORDER = ("milp", "oracle", *AGENTS, "base1", "base2", "base3", "base4")
 
 
@@ -70,10 +73,12 @@ def score(store: Store, suite: str) -> list[str]:
         lines += ["", "| agent | " + " | ".join(f"vs {b}: improvement, W/T/L" for b in BASELINES) + " |",
                   "|---|" + "---:|" * len(BASELINES)]
         for agent in AGENTS:
+            if not any(agent in by for by in seeds.values()):
+                continue
             cells = []
             for base in BASELINES:
                 pairs = [(by[agent]["objective"], by[base]["objective"]) for by in seeds.values() if agent in by and base in by]
-                if not pairs:
+                if not pairs or base == agent:
                     cells.append("—")
                     continue
                 mine, theirs = np.array(pairs).T
@@ -86,11 +91,12 @@ def score(store: Store, suite: str) -> list[str]:
 
 def decision_time(method: str, batch: int, topology: str) -> str:
     """ms per task: greedy policy + environment step (batch 1 and ``batch`` instances), forward pass alone."""
-    policy = load_policy(get_agent("offloading", method))
+    spec = get_agent("offloading", method)
+    policy, env = load_policy(spec), spec.make_env(torch.device("cpu"))  # the environment its solve runs on
     instances = [cpnopt.generate("offloading", seed=s, topology=topology) for s in range(batch)]
     tasks = instances[0].n_tasks
-    one = timed(lambda: act_greedily(BatchedOffloadingEnv(), policy, instances[:1]), 10)
-    many = timed(lambda: act_greedily(BatchedOffloadingEnv(), policy, instances), 2)
+    one = timed(lambda: act_greedily(env, policy, instances[:1]), 10)
+    many = timed(lambda: act_greedily(env, policy, instances), 2)
     obs1, obs_b = BatchedOffloadingEnv().reset(instances[:1]), BatchedOffloadingEnv().reset(instances)
     with torch.no_grad():
         fwd1 = timed(lambda: policy(obs1), 200)
@@ -131,20 +137,22 @@ def main() -> None:
     with Store(args.db) as store:
         scores = score(store, args.suite)
     batched, gym_rate = env_throughput(args.batch)
-    records = {m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in AGENTS}
+    agents = [m for m in AGENTS if get_agent("offloading", m).bundled_checkpoint().is_file()]
+    records = {m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in agents}
     lines = [
-        f"### `{args.suite}`: rlms / rlms-mlp vs oracle, MILP bound and Base1–Base4 (held-out seeds)", "",
+        f"### `{args.suite}`: {' / '.join(agents)} vs oracle, MILP bound and Base1–Base4 (held-out seeds)", "",
         *scores,
         "Decision time per task (Table 14's metric): greedy policy + environment step (the evaluator's state update):", "",
         "| agent | topology | ms per task, batch 1 | ms per task, batch of " + str(args.batch) + " | forward pass, batch 1 (ms) | forward pass per instance, batched (ms) |",
         "|---|---|---:|---:|---:|---:|",
-        *(decision_time(m, args.batch, t) for m in AGENTS for t in ("sndlib/abilene", "sndlib/germany50")), "",
+        *(decision_time(m, args.batch, t) for m in agents for t in ("sndlib/abilene", "sndlib/germany50")), "",
         f"Environment: {batched:,.0f} transitions/s batched ({args.batch} instances, random joint actions, "
         f"evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).", "",
         *(f"Training `{m}`: {r['steps']:,} transitions in {r['wall_time_s']:.0f} s on {r['device_name']} "
           f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command `{r['commands'][0]}`." for m, r in records.items()), "",
         f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; 2-core Xeon shared with other "
-        "jobs during this session (load average ≈ 7–12: timings are indicative). Date 2026-11-22.",
+        f"jobs during this session (1-minute load average {os.getloadavg()[0]:.1f} after the timings: they are "
+        "indicative). Date 2026-11-22.",
     ]
     publish("\n".join(lines) + "\n", args.output)
 
