@@ -45,6 +45,14 @@ Modelling decisions the paper leaves open (used by the evaluator, exact models a
   ECMP = equal split over the (up to) 3 shortest candidate paths; min-MLU = the split that
   minimises the maximum utilisation (c_e(t) − residual_e + s_k D / slot_s) / c_e(t) over the
   task's candidate paths, an LP solved by HiGHS (the task's demand as a rate over one slot).
+- GNN-DQN (Sec. 4.1.3, ``cpnopt.solvers.learned.gnn_dqn``): its discrete actions are (candidate
+  node, all data on one path or ECMP); its bandwidth-based reward is the rate the split achieves
+  over the best rate any candidate offers — the one training reward that is not the evaluator's
+  latency (the method is still scored by the evaluator).
+- TSFT (Sec. 3.3, Table 5): the paper's per-device measurements are not available offline, and
+  the analytic model is additive over kernels, so the predictor study runs on the documented
+  device-execution simulator ``measured.py`` (fusion, branch concurrency, cache carry-over,
+  per-operation efficiency, throttling, noise), or on a measured HW-NAS-Bench-style CSV.
 """
 
 from __future__ import annotations
