@@ -3,7 +3,8 @@
 ``score`` reads a harness store: per sweep point, every method's mean objective, its mean
 gap to the exact reference (the proven optimum, else the tightest bound, which overstates
 the gap) and the agent's wins / ties / losses against it on the same instances. ``timed``
-measures a median wall time, ``publish`` prints a results page and writes it if asked.
+measures a median wall time, ``env_throughput`` the environment's transitions per second
+(batched and through Gymnasium), ``publish`` prints a results page and writes it if asked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+import torch
+
 from cpnopt.bench.store import Store
+from cpnopt.envs.base import BatchedEnv, Observation
 from cpnopt.solution import Sense, Status, gap_to_reference
 
 
@@ -87,3 +92,33 @@ def publish(text: str, output: Path | None) -> None:
     if output:
         output.write_text(text)
     print(text)
+
+
+def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: list[Any], random_action: Callable,
+                   episodes: int) -> tuple[float, float]:
+    """Transitions per second with random allowed actions: batched env, Gymnasium env (one instance)."""
+    rng = np.random.default_rng(0)
+    env = make_env()
+    start, steps = time.perf_counter(), 0
+    for _ in range(episodes):
+        obs = env.reset(instances)
+        done = torch.zeros(len(instances), dtype=torch.bool)
+        while not bool(done.all()):
+            step = env.step(random_action(rng, obs))
+            obs, done = step.observation, step.done.cpu()
+            steps += len(instances)
+    batched = steps / (time.perf_counter() - start)
+    start, steps = time.perf_counter(), 0
+    for episode in range(episodes * 4):
+        obs, _ = gym_env.reset(options={"instance": instances[episode % len(instances)]})
+        done = False
+        while not done:
+            obs, _, done, _, _ = gym_env.step(gym_env.action_space.sample() if gym_env.action_space.shape
+                                              else int(rng.choice(np.flatnonzero(obs["action_mask"]))))
+            steps += 1
+    return batched, steps / (time.perf_counter() - start)
+
+
+def random_candidate(rng: np.random.Generator, obs: Observation) -> torch.Tensor:
+    """A uniformly random allowed candidate per slot (the argmax of random scores on the mask)."""
+    return torch.as_tensor(rng.random(obs.mask.shape)).masked_fill(~obs.mask, -1.0).argmax(-1)

@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import cpnopt
@@ -31,7 +29,7 @@ from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.envs.clustering import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.solution import Sense
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_common import publish, score, timed  # the script directory is on sys.path
+from learned_common import env_throughput, publish, random_candidate, score, timed  # the script directory is on sys.path
 
 LEARNED = "dcat"
 EXACT = ("milp", "cg")
@@ -54,31 +52,6 @@ def latency(batch: int, n_servers: int) -> list[str]:
     ]
 
 
-def env_throughput(batch: int, n_servers: int, episodes: int) -> tuple[float, float]:
-    """Transitions per second with uniformly random allowed actions: batched env, Gymnasium env."""
-    rng = np.random.default_rng(0)
-    sample = [cpnopt.generate("clustering", seed=s, n_servers=n_servers) for s in range(batch)]
-    env = BatchedClusteringEnv()
-    start = time.perf_counter()
-    steps = 0
-    for _ in range(episodes):
-        obs = env.reset(sample)
-        for _ in range(n_servers):
-            scores = torch.as_tensor(rng.random(obs.mask.shape)) * obs.mask
-            obs = env.step(scores.argmax(-1)).observation
-            steps += batch
-    batched = steps / (time.perf_counter() - start)
-    gym_env = ClusteringEnv(n_servers=n_servers)
-    start, steps = time.perf_counter(), 0
-    for episode in range(episodes * 4):
-        obs, _ = gym_env.reset(options={"instance": sample[episode % batch]})
-        done = False
-        while not done:
-            obs, _, done, _, _ = gym_env.step(int(rng.choice(np.flatnonzero(obs["action_mask"]))))
-            steps += 1
-    return batched, steps / (time.perf_counter() - start)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="results.db")
@@ -91,7 +64,8 @@ def main() -> None:
     with Store(args.db) as store:
         table = to_markdown(build_table(store, args.suite))
         scores = score(store, args.suite, LEARNED, Sense.MAXIMIZE, exact=EXACT)
-    batched, gym_rate = env_throughput(args.batch, 8, 5)
+    sample = [cpnopt.generate("clustering", seed=s, n_servers=8) for s in range(args.batch)]
+    batched, gym_rate = env_throughput(BatchedClusteringEnv, ClusteringEnv(n_servers=8), sample, random_candidate, 5)
     lines = [
         f"### `{args.suite}`: dcat vs the exact optimum and the REA baselines (held-out seeds)", "",
         table, "",

@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 import cpnopt
@@ -32,7 +30,7 @@ from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.envs.base import BatchedEnv
 from cpnopt.solution import Sense
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_common import score, timed  # the script directory is on sys.path
+from learned_common import env_throughput, score, timed  # the script directory is on sys.path
 
 
 def latency(make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instances: list[Any],
@@ -49,31 +47,6 @@ def latency(make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instanc
         f"| {label} | 1 | {1e3 * one / decisions:.2f} | {1e3 * fwd1:.3f} |",
         f"| {label} | {batch} | {1e3 * many / batch / decisions:.3f} | {1e3 * fwd_b / batch:.4f} |",
     ]
-
-
-def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: list[Any], random_action: Callable,
-                   episodes: int) -> tuple[float, float]:
-    """Transitions per second with random allowed actions: batched env, Gymnasium env (one instance)."""
-    rng = np.random.default_rng(0)
-    env = make_env()
-    start, steps = time.perf_counter(), 0
-    for _ in range(episodes):
-        obs = env.reset(instances)
-        done = torch.zeros(len(instances), dtype=torch.bool)
-        while not bool(done.all()):
-            step = env.step(random_action(rng, obs))
-            obs, done = step.observation, step.done.cpu()
-            steps += len(instances)
-    batched = steps / (time.perf_counter() - start)
-    start, steps = time.perf_counter(), 0
-    for episode in range(episodes * 4):
-        obs, _ = gym_env.reset(options={"instance": instances[episode % len(instances)]})
-        done = False
-        while not done:
-            obs, _, done, _, _ = gym_env.step(gym_env.action_space.sample() if gym_env.action_space.shape
-                                              else int(rng.choice(np.flatnonzero(obs["action_mask"]))))
-            steps += 1
-    return batched, steps / (time.perf_counter() - start)
 
 
 def report(args: argparse.Namespace, family: str, learned: str, title: str, sense: Sense,

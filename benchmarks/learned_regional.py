@@ -11,11 +11,10 @@ environment transitions per second; the training record.
 
 from __future__ import annotations
 
-import torch
-
 import cpnopt
 from cpnopt.envs.regional import BatchedRegionalEnv, RegionalEnv
 from cpnopt.solution import Sense
+from learned_common import random_candidate  # the script directory is on sys.path
 from learned_gwp import arguments, report
 
 
@@ -25,8 +24,7 @@ def main() -> None:
              for n in (16, 24)]
     print(report(
         args, "regional", "regional-drl", "regional-drl vs the exact optimum and the region baselines", Sense.MAXIMIZE,
-        BatchedRegionalEnv, RegionalEnv(), sizes,
-        lambda rng, obs: torch.as_tensor(rng.random(obs.mask.shape)).masked_fill(~obs.mask, -1.0).argmax(-1),
+        BatchedRegionalEnv, RegionalEnv(), sizes, random_candidate,
         "one decision = one task's region: policy step, stage-2 balancing with the FIFO check, features of the next task; "
         "the evaluator at each episode end",
     ))

@@ -21,11 +21,9 @@ import argparse
 import json
 import platform
 import statistics
-import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import cpnopt
@@ -33,7 +31,7 @@ from cpnopt.bench.store import Store
 from cpnopt.envs.routing import BatchedRoutingEnv, RoutingEnv
 from cpnopt.solution import Sense, Status, gap_to_reference
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_common import publish, timed  # noqa: E402  (the script directory is on sys.path)
+from learned_common import env_throughput, publish, random_candidate, timed  # noqa: E402  (the script directory is on sys.path)
 
 AGENTS = ("stper", "stper refine=True", "stper-l", "stper-m")
 N_NODES = 14
@@ -121,30 +119,6 @@ def latency(method: str, batch: int) -> str:
             f"{1e3 * many / batch / steps:.3f} | {1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |")
 
 
-def env_throughput(batch: int, episodes: int) -> tuple[float, float]:
-    """Transitions per second with uniformly random allowed actions: batched env, Gymnasium env."""
-    rng = np.random.default_rng(0)
-    sample = [cpnopt.generate("routing", seed=s) for s in range(batch)]
-    env = BatchedRoutingEnv(N_NODES)
-    start, steps = time.perf_counter(), 0
-    for _ in range(episodes):
-        obs = env.reset(sample)
-        for _ in range(sample[0].n_tasks):
-            scores = torch.as_tensor(rng.random(obs.mask.shape)) * obs.mask
-            obs = env.step(scores.argmax(-1)).observation
-            steps += batch
-    batched = steps / (time.perf_counter() - start)
-    gym_env = RoutingEnv()
-    start, steps = time.perf_counter(), 0
-    for episode in range(episodes * 4):
-        obs, _ = gym_env.reset(options={"instance": sample[episode % batch]})
-        done = False
-        while not done:
-            obs, _, done, _, _ = gym_env.step(int(rng.choice(np.flatnonzero(obs["action_mask"]))))
-            steps += 1
-    return batched, steps / (time.perf_counter() - start)
-
-
 def training_curves(output: Path | None) -> list[str]:
     """STPer's Fig. 3: mean episode reward and explained variance per update, from the checkpoints' logs."""
     lines = ["| agent | transitions | wall (s) | first reward | final reward (last 10 updates) | final explained variance | command |",
@@ -198,7 +172,8 @@ def main() -> None:
     with Store(args.db) as store:
         scores = score(store, args.suite)
         rule = profit_now_rule(store, args.suite)
-    batched, gym_rate = env_throughput(args.batch, 3)
+    sample = [cpnopt.generate("routing", seed=s) for s in range(args.batch)]
+    batched, gym_rate = env_throughput(lambda: BatchedRoutingEnv(N_NODES), RoutingEnv(), sample, random_candidate, 3)
     lines = [
         f"### `{args.suite}`: STPer agents vs the exact optimum and the baselines (held-out seeds)", "",
         *scores,
