@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -113,8 +114,9 @@ def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: 
         obs, _ = gym_env.reset(options={"instance": instances[episode % len(instances)]})
         done = False
         while not done:
-            obs, _, done, _, _ = gym_env.step(gym_env.action_space.sample() if gym_env.action_space.shape
-                                              else int(rng.choice(np.flatnonzero(obs["action_mask"]))))
+            discrete = isinstance(gym_env.action_space, gym.spaces.Discrete)  # masked: a random allowed one
+            obs, _, done, _, _ = gym_env.step(int(rng.choice(np.flatnonzero(obs["action_mask"]))) if discrete
+                                              else gym_env.action_space.sample())
             steps += 1
     return batched, steps / (time.perf_counter() - start)
 

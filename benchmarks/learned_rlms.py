@@ -31,9 +31,10 @@ import torch
 
 import cpnopt
 from cpnopt.bench.store import Store
+from cpnopt.envs.base import Observation
 from cpnopt.envs.offloading import BatchedOffloadingEnv, OffloadingEnv
 from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from learned_common import publish, timed
+from learned_common import env_throughput, publish, timed
 
 AGENTS = ("rlms", "rlms-mlp", "gnn-dqn", "gnn-dqn-latency")
 BASELINES = ("base1", "base2", "base3", "base4", "oracle", "rlms")
@@ -105,25 +106,10 @@ def decision_time(method: str, batch: int, topology: str) -> str:
             f"{1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |")
 
 
-def env_throughput(batch: int) -> tuple[float, float]:
-    """Transitions per second with random joint actions: batched env, Gymnasium env (abilene, 20 tasks)."""
-    rng = np.random.default_rng(0)
-    sample = [cpnopt.generate("offloading", seed=s) for s in range(batch)]
-    env, gym_env = BatchedOffloadingEnv(), OffloadingEnv()
-
-    def batched_episodes() -> None:
-        env.reset(sample)
-        while not bool(env.done.all()):
-            env.step(torch.as_tensor(np.concatenate([rng.integers(0, 5, (batch, 1)), rng.normal(size=(batch, 3))], 1)))
-
-    def gym_episodes() -> None:
-        for instance in sample:
-            gym_env.reset(options={"instance": instance})
-            while not gym_env.step(gym_env.action_space.sample())[2]:
-                pass
-
-    transitions = sum(i.n_tasks for i in sample)
-    return transitions / timed(batched_episodes, 2), transitions / timed(gym_episodes, 1)
+def random_joint_action(rng: np.random.Generator, obs: Observation) -> torch.Tensor:
+    """A random candidate slot (0–4) and random split logits per slot: the environment's joint action."""
+    batch = obs.mask.shape[0]
+    return torch.as_tensor(np.concatenate([rng.integers(0, 5, (batch, 1)), rng.normal(size=(batch, 3))], 1))
 
 
 def main() -> None:
@@ -136,7 +122,8 @@ def main() -> None:
     torch.set_num_threads(1)
     with Store(args.db) as store:
         scores = score(store, args.suite)
-    batched, gym_rate = env_throughput(args.batch)
+    sample = [cpnopt.generate("offloading", seed=s) for s in range(args.batch)]
+    batched, gym_rate = env_throughput(BatchedOffloadingEnv, OffloadingEnv(), sample, random_joint_action, 2)
     agents = [m for m in AGENTS if get_agent("offloading", m).bundled_checkpoint().is_file()]
     records = {m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in agents}
     lines = [
