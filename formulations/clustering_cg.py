@@ -40,7 +40,7 @@ from cpnopt.formulations.clustering import eligible_tasks
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solvers.highs import highs_session, solve_pyomo
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,14 @@ def _pareto(labels: list[tuple[float, float, tuple[int, ...]]]) -> list[tuple[fl
 class MasterLP:
     """The restricted master LP, kept in one HiGHS object so columns are added incrementally."""
 
-    def __init__(self, n_servers: int, n_tasks: int) -> None:
+    def __init__(self, n_servers: int, n_tasks: int, threads: int | None = None) -> None:
         self.n_servers = n_servers
-        self.highs = highspy.Highs()
+        self.threads = threads
+        with highs_session(threads):
+            self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        if threads is not None:
+            self.highs.setOptionValue("threads", int(threads))
         inf = highspy.kHighsInf
         lower = np.concatenate([np.ones(n_servers), np.full(n_tasks, -inf)])
         upper = np.ones(n_servers + n_tasks)
@@ -99,7 +103,10 @@ class MasterLP:
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Objective, server duals π and task duals σ (reduced cost = profit − Σ duals)."""
-        self.highs.run()
+        with highs_session(self.threads):
+            status = self.highs.run()
+        if status != highspy.HighsStatus.kOk or self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"master LP: HiGHS {status.name}, {self.highs.getModelStatus().name}")
         duals = np.asarray(self.highs.getSolution().row_dual)
         return self.highs.getInfo().objective_function_value, duals[: self.n_servers], duals[self.n_servers :]
 
@@ -121,7 +128,7 @@ def column_generation(
     terms = [instance.cluster_terms(c) for c in clusters]
     queues = [eligible_tasks(instance, t) for t in terms]
     margin = [instance.price - t.cost for t in terms]
-    master = MasterLP(instance.n_servers, instance.n_tasks)
+    master = MasterLP(instance.n_servers, instance.n_tasks, threads)
     columns: list[Column] = []
     for k, members in enumerate(clusters):  # empty task sets: the singletons make the master feasible
         columns.append(Column(k, (), 0.0))

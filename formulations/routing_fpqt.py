@@ -42,6 +42,7 @@ from cpnopt.formulations.routing import LinearModel, Schedule, build_schedule, m
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
+from cpnopt.solvers.highs import highs_session
 from cpnopt.problems.routing.firstfit import first_fit
 from cpnopt.solvers.heuristics.routing import RULES, choose_routes
 
@@ -82,7 +83,8 @@ class CompiledSchedule:
         """Maximise Σ objective[j] v_j; the solution indexed like the LinearModel, or None."""
         c = np.array([objective.get(j, 0.0) for j in self.columns])
         self.cb.value, self.cc.value = c[: self.n_binary], c[self.n_binary :]
-        self.problem.solve(solver=cp.HIGHS, **highs_options)
+        with highs_session(highs_options.get("threads")):
+            self.problem.solve(solver=cp.HIGHS, **highs_options)
         if self.xb.value is None:
             return None
         flat = np.concatenate([self.xb.value, self.xc.value])

@@ -7,14 +7,35 @@ when there is one, and reads the incumbent objective and the best bound from the
 ``write_model`` saves the model as LP or MPS (by extension) before solving, so that anyone
 can re-solve it with another solver; ``warm_start`` hands HiGHS the variables' current
 values as a MIP start.
+
+Every HiGHS call in cpnopt (Pyomo's interface, highspy objects, CVXPY's HIGHS) runs inside
+:func:`highs_session`, which guards two process-wide states of HiGHS:
+
+- **the thread scheduler.** HiGHS starts one global task scheduler per process with the
+  first solve's ``threads``; since highspy 1.16 a later solve that asks for another count
+  fails ("HiGHS ended with unknown"). The session resets the scheduler whenever the
+  requested count changes, so consecutive solves with any thread counts work.
+- **stdout.** highspy 1.16 prints a banner on the process's first ``Highs()``, straight to
+  file descriptor 1, whatever ``output_flag`` says. Unless ``verbose``, the session points
+  descriptor 1 at ``/dev/null`` for the duration of the call, so ``--json`` output and
+  progress bars stay clean.
+
+HiGHS solves inside one process are serialised by a lock (parallel runs use processes).
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
@@ -29,6 +50,49 @@ _TIME_LIMITED = {
     TerminationCondition.interrupted,
 }
 _INFEASIBLE = {TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded}
+
+
+_LOCK = threading.RLock()
+_UNSTARTED = object()
+_scheduler_threads: object = _UNSTARTED  # the ``threads`` the global scheduler was last started with
+_libc = ctypes.CDLL(None)
+
+
+def _flush_stdout() -> None:
+    sys.stdout.flush()
+    _libc.fflush(None)  # C stdio buffers (HiGHS prints through them)
+
+
+@contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """Point file descriptor 1 at /dev/null (C-level writes included) until the block ends."""
+    _flush_stdout()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        _flush_stdout()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+@contextmanager
+def highs_session(threads: int | None = None, verbose: bool = False) -> Iterator[None]:
+    """Run HiGHS calls with ``threads`` (None: HiGHS's default) and, unless ``verbose``, no
+    output on stdout; see the module docstring."""
+    global _scheduler_threads
+    with _LOCK:
+        if _scheduler_threads is not _UNSTARTED and _scheduler_threads != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads = threads
+        if verbose:
+            yield
+        else:
+            with _stdout_silenced():
+                yield
 
 
 @dataclass(frozen=True)
@@ -80,7 +144,8 @@ def solve_pyomo(
     if threads is not None:
         solver.highs_options = {"threads": int(threads)}
     try:
-        results = solver.solve(model)
+        with highs_session(threads, verbose):
+            results = solver.solve(model)
     except Exception as exc:  # HiGHS or the interface failed: report, never crash a sweep
         return HighsResult(Status.ERROR, None, None, False, f"{type(exc).__name__}: {exc}")
 
