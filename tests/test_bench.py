@@ -160,13 +160,13 @@ def test_same_seeds_give_byte_identical_csv(tmp_path):
     assert again.stdout == cli("bench", "table", "--db", str(tmp_path / "a.db"), "--format", "csv").stdout
 
 
-def _record(method, seed, status, objective, bound=None):
+def _record(method, seed, status, objective, bound=None, highspy="1.15.1"):
     return RunRecord(
         suite="synthetic", family="clustering", point='{"n_servers":4}', params='{"n_servers":4}', seed=seed, method=method, label=method,
         options="{}", instance_hash=None, instance_json=None, status=status, objective=objective, bound=bound,
         gap=None, runtime_s=1.0, wall_s=1.0, feasible=objective is not None,
         metrics={"platform_profit": objective} if objective is not None else {}, report={"sense": "max"},
-        versions={}, host="h", started_at="t", finished_at="t",
+        versions={"highspy": highspy, "pyomo": "6.10.1"}, host="h", started_at="t", finished_at="t",
     )
 
 
@@ -178,7 +178,7 @@ def test_table_gaps_go_to_the_bound_when_the_reference_is_not_proven(tmp_path):
         store.add(_record("milp", 1, "time_limit", 90.0, 120.0))
         store.add(_record("km-rea", 0, "feasible", 50.0))
         store.add(_record("km-rea", 1, "feasible", 60.0))
-        store.add(_record("km-rea", 2, "error", None))
+        store.add(_record("km-rea", 2, "error", None, highspy="1.16.0"))
         table = build_table(store, "synthetic")
     gap_column = next(c for c in table.columns if c.key == "gap")
     assert gap_column.title == "gap to bound"
@@ -191,6 +191,9 @@ def test_table_gaps_go_to_the_bound_when_the_reference_is_not_proven(tmp_path):
     assert "**95.0 ± 7.1**" in markdown  # best profit in bold
     latex = to_latex(table)
     assert r"\toprule" in latex and r"\textbf{" in latex
+    # the tables name the solver versions their runs were made with
+    assert "Made with highspy 1.15.1 / 1.16.0, pyomo 6.10.1." in markdown
+    assert latex.rstrip().endswith("% made with highspy 1.15.1 / 1.16.0, pyomo 6.10.1")
     assert to_csv(table).splitlines()[0].startswith("n_servers,method,platform_profit_mean")
 
 

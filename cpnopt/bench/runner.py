@@ -55,7 +55,7 @@ class RunSummary:
 @functools.cache
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for package in ("cpnopt", "highspy", "pyomo", "numpy"):
+    for package in ("cpnopt", "highspy", "pyomo", "cvxpy", "numpy", "torch"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

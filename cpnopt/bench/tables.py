@@ -54,6 +54,10 @@ class Table:
     columns: list[Column]
     rows: list[Row]
     spread: str  # "std" or "95% CI"
+    versions: dict[str, str]  # package → version(s) the runs were made with ("a / b" when they differ)
+
+    def versions_line(self) -> str:
+        return ", ".join(f"{package} {version}" for package, version in self.versions.items())
 
 
 def _student_t_975(dof: int) -> float:
@@ -136,7 +140,17 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
             for column in columns:
                 values[column.key] = summarize(_column_values(column.key, group, ref_values, pkey), ci)
             rows.append(Row(points[pkey], label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
-    return Table(suite, axes, columns, rows, "95% CI" if ci else "std")
+    return Table(suite, axes, columns, rows, "95% CI" if ci else "std", _versions(runs))
+
+
+def _versions(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Every package version recorded by the runs, per package (several joined by " / ")."""
+    seen: dict[str, list[str]] = {}
+    for run in runs:
+        for package, version in run["versions"].items():
+            if version not in seen.setdefault(package, []):
+                seen[package].append(version)
+    return {package: " / ".join(sorted(found)) for package, found in sorted(seen.items())}
 
 
 def _sortable(value: Any) -> tuple[int, Any]:
@@ -201,6 +215,7 @@ def to_markdown(table: Table) -> str:
         cells.append(", ".join(f"{n} {s}" for s, n in row.statuses.items()))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append(f"\nmean ± {table.spread} over seeds; best per sweep point in bold.")
+    lines.append(f"Made with {table.versions_line()}.")
     return "\n".join(lines) + "\n"
 
 
@@ -226,7 +241,7 @@ def to_latex(table: Table) -> str:
                 text = r"\textbf{" + text + "}"
             cells.append(text)
         lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", r"\end{tabular}", f"% made with {table.versions_line()}"]
     return "\n".join(lines) + "\n"
 
 
