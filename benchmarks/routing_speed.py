@@ -14,7 +14,7 @@ import time
 from tqdm import tqdm
 
 import cpnopt
-from cpnopt.formulations.routing import frame_model, to_pyomo
+from cpnopt.formulations.routing.milp import frame_model, to_pyomo
 from cpnopt.solution import Status, gap_to_reference, Sense
 from cpnopt.solvers.highs import solve_pyomo
 

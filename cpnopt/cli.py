@@ -18,7 +18,7 @@ from cpnopt.bench.cli import add_bench_parser
 from cpnopt.errors import InputError
 from cpnopt.files import load_decision, load_instance, save_instance, save_solution
 from cpnopt.jsonio import from_dict, to_dict
-from cpnopt.registry import families, get_family, methods
+from cpnopt.registry import Kind, families, get_family, methods
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, Any]:
@@ -93,11 +93,11 @@ def cmd_methods(args: argparse.Namespace) -> None:
     for name in names:
         family = get_family(name)
         print(f"{family.name}: {family.description}")
-        listed = sorted(methods(name).values(), key=lambda m: (m.kind != "exact", m.name))
+        listed = sorted(methods(name).values(), key=lambda m: (m.kind is not Kind.EXACT, m.name))
         width = max(len(m.name) for m in listed)
         for method in listed:
             alias = f" (alias {', '.join(method.aliases)})" if method.aliases else ""
-            print(f"  {method.name:<{width}} {method.kind:<9} {method.description}{alias}")
+            print(f"  {method.name:<{width}} {method.kind.value:<9} {method.description}{alias}")
             if method.option_names():
                 print(f"  {'':<{width}} {'':<9} options: {', '.join(method.option_names())}")
 
@@ -107,7 +107,7 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from cpnopt.solvers.learned.train import train  # PyTorch loads only for this command
+    from cpnopt.solvers.rl.train import train  # PyTorch loads only for this command
 
     path = train(args.family, args.method, steps=args.steps, seed=args.seed, device=args.device, output=args.output,
                  resume=args.resume, progress=not args.quiet, threads=args.threads)

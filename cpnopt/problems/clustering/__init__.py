@@ -42,7 +42,7 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   (offloading rate < 1). Eq. (7)'s user side is reported as ``user_payment`` = Σ p_n
   over served tasks.
 - Pricing mechanisms (REA, OB-REA) and their tie rules are documented in
-  ``cpnopt.solvers.heuristics.clustering``.
+  ``cpnopt.solvers.clustering.heuristics``.
 """
 
 from __future__ import annotations
@@ -103,12 +103,13 @@ FAMILY = register_family(
         evaluate=evaluate,
         describe=describe,
         method_modules=(
-            "cpnopt.formulations.clustering",
-            "cpnopt.formulations.clustering_cg",
-            "cpnopt.solvers.enumeration",
-            "cpnopt.solvers.heuristics.clustering",
-            "cpnopt.solvers.learned.dcat",
+            "cpnopt.formulations.clustering.milp",
+            "cpnopt.formulations.clustering.cg",
+            "cpnopt.solvers.clustering.enumerate",
+            "cpnopt.solvers.clustering.heuristics",
+            "cpnopt.solvers.clustering.agents",
         ),
+        env="cpnopt.problems.clustering.env:ClusteringEnv",
     )
 )
 

@@ -40,12 +40,12 @@ Modelling decisions the paper leaves open (used by the evaluator, exact models a
 - Exact methods: ``oracle`` is the exact myopic optimum per task on the current state;
   ``milp`` is the exact optimum of a clairvoyant relaxation of the whole sequence — a
   proven lower bound on the mean latency of every method, the oracle included (see
-  ``cpnopt.formulations.offloading``).
+  ``cpnopt.formulations.offloading.milp``).
 - Baselines (Sec. 4.1.3): "nearest" node = least propagation delay of the shortest path;
   ECMP = equal split over the (up to) 3 shortest candidate paths; min-MLU = the split that
   minimises the maximum utilisation (c_e(t) − residual_e + s_k D / slot_s) / c_e(t) over the
   task's candidate paths, an LP solved by HiGHS (the task's demand as a rate over one slot).
-- GNN-DQN (Sec. 4.1.3, ``cpnopt.solvers.learned.gnn_dqn``): its discrete actions are (candidate
+- GNN-DQN (Sec. 4.1.3, ``cpnopt.solvers.offloading.agents``): its discrete actions are (candidate
   node, all data on one path or ECMP); its bandwidth-based reward is the rate the split achieves
   over the best rate any candidate offers — the one training reward that is not the evaluator's
   latency (the method is still scored by the evaluator).
@@ -98,7 +98,8 @@ FAMILY = register_family(
         generate=generate,
         evaluate=evaluate,
         describe=describe,
-        method_modules=("cpnopt.formulations.offloading", "cpnopt.solvers.heuristics.offloading", "cpnopt.solvers.learned.rlms", "cpnopt.solvers.learned.gnn_dqn"),
+        method_modules=("cpnopt.formulations.offloading.milp", "cpnopt.solvers.offloading.heuristics", "cpnopt.solvers.offloading.agents"),
+        env="cpnopt.problems.offloading.env:OffloadingEnv",
     )
 )
 

@@ -98,11 +98,12 @@ FAMILY = register_family(
         evaluate=evaluate,
         describe=describe,
         method_modules=(
-            "cpnopt.formulations.placement",
-            "cpnopt.solvers.placement_enumeration",
-            "cpnopt.solvers.heuristics.placement",
-            "cpnopt.solvers.learned.gwp",
+            "cpnopt.formulations.placement.milp",
+            "cpnopt.solvers.placement.enumerate",
+            "cpnopt.solvers.placement.heuristics",
+            "cpnopt.solvers.placement.agents",
         ),
+        env="cpnopt.problems.placement.env:PlacementEnv",
     )
 )
 

@@ -22,7 +22,7 @@ Deadline: transmission + queueing + processing ≤ τ_n. Transmission T_{n,i} =
 latency(o_n, r_i) + m_n / bandwidth(o_n, r_i); the task joins server i's queue at the
 release time a_n + T_{n,i}; queueing is first-in-first-out (the shared ``cpnopt.fifo``
 simulation); processing takes l_n / f_i. The MILP encodes the same FIFO deadlines with the
-constraints shared with the clustering MILP (``cpnopt.formulations.fifo_constraints``).
+constraints shared with the clustering MILP (``cpnopt.formulations.common.fifo``).
 
 Modelling decisions the paper leaves open (used by the evaluator, the MILP and heuristics)
 -----------------------------------------------------------------------------------------
@@ -42,8 +42,8 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
 - Regions with no server are rejected as input (a region is where computing is).
 - The online two-stage mechanism (schedule state, stage 2, driver) is
   ``cpnopt.problems.regional.balancing``: ``schedule(instance, allocator)`` takes any stage-1
-  allocator — the heuristics' rules (``cpnopt.solvers.heuristics.regional``) or the learned
-  ``regional-drl`` policy (``cpnopt.solvers.learned.regional_drl``).
+  allocator — the heuristics' rules (``cpnopt.solvers.regional.heuristics``) or the learned
+  ``regional-drl`` policy (``cpnopt.solvers.regional.agents``).
 - Generator ("East-to-West"): hubs of China's East-Data-West-Computing plan (east Beijing,
   Shanghai, Guangzhou, Chongqing; west Hohhot, Guiyang, Lanzhou, Yinchuan), s_r ∈ [0.9, 1.1]
   east and [0.4, 0.6] west, f_i ∈ [200, 300], l_n ∈ [500, 900], m_n ∈ [50, 400] Mb,
@@ -95,11 +95,12 @@ FAMILY = register_family(
         evaluate=evaluate,
         describe=describe,
         method_modules=(
-            "cpnopt.formulations.regional",
-            "cpnopt.solvers.regional_enumeration",
-            "cpnopt.solvers.heuristics.regional",
-            "cpnopt.solvers.learned.regional_drl",
+            "cpnopt.formulations.regional.milp",
+            "cpnopt.solvers.regional.enumerate",
+            "cpnopt.solvers.regional.heuristics",
+            "cpnopt.solvers.regional.agents",
         ),
+        env="cpnopt.problems.regional.env:RegionalEnv",
     )
 )
 

@@ -22,7 +22,7 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   grid), starts on a link only at a slot boundary (integers b of Eq. 10) and the switching
   delay is ``switch_slots`` whole slots (t_sw = 0.1 s by default). Every time in the
   model is therefore an integer number of slots plus the computation m/f_n, which is what
-  makes the MILP exact (see ``cpnopt.formulations.routing``).
+  makes the MILP exact (see ``cpnopt.formulations.routing.milp``).
 - Switching delay: paid at every node a task leaves, the access node included, so a path
   of h links has transmission Σ_e (t_sw + k_e slot); its first link starts at slot ≥
   switch_slots, link i+1 at ≥ start_i + k_i + switch_slots (Eq. 11, store-and-forward).
@@ -93,12 +93,13 @@ FAMILY = register_family(
         evaluate=evaluate,
         describe=describe,
         method_modules=(
-            "cpnopt.formulations.routing",
-            "cpnopt.formulations.routing_fpqt",
-            "cpnopt.solvers.enumeration_routing",
-            "cpnopt.solvers.heuristics.routing",
-            "cpnopt.solvers.learned.stper",
+            "cpnopt.formulations.routing.milp",
+            "cpnopt.formulations.routing.fpqt",
+            "cpnopt.solvers.routing.enumerate",
+            "cpnopt.solvers.routing.heuristics",
+            "cpnopt.solvers.routing.agents",
         ),
+        env="cpnopt.problems.routing.env:RoutingEnv",
     )
 )
 
