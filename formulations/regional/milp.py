@@ -27,9 +27,8 @@ from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_order, fifo_schedule
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
-from cpnopt.registry import register_method
+from cpnopt.registry import get_method, register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.regional.heuristics import greedy_region, schedule
 from cpnopt.solvers.highs import solve_pyomo
 
 
@@ -118,7 +117,8 @@ def milp(
     """Solve to proven optimality, or to ``time_limit`` (model build included) with incumbent and bound.
 
     ``warm_start=True`` gives HiGHS the ``two-stage`` plan as a MIP start, so that a time-limited
-    solve never returns less than the heuristic.
+    solve never returns less than the heuristic (run through the registry: formulations import
+    no heuristic).
     """
     start = time.perf_counter()
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
@@ -128,7 +128,7 @@ def milp(
         return MethodOutput(decision=RegionalDecision.rejected(instance.n_tasks), status=Status.OPTIMAL,
                             bound=0.0, model_objective=0.0, info=info)
     if warm_start:
-        set_start(instance, built, schedule(instance, greedy_region))
+        set_start(instance, built, get_method("regional", "two-stage").run(instance).decision)
     remaining = None if time_limit is None else max(1.0, time_limit - build_s)
     result = solve_pyomo(built.model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
                          write_model_to=write_model, verbose=verbose, warm_start=warm_start)

@@ -6,8 +6,9 @@ Clustering
     ``km``    k-means on server locations with k = ⌈|S| / max_cluster_size⌉ (3 when the size is
               unlimited), k-means++ seeding; any cluster breaking R_max or the size limit is
               split in two by 2-means, recursively, until all are feasible.
-    ``opt``   the clusters of the exact method, ``milp`` or ``cg`` (option ``exact``): separates the
-              loss of clustering from the loss of pricing.
+    ``opt``   the clusters of the exact method, ``milp`` or ``cg`` (option ``exact``; run through the
+              registry, heuristics import no exact model): separates the loss of clustering from
+              the loss of pricing.
 
 Pricing: the REA and OB-REA auctions of :mod:`cpnopt.problems.clustering.auction` (the
 paper's market mechanism, shared with the ``dcat`` environment).
@@ -22,14 +23,13 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 
 from cpnopt.errors import InputError
-from cpnopt.formulations.clustering.milp import milp
-from cpnopt.formulations.clustering.cg import column_generation
 from cpnopt.problems.clustering import ClusteringInstance
 from cpnopt.problems.clustering.auction import auction_tasks, check_gamma
-from cpnopt.registry import register_method
+from cpnopt.registry import get_method, register_method
 from cpnopt.solution import MethodOutput, Status
 
 Clusters = tuple[tuple[int, ...], ...]
+EXACT = ("milp", "cg")  # opt-rea's choices of exact method
 
 
 # ---------------------------------------------------------------------- clustering
@@ -114,10 +114,9 @@ _register_combination("km", "ob-rea", ())
 def opt_rea(instance: ClusteringInstance, gamma: float = 0.8, time_limit: float | None = 60.0,
             threads: int | None = None, exact: str = "milp") -> MethodOutput:
     check_gamma(gamma)
-    solvers = {"milp": milp, "cg": column_generation}
-    if exact not in solvers:
-        raise InputError("exact", exact, f"must be one of {', '.join(solvers)}")
-    best = solvers[exact](instance, time_limit=time_limit, threads=threads)
+    if exact not in EXACT:
+        raise InputError("exact", exact, f"must be one of {', '.join(EXACT)}")
+    best = get_method("clustering", exact).run(instance, time_limit=time_limit, threads=threads)
     if best.decision is None:
         return MethodOutput(decision=None, status=Status.ERROR, message=f"{exact} gave no clustering: {best.message}")
     decision = auction_tasks(instance, best.decision.clusters, "rea", gamma, np.random.default_rng(0))

@@ -2,7 +2,8 @@
 
 ``random``     each neuron of each layer on a device drawn uniformly at random, every iteration.
 ``static``     optimise once on the initial state (the per-iteration MILP of iteration 0) and
-               keep that placement (and levels) for the whole trace.
+               keep that placement (and levels) for the whole trace; it lives beside that MILP,
+               in :mod:`cpnopt.formulations.placement.milp` (heuristics import no exact model).
 ``rule``       neurons of each layer proportional to f_{i,k} u_{i,k} (the device's available
                clock), largest-remainder rounding, re-computed every iteration.
 ``heuristic``  re-plan greedily at the start of every epoch (``epoch_length`` iterations) from
@@ -26,7 +27,6 @@ import math
 import numpy as np
 
 from cpnopt.errors import InputError
-from cpnopt.formulations.placement.milp import solve_iteration
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.problems.placement.split import fit_memory, proportional
 from cpnopt.registry import register_method
@@ -58,17 +58,6 @@ def rule(instance: PlacementInstance) -> MethodOutput:
         u, f, _ = instance.state(k)
         placements.append(np.array([proportional(int(n), f * u) for n in instance.neurons]))
     return _output(instance, placements)
-
-
-@register_method("placement", "static", kind="heuristic",
-                 description="the MILP optimum of the initial state, kept for every iteration")
-def static(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-           threads: int | None = None) -> MethodOutput:
-    first = solve_iteration(instance, 0, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads)
-    if first.counts is None:
-        return MethodOutput(decision=None, status=Status.ERROR, message=f"iteration 0 MILP: {first.result.status.value} {first.result.message}")
-    decision = PlacementDecision.repeated(first.counts, instance.n_iterations, first.levels)
-    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"initial_status": first.result.status.value})
 
 
 def greedy(instance: PlacementInstance, k: int) -> np.ndarray:
