@@ -1,12 +1,15 @@
-"""The one HiGHS runner used by every exact method in cpnopt.
+"""The one HiGHS runner used by every exact method in cpnopt, and the options they all take.
 
-:func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's ``appsi_highs``
-interface to highspy) under a time limit, relative MIP gap and thread count, maps the
-termination to a :class:`~cpnopt.solution.Status`, loads the incumbent into the model
-when there is one, and reads the incumbent objective and the best bound from the solver.
-``write_model`` saves the model as LP or MPS (by extension) before solving, so that anyone
-can re-solve it with another solver; ``warm_start`` hands HiGHS the variables' current
-values as a MIP start.
+:class:`ExactOptions` declares the options of every exact method once (``time_limit``,
+``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, with one default for every
+family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
+``appsi_highs`` interface to highspy) under those options, maps the termination to a
+:class:`~cpnopt.solution.Status`, loads the incumbent into the model when there is one,
+and reads the incumbent objective and the best bound from the solver. ``write_model``
+saves the model as LP or MPS (by extension) before solving, so that anyone can re-solve it
+with another solver; ``warm_start`` hands HiGHS the variables' current values as a MIP
+start. The ending every exact method shares (time budget, solve, read back) is
+:mod:`cpnopt.formulations.common.exact`.
 
 Every HiGHS call in cpnopt (Pyomo's interface, highspy objects, CVXPY's HIGHS) runs inside
 :func:`highs_session`, which guards two process-wide states of HiGHS:
@@ -96,6 +99,36 @@ def highs_session(threads: int | None = None, verbose: bool = False) -> Iterator
 
 
 @dataclass(frozen=True)
+class ExactOptions:
+    """The options of every exact method, declared once, with one default for every family."""
+
+    time_limit: float | None = 60.0  # seconds for the whole call, model building included; None: no limit
+    mip_rel_gap: float = 1e-6
+    threads: int | None = None  # None: HiGHS's default
+    write_model: str | None = None  # save the model (.lp or .mps) before solving
+    verbose: bool = False  # HiGHS's log on stdout
+
+    def __post_init__(self) -> None:
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise InputError("time_limit", self.time_limit, "must be a positive number of seconds")
+        if not 0 <= self.mip_rel_gap < 1:
+            raise InputError("mip_rel_gap", self.mip_rel_gap, "must be in [0, 1)")
+        if self.threads is not None and self.threads < 1:
+            raise InputError("threads", self.threads, "must be ≥ 1")
+        if self.write_model is not None and Path(self.write_model).suffix.lower() not in (".lp", ".mps"):
+            raise InputError("write_model", self.write_model, "file name must end in .lp or .mps")
+
+    def time_left(self, elapsed_s: float, solves_left: int = 1, floor_s: float = 1.0) -> float | None:
+        """HiGHS's share of what ``elapsed_s`` left of the limit, over ``solves_left`` solves (at least ``floor_s``)."""
+        if self.time_limit is None:
+            return None
+        return max(floor_s, (self.time_limit - elapsed_s) / solves_left)
+
+
+UNLIMITED = ExactOptions(time_limit=None)  # internal solves (small LPs) that no method option limits
+
+
+@dataclass(frozen=True)
 class HighsResult:
     status: Status
     objective: float | None  # incumbent's model objective (None without an incumbent)
@@ -112,25 +145,11 @@ def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:
     model.write(str(path), io_options={"symbolic_solver_labels": True})
 
 
-def solve_pyomo(
-    model: pyo.ConcreteModel,
-    *,
-    time_limit: float | None = None,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-    write_model_to: str | Path | None = None,
-    verbose: bool = False,
-    warm_start: bool = False,
-) -> HighsResult:
-    """Solve ``model`` with HiGHS; see the module docstring."""
-    if time_limit is not None and not time_limit > 0:
-        raise InputError("time_limit", time_limit, "must be a positive number of seconds")
-    if not 0 <= mip_rel_gap < 1:
-        raise InputError("mip_rel_gap", mip_rel_gap, "must be in [0, 1)")
-    if threads is not None and threads < 1:
-        raise InputError("threads", threads, "must be ≥ 1")
-    if write_model_to is not None:
-        write_model(model, write_model_to)
+def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, warm_start: bool = False) -> HighsResult:
+    """Solve ``model`` with HiGHS under ``options`` (``time_limit`` here: the solve's own); see the module docstring."""
+    time_limit, mip_rel_gap, threads, verbose = options.time_limit, options.mip_rel_gap, options.threads, options.verbose
+    if options.write_model is not None:
+        write_model(model, options.write_model)
 
     solver = Highs()
     if not solver.available():

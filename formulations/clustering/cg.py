@@ -30,7 +30,7 @@ with the bound and gap, or ``time_limit`` when column generation did not converg
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -38,9 +38,9 @@ import pyomo.environ as pyo
 
 from cpnopt.formulations.clustering.milp import eligible_tasks
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
-from cpnopt.registry import register_method
+from cpnopt.formulations.common.exact import register_exact
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import highs_session, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, highs_session, solve_pyomo
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,12 @@ def _pareto(labels: list[tuple[float, float, tuple[int, ...]]]) -> list[tuple[fl
 class MasterLP:
     """The restricted master LP, kept in one HiGHS object so columns are added incrementally."""
 
-    def __init__(self, n_servers: int, n_tasks: int, threads: int | None = None) -> None:
+    def __init__(self, n_servers: int, n_tasks: int, threads: int | None = None, verbose: bool = False) -> None:
         self.n_servers = n_servers
-        self.threads = threads
-        with highs_session(threads):
+        self.threads, self.verbose = threads, verbose
+        with highs_session(threads, verbose):
             self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("output_flag", verbose)
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
         inf = highspy.kHighsInf
@@ -103,7 +103,7 @@ class MasterLP:
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Objective, server duals π and task duals σ (reduced cost = profit − Σ duals)."""
-        with highs_session(self.threads):
+        with highs_session(self.threads, self.verbose):
             status = self.highs.run()
         if status != highspy.HighsStatus.kOk or self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"master LP: HiGHS {status.name}, {self.highs.getModelStatus().name}")
@@ -111,24 +111,21 @@ class MasterLP:
         return self.highs.getInfo().objective_function_value, duals[: self.n_servers], duals[self.n_servers :]
 
 
-@register_method(
-    "clustering", "cg", kind="exact",
+@register_exact(
+    "clustering", "cg",
     description="column generation (FIFO-feasible task sets per cluster): LP bound + price-and-branch incumbent",
 )
-def column_generation(
-    instance: ClusteringInstance,
-    time_limit: float | None = 60.0,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-) -> MethodOutput:
-    """Bound P1 by column generation, then solve the master over the generated columns as a MIP."""
+def column_generation(instance: ClusteringInstance, options: ExactOptions) -> MethodOutput:
+    """Bound P1 by column generation, then solve the master over the generated columns as a MIP
+    (``write_model``: that integer master; ``verbose``: HiGHS's log of every master solve)."""
     start = time.perf_counter()
-    limit = np.inf if time_limit is None else float(time_limit)
+    mip_rel_gap = options.mip_rel_gap
+    limit = np.inf if options.time_limit is None else float(options.time_limit)
     clusters = feasible_clusters(instance)
     terms = [instance.cluster_terms(c) for c in clusters]
     queues = [eligible_tasks(instance, t) for t in terms]
     margin = [instance.price - t.cost for t in terms]
-    master = MasterLP(instance.n_servers, instance.n_tasks, threads)
+    master = MasterLP(instance.n_servers, instance.n_tasks, options.threads, options.verbose)
     columns: list[Column] = []
     for k, members in enumerate(clusters):  # empty task sets: the singletons make the master feasible
         columns.append(Column(k, (), 0.0))
@@ -155,8 +152,7 @@ def column_generation(
     lp_s = time.perf_counter() - start
 
     model = _integer_master(instance, clusters, columns)
-    remaining = max(1.0, limit - (time.perf_counter() - start)) if np.isfinite(limit) else None
-    result = solve_pyomo(model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads)
+    result = solve_pyomo(model, replace(options, time_limit=options.time_left(time.perf_counter() - start)))
     greedy = _greedy_packing(instance, clusters, columns)
     info = {"iterations": iterations, "columns": len(columns), "converged": converged, "lp_bound": float(bound),
             "lp_s": lp_s, "feasible_clusters": len(clusters), "master_status": result.status.value}

@@ -30,11 +30,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.common.exact import register_exact, solve_built
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
-from cpnopt.registry import register_method
-from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solution import MethodOutput
+from cpnopt.solvers.highs import ExactOptions
 
 
 @dataclass
@@ -117,44 +117,21 @@ def read_decision(instance: ClusteringInstance, built: P1Model) -> ClusteringDec
     )
 
 
-@register_method(
-    "clustering", "milp", kind="exact",
+@register_exact(
+    "clustering", "milp",
     description="set-partitioning MILP over feasible clusters, FIFO-exact deadlines, payment = cost (HiGHS)",
 )
-def milp(
-    instance: ClusteringInstance,
-    time_limit: float | None = 60.0,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-    write_model: str | None = None,
-    fifo: str = "window",
-    interval_cuts: bool = True,
-    verbose: bool = False,
-) -> MethodOutput:
+def milp(instance: ClusteringInstance, options: ExactOptions, fifo: str = "window", interval_cuts: bool = True) -> MethodOutput:
     """Solve P1 to proven optimality (or to the time limit, keeping incumbent and bound).
 
-    ``time_limit`` covers model building and solving; the build itself cannot be stopped,
-    so a call on a large instance can overrun it by the build time (see benchmarks/RESULTS.md).
+    ``time_limit`` covers model building and solving (see benchmarks/RESULTS.md for the build time).
     """
     start = time.perf_counter()
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
-    build_s = time.perf_counter() - start
-    # the limit covers the whole call: HiGHS gets what the build left (at least 1 s)
-    remaining = None if time_limit is None else max(1.0, time_limit - build_s)
-    result = solve_pyomo(
-        built.model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
-        write_model_to=write_model, verbose=verbose,
-    )
     info = {
-        "build_s": build_s,
-        "solve_s": time.perf_counter() - start - build_s,
         "feasible_clusters": len(built.clusters),
         "eligible_pairs": len(built.pairs),
         "constraints": built.model.nconstraints(),
         "fifo": fifo,
     }
-    decision = read_decision(instance, built) if result.has_solution else None
-    return MethodOutput(
-        decision=decision, status=result.status, bound=result.bound,
-        model_objective=result.objective, info=info, message=result.message,
-    )
+    return solve_built(built.model, options, start, lambda: read_decision(instance, built), info)

@@ -57,9 +57,10 @@ import pyomo.environ as pyo
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading import OffloadingDecision, OffloadingInstance, TaskView, run_policy
 from cpnopt.problems.offloading.evaluate import CandidateView
-from cpnopt.registry import register_method
+from cpnopt.formulations.common.exact import register_exact
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
 SPLIT_METHODS = ("lp", "waterfill")
 
@@ -157,7 +158,7 @@ def oracle_policy(split: str = "lp") -> Callable[[TaskView], tuple[int, Sequence
     return choose
 
 
-@register_method("offloading", "oracle", "exact",
+@register_method("offloading", "oracle", Kind.EXACT,
                  "per task, the optimal split on every candidate node (HiGHS LP or water-filling) and the best node; "
                  "exact per decision on the current state (myopic)")
 def oracle(instance: OffloadingInstance, split: str = "lp") -> MethodOutput:
@@ -274,19 +275,13 @@ def milp_policy(nodes: list[int]) -> Callable[[TaskView], tuple[int, Sequence[fl
     return choose
 
 
-@register_method("offloading", "milp", "exact",
-                 "clairvoyant MILP relaxation of the whole sequence (HiGHS): a proven lower bound on every method's "
-                 "mean latency; its nodes with water-filling splits as the decision")
-def milp(
-    instance: OffloadingInstance,
-    time_limit: float | None = None,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-    write_model: str | None = None,
-) -> MethodOutput:
+@register_exact("offloading", "milp",
+                "clairvoyant MILP relaxation of the whole sequence (HiGHS): a proven lower bound on every method's "
+                "mean latency; its nodes with water-filling splits as the decision")
+def milp(instance: OffloadingInstance, options: ExactOptions) -> MethodOutput:
     floor, floor_nodes = isolated_bound(instance)
     model = build_relaxation(instance)
-    result = solve_pyomo(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, write_model_to=write_model)
+    result = solve_pyomo(model, options)
     info = {"relaxation_status": result.status.value, "pair_binaries": len(model.o), "isolated_bound": floor}
     if result.status not in (Status.OPTIMAL, Status.TIME_LIMIT):
         return MethodOutput(None, Status.ERROR, info=info, message=result.message)

@@ -34,15 +34,16 @@ problem as one LP/MPS file.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pyo
 
+from cpnopt.formulations.common.exact import numbered_path, register_exact, solve_built, unscaled
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import HighsResult, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
 
 SCALE = 1e3
 
@@ -101,24 +102,17 @@ class IterationOptimum:
     levels: np.ndarray | None
 
 
-def solve_iteration(instance: PlacementInstance, k: int, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
-                    threads: int | None = None, verbose: bool = False) -> IterationOptimum:
-    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units)."""
+def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) -> IterationOptimum:
+    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units), ``options.time_limit`` for its solve."""
     model = pyo.ConcreteModel(name=f"{instance.name or 'placement'}-k{k}")
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
     model.obj = pyo.Objective(expr=model.it.cost, sense=pyo.minimize)
-    result = solve_pyomo(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, verbose=verbose)
-    result = _unscaled(result)
+    result = unscaled(solve_pyomo(model, options), SCALE)
     if not result.has_solution:
         return IterationOptimum(result, None, None)
     counts, levels = read_iteration(instance, model.it)
     return IterationOptimum(result, counts, levels)
-
-
-def _unscaled(result: HighsResult) -> HighsResult:
-    scale = lambda x: None if x is None else x / SCALE  # noqa: E731
-    return HighsResult(result.status, scale(result.objective), scale(result.bound), result.has_solution, result.message)
 
 
 def _combined_status(statuses: list[Status]) -> Status:
@@ -128,20 +122,19 @@ def _combined_status(statuses: list[Status]) -> Status:
     return Status.OPTIMAL
 
 
-@register_method(
-    "placement", "milp", kind="exact", aliases=("gwp-opt",),
+@register_exact(
+    "placement", "milp", aliases=("gwp-opt",),
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
-def milp(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-         threads: int | None = None, verbose: bool = False) -> MethodOutput:
-    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left."""
+def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
+    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left;
+    ``write_model`` gets one file per iteration (``name.iterK.mps``) when there are several."""
     start = time.perf_counter()
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
-        remaining = None
-        if time_limit is not None:
-            remaining = max(0.5, (time_limit - (time.perf_counter() - start)) / (instance.n_iterations - k))
-        optima.append(solve_iteration(instance, k, remaining, mip_rel_gap, threads, verbose))
+        share = options.time_left(time.perf_counter() - start, instance.n_iterations - k, floor_s=0.5)
+        target = numbered_path(options.write_model, "iter", k, instance.n_iterations)
+        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target)))
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
     have_all = all(o.counts is not None for o in optima)
@@ -157,39 +150,31 @@ def milp(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_g
     )
 
 
-@register_method(
-    "placement", "offline", kind="exact",
+@register_exact(
+    "placement", "offline",
     description="one MILP over the whole trace (the offline optimum; equals milp since iterations are independent)",
 )
-def offline(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-            threads: int | None = None, write_model: str | None = None, verbose: bool = False) -> MethodOutput:
+def offline(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     start = time.perf_counter()
     model = pyo.ConcreteModel(name=instance.name or "placement")
     model.it = pyo.Block(range(instance.n_iterations))
     for k in range(instance.n_iterations):
         add_iteration(model.it[k], instance, k)
     model.obj = pyo.Objective(expr=sum(model.it[k].cost for k in range(instance.n_iterations)), sense=pyo.minimize)
-    build_s = time.perf_counter() - start
-    remaining = None if time_limit is None else max(1.0, time_limit - build_s)
-    result = _unscaled(solve_pyomo(model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
-                                   write_model_to=write_model, verbose=verbose))
-    decision = None
-    if result.has_solution:
-        read = [read_iteration(instance, model.it[k]) for k in range(instance.n_iterations)]
-        decision = PlacementDecision.from_arrays([c for c, _ in read], [v for _, v in read])
-    return MethodOutput(
-        decision=decision, status=result.status, bound=result.bound, model_objective=result.objective,
-        info={"build_s": build_s, "solve_s": time.perf_counter() - start - build_s,
-              "variables": model.nvariables(), "constraints": model.nconstraints()},
-        message=result.message,
-    )
+
+    def read() -> PlacementDecision:
+        solved = [read_iteration(instance, model.it[k]) for k in range(instance.n_iterations)]
+        return PlacementDecision.from_arrays([c for c, _ in solved], [v for _, v in solved])
+
+    info = {"variables": model.nvariables(), "constraints": model.nconstraints()}
+    return solve_built(model, options, start, read, info, scale=SCALE)
 
 
-@register_method("placement", "static", kind="heuristic",
+@register_method("placement", "static", kind=Kind.HEURISTIC,
                  description="the MILP optimum of the initial state, kept for every iteration")
 def static(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
            threads: int | None = None) -> MethodOutput:
-    first = solve_iteration(instance, 0, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads)
+    first = solve_iteration(instance, 0, ExactOptions(time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads))
     if first.counts is None:
         return MethodOutput(decision=None, status=Status.ERROR, message=f"iteration 0 MILP: {first.result.status.value} {first.result.message}")
     decision = PlacementDecision.repeated(first.counts, instance.n_iterations, first.levels)

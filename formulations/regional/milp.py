@@ -25,11 +25,12 @@ import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_order, fifo_schedule
+from cpnopt.formulations.common.exact import register_exact, solve_built
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
-from cpnopt.registry import get_method, register_method
+from cpnopt.registry import get_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solvers.highs import ExactOptions
 
 
 @dataclass
@@ -99,20 +100,16 @@ def read_decision(instance: RegionalInstance, built: RegionalModel) -> RegionalD
     return RegionalDecision(assignment=tuple(assignment))
 
 
-@register_method(
-    "regional", "milp", kind="exact",
+@register_exact(
+    "regional", "milp",
     description="task→server MILP, FIFO-exact deadlines shared with clustering (HiGHS)",
 )
 def milp(
     instance: RegionalInstance,
-    time_limit: float | None = 60.0,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-    write_model: str | None = None,
+    options: ExactOptions,
     fifo: str = "window",
     interval_cuts: bool = True,
     warm_start: bool = False,
-    verbose: bool = False,
 ) -> MethodOutput:
     """Solve to proven optimality, or to ``time_limit`` (model build included) with incumbent and bound.
 
@@ -122,17 +119,10 @@ def milp(
     """
     start = time.perf_counter()
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
-    build_s = time.perf_counter() - start
-    info = {"build_s": build_s, "eligible_pairs": len(built.pairs), "constraints": built.model.nconstraints(), "fifo": fifo}
+    info = {"eligible_pairs": len(built.pairs), "constraints": built.model.nconstraints(), "fifo": fifo}
     if not built.pairs:  # nothing can be served on time at a profit: rejecting all is optimal
         return MethodOutput(decision=RegionalDecision.rejected(instance.n_tasks), status=Status.OPTIMAL,
-                            bound=0.0, model_objective=0.0, info=info)
+                            bound=0.0, model_objective=0.0, info={"build_s": time.perf_counter() - start, **info})
     if warm_start:
         set_start(instance, built, get_method("regional", "two-stage").run(instance).decision)
-    remaining = None if time_limit is None else max(1.0, time_limit - build_s)
-    result = solve_pyomo(built.model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
-                         write_model_to=write_model, verbose=verbose, warm_start=warm_start)
-    info["solve_s"] = time.perf_counter() - start - build_s
-    decision = read_decision(instance, built) if result.has_solution else None
-    return MethodOutput(decision=decision, status=result.status, bound=result.bound,
-                        model_objective=result.objective, info=info, message=result.message)
+    return solve_built(built.model, options, start, lambda: read_decision(instance, built), info, warm_start=warm_start)

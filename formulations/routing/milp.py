@@ -42,19 +42,18 @@ optimum, bound and time are summed; ``time_limit`` is shared out over the frames
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.common.exact import numbered_path, register_exact
 from cpnopt.problems.routing import RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.problems.routing.decision import REJECTED
-from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
 Path_ = tuple[int, ...]
 
@@ -223,12 +222,11 @@ def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = Non
     return schedule
 
 
-@register_method(
-    "routing", "milp", kind="exact",
+@register_exact(
+    "routing", "milp",
     description="time-indexed path-based MILP with delay levels: exact for the slot-grid INLP (Eq. 15), per frame",
 )
-def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: int | None = None,
-         mip_rel_gap: float = 1e-6, threads: int | None = None, write_model: str | None = None) -> MethodOutput:
+def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None = None) -> MethodOutput:
     """Solve each frame's MILP with HiGHS; ``write_model`` gets one file per frame (``name.frameT.mps``) when
     there are several frames."""
     start = time.perf_counter()
@@ -244,11 +242,9 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
             continue
         pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}")
         sizes.append((len(schedule.model.binary), len(schedule.model.rows)))
-        left = None
-        if time_limit is not None:
-            left = max((time_limit - (time.perf_counter() - start)) / (len(frames) - done), 1e-3)
-        target = None if write_model is None else _frame_path(write_model, t, len(frames))
-        result = solve_pyomo(pm, time_limit=left, mip_rel_gap=mip_rel_gap, threads=threads, write_model_to=target)
+        left = options.time_left(time.perf_counter() - start, len(frames) - done, floor_s=1e-3)
+        target = numbered_path(options.write_model, "frame", t, len(frames))
+        result = solve_pyomo(pm, replace(options, time_limit=left, write_model=target))
         if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")
         statuses.append(result.status)
@@ -268,9 +264,3 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
                             "k_paths cut candidate paths: optimal over the cut path set only")
     return MethodOutput(decision, status, bound, incumbent, info)
 
-
-def _frame_path(path: str, frame: int, n_frames: int) -> str:
-    if n_frames == 1:
-        return path
-    p = Path(path)
-    return str(p.with_name(f"{p.stem}.frame{frame}{p.suffix}"))
