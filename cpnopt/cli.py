@@ -1,4 +1,4 @@
-"""The ``cpnopt`` command line (DESIGN.md's contract).
+"""The ``cpnopt`` command line (docs/cli.md).
 
 Every input problem prints one line ``error: <field>: <reason> (got <value>)`` on stderr
 and exits with code 2.
@@ -13,11 +13,11 @@ import sys
 from typing import Any
 
 from cpnopt import quickstart
-from cpnopt.api import evaluate, solve
+from cpnopt.api import evaluate, generate, solve
 from cpnopt.bench.cli import add_bench_parser
 from cpnopt.errors import InputError
 from cpnopt.files import load_decision, load_instance, save_instance, save_solution
-from cpnopt.jsonio import from_dict, to_dict
+from cpnopt.jsonio import to_dict
 from cpnopt.registry import Kind, families, get_family, methods
 
 
@@ -37,8 +37,7 @@ def parse_assignments(pairs: list[str], what: str) -> dict[str, Any]:
 
 def cmd_generate(args: argparse.Namespace) -> None:
     family = get_family(args.family)
-    params = from_dict(family.params_type, parse_assignments(args.set, "--set"), "params")
-    instance = family.generate(params, args.seed)
+    instance = generate(family.name, args.seed, **parse_assignments(args.set, "--set"))
     save_instance(instance, args.output)
     figures = family.describe(instance)
     print(f"wrote {args.output}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in figures.items()), file=sys.stderr)

@@ -72,7 +72,7 @@ def register_family(family: Family) -> Family:
 
 
 def register_method(
-    family: str, name: str, kind: Kind | str, description: str, aliases: tuple[str, ...] = ()
+    family: str, name: str, kind: Kind, description: str, aliases: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
     """Decorator: register ``run(instance, **options) -> MethodOutput`` under ``name``.
 

@@ -1,4 +1,4 @@
-"""The command line: the DESIGN.md contract, JSON round trips, and one-line errors with exit code 2."""
+"""The command line: the contract of docs/cli.md, JSON round trips, and one-line errors with exit code 2."""
 
 import json
 import subprocess

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from cpnopt.errors import InputError
 from cpnopt.formulations.routing.milp import LinearModel, Schedule, build_schedule, milp, read_routes
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import highs_session
 from cpnopt.problems.routing.destinations import RULES, choose_routes
@@ -194,26 +194,26 @@ def _run(instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: fl
     return MethodOutput(decision, Status.FEASIBLE, model_objective=history[-1] if history else None, info=info)
 
 
-@register_method("routing", "fp-qt", kind="heuristic",
+@register_method("routing", "fp-qt", Kind.HEURISTIC,
                  description="quadratic transform (Eq. 22) alternated with the slot MILP in CVXPY/HiGHS; destinations=milp|nearest|cheapest|random")
 def fp_qt_method(instance: RoutingInstance, destinations: str = "milp", seed: int = 0, max_iter: int = 20,
                  tol: float = 1e-6, time_limit: float | None = None) -> MethodOutput:
     return _run(instance, destinations, seed, max_iter, tol, time_limit)
 
 
-@register_method("routing", "fp-qt-random", kind="heuristic",
+@register_method("routing", "fp-qt-random", Kind.HEURISTIC,
                  description="fp-qt from the random baseline's destinations and schedule (≥ random with the same seed)")
 def fp_qt_random(instance: RoutingInstance, seed: int = 0, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
     return _run(instance, "random", seed, max_iter, tol, None)
 
 
-def _fixed_rule(rule: str) -> None:
-    def run(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
-        return _run(instance, rule, 0, max_iter, tol, None)
-
-    register_method("routing", f"fp-qt-{rule}", kind="heuristic",
-                    description=f"fp-qt from the {rule} baseline's destinations and schedule (≥ {rule})")(run)
+@register_method("routing", "fp-qt-nearest", Kind.HEURISTIC,
+                 description="fp-qt from the nearest baseline's destinations and schedule (≥ nearest)")
+def fp_qt_nearest(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
+    return _run(instance, "nearest", 0, max_iter, tol, None)
 
 
-_fixed_rule("nearest")
-_fixed_rule("cheapest")
+@register_method("routing", "fp-qt-cheapest", Kind.HEURISTIC,
+                 description="fp-qt from the cheapest baseline's destinations and schedule (≥ cheapest)")
+def fp_qt_cheapest(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
+    return _run(instance, "cheapest", 0, max_iter, tol, None)

@@ -19,7 +19,7 @@ from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance
 from cpnopt.problems.clustering.evaluate import cluster_violations
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 MAX_SERVERS = 7
@@ -39,7 +39,7 @@ def set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
 
 
 @register_method(
-    "clustering", "enumerate", kind="exact",
+    "clustering", "enumerate", kind=Kind.EXACT,
     description=f"brute force over all partitions and assignments (≤ {MAX_SERVERS} servers, ≤ {MAX_TASKS} tasks)",
 )
 def enumerate_all(instance: ClusteringInstance) -> MethodOutput:

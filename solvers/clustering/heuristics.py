@@ -25,7 +25,7 @@ from scipy.cluster.vq import kmeans2
 from cpnopt.errors import InputError
 from cpnopt.problems.clustering import ClusteringInstance
 from cpnopt.problems.clustering.auction import auction_tasks, check_gamma
-from cpnopt.registry import get_method, register_method
+from cpnopt.registry import Kind, get_method, register_method
 from cpnopt.solution import MethodOutput, Status
 
 Clusters = tuple[tuple[int, ...], ...]
@@ -89,26 +89,30 @@ def _heuristic(instance: ClusteringInstance, clustering: str, pricing: str, gamm
     return MethodOutput(decision=decision, status=Status.FEASIBLE)
 
 
-def _register_combination(clustering: str, pricing: str, aliases: tuple[str, ...]) -> None:
-    name = f"{clustering}-{pricing}"
-    what = {"rand": "random clustering", "km": "k-means clustering"}[clustering]
-    how = {"rea": "REA descending auction (Alg. 2)", "ob-rea": "one-off offer γ·p_n (OB-REA)"}[pricing]
-
-    def run(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
-        return _heuristic(instance, clustering, pricing, gamma, seed)
-
-    run.__name__ = name.replace("-", "_")
-    register_method("clustering", name, kind="heuristic", description=f"{what} + {how}", aliases=aliases)(run)
+@register_method("clustering", "rand-rea", Kind.HEURISTIC, aliases=("rea",),
+                 description="random clustering + REA descending auction (Alg. 2)")
+def rand_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
+    return _heuristic(instance, "rand", "rea", gamma, seed)
 
 
-_register_combination("rand", "rea", ("rea",))
-_register_combination("rand", "ob-rea", ("ob-rea",))
-_register_combination("km", "rea", ())
-_register_combination("km", "ob-rea", ())
+@register_method("clustering", "rand-ob-rea", Kind.HEURISTIC, aliases=("ob-rea",),
+                 description="random clustering + one-off offer γ·p_n (OB-REA)")
+def rand_ob_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
+    return _heuristic(instance, "rand", "ob-rea", gamma, seed)
+
+
+@register_method("clustering", "km-rea", Kind.HEURISTIC, description="k-means clustering + REA descending auction (Alg. 2)")
+def km_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
+    return _heuristic(instance, "km", "rea", gamma, seed)
+
+
+@register_method("clustering", "km-ob-rea", Kind.HEURISTIC, description="k-means clustering + one-off offer γ·p_n (OB-REA)")
+def km_ob_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
+    return _heuristic(instance, "km", "ob-rea", gamma, seed)
 
 
 @register_method(
-    "clustering", "opt-rea", kind="heuristic",
+    "clustering", "opt-rea", Kind.HEURISTIC,
     description="clusters of the exact method (milp, or cg at large sizes) + REA pricing: the loss of pricing alone",
 )
 def opt_rea(instance: ClusteringInstance, gamma: float = 0.8, time_limit: float | None = 60.0,

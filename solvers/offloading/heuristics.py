@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 
 from cpnopt.problems.offloading import OffloadingInstance, TaskView, run_policy
 from cpnopt.problems.offloading.evaluate import CandidateView
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import solve_pyomo
 
@@ -73,20 +73,24 @@ def baseline(instance: OffloadingInstance, node_rule: NodeRule, split_rule: Spli
     return MethodOutput(decision=run_policy(instance, choose), status=Status.FEASIBLE)
 
 
-BASELINES = {  # name: (node rule, split rule, description)
-    "base1": (min_compute, ecmp, "Base1: least computation latency node + ECMP over 3 shortest paths"),
-    "base2": (nearest, ecmp, "Base2: nearest node + ECMP over 3 shortest paths"),
-    "base3": (min_compute, min_mlu, "Base3: least computation latency node + LP min max-link-utilisation (HiGHS)"),
-    "base4": (nearest, min_mlu, "Base4: nearest node + LP min max-link-utilisation (HiGHS)"),
-}
+@register_method("offloading", "base1", Kind.HEURISTIC,
+                 description="Base1: least computation latency node + ECMP over 3 shortest paths")
+def base1(instance: OffloadingInstance) -> MethodOutput:
+    return baseline(instance, min_compute, ecmp)
 
 
-def _register(name: str, node_rule: NodeRule, split_rule: SplitRule, description: str) -> None:
-    def run(instance: OffloadingInstance) -> MethodOutput:
-        return baseline(instance, node_rule, split_rule)
-
-    register_method("offloading", name, "heuristic", description)(run)
+@register_method("offloading", "base2", Kind.HEURISTIC, description="Base2: nearest node + ECMP over 3 shortest paths")
+def base2(instance: OffloadingInstance) -> MethodOutput:
+    return baseline(instance, nearest, ecmp)
 
 
-for _name, (_node, _split, _text) in BASELINES.items():
-    _register(_name, _node, _split, _text)
+@register_method("offloading", "base3", Kind.HEURISTIC,
+                 description="Base3: least computation latency node + LP min max-link-utilisation (HiGHS)")
+def base3(instance: OffloadingInstance) -> MethodOutput:
+    return baseline(instance, min_compute, min_mlu)
+
+
+@register_method("offloading", "base4", Kind.HEURISTIC,
+                 description="Base4: nearest node + LP min max-link-utilisation (HiGHS)")
+def base4(instance: OffloadingInstance) -> MethodOutput:
+    return baseline(instance, nearest, min_mlu)

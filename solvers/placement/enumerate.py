@@ -18,7 +18,7 @@ import numpy as np
 from cpnopt.errors import InputError
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance, iteration_cost
 from cpnopt.problems.placement.evaluate import objective_of
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 MAX_COMBINATIONS = 50_000
@@ -41,7 +41,7 @@ def candidates_per_iteration(instance: PlacementInstance) -> int:
 
 
 @register_method(
-    "placement", "enumerate", kind="exact",
+    "placement", "enumerate", kind=Kind.EXACT,
     description=f"brute force over every split and DVFS level per iteration (≤ {MAX_COMBINATIONS:,} candidates per iteration)",
 )
 def enumerate_all(instance: PlacementInstance) -> MethodOutput:

@@ -29,7 +29,7 @@ import numpy as np
 from cpnopt.errors import InputError
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.problems.placement.split import fit_memory, proportional
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 GREEDY_CHUNKS = 64
@@ -42,7 +42,7 @@ def _output(instance: PlacementInstance, placements: list[np.ndarray | None], **
     return MethodOutput(decision=PlacementDecision.from_arrays(fitted), status=Status.FEASIBLE, info=dict(info))
 
 
-@register_method("placement", "random", kind="heuristic", description="every neuron on a uniformly random device, per iteration")
+@register_method("placement", "random", kind=Kind.HEURISTIC, description="every neuron on a uniformly random device, per iteration")
 def random_placement(instance: PlacementInstance, seed: int = 0) -> MethodOutput:
     rng = np.random.default_rng(seed)
     uniform = np.full(instance.n_devices, 1.0 / instance.n_devices)
@@ -51,7 +51,7 @@ def random_placement(instance: PlacementInstance, seed: int = 0) -> MethodOutput
     ])
 
 
-@register_method("placement", "rule", kind="heuristic", description="neurons proportional to f·u of each device, per iteration")
+@register_method("placement", "rule", kind=Kind.HEURISTIC, description="neurons proportional to f·u of each device, per iteration")
 def rule(instance: PlacementInstance) -> MethodOutput:
     placements = []
     for k in range(instance.n_iterations):
@@ -89,7 +89,7 @@ def greedy(instance: PlacementInstance, k: int) -> np.ndarray:
     return counts
 
 
-@register_method("placement", "heuristic", kind="heuristic",
+@register_method("placement", "heuristic", kind=Kind.HEURISTIC,
                  description="greedy least-marginal-cost placement, re-planned at each epoch start")
 def heuristic(instance: PlacementInstance, epoch_length: int = 5) -> MethodOutput:
     if epoch_length < 1:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from cpnopt.errors import InputError
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
 from cpnopt.problems.regional.evaluate import queue_on_time
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 MAX_ASSIGNMENTS = 2_000_000
 
 
 @register_method(
-    "regional", "enumerate", kind="exact",
+    "regional", "enumerate", kind=Kind.EXACT,
     description=f"brute force over every task→server/reject assignment (≤ {MAX_ASSIGNMENTS:,} assignments)",
 )
 def enumerate_all(instance: RegionalInstance) -> MethodOutput:

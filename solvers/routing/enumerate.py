@@ -19,7 +19,7 @@ import networkx as nx
 
 from cpnopt.errors import InputError
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 MAX_TASKS_PER_FRAME = 4
@@ -90,7 +90,7 @@ def best_frame(options: list[list[Option]]) -> tuple[float, list[Option]]:
 
 
 @register_method(
-    "routing", "enumerate", kind="exact",
+    "routing", "enumerate", kind=Kind.EXACT,
     description=f"brute force over destinations, all simple paths and start slots (≤ {MAX_TASKS_PER_FRAME} tasks per frame, ≤ {MAX_NODES} nodes)",
 )
 def enumerate_all(instance: RoutingInstance) -> MethodOutput:

@@ -20,23 +20,23 @@ from __future__ import annotations
 from cpnopt.problems.routing import RoutingInstance
 from cpnopt.problems.routing.destinations import choose_routes
 from cpnopt.problems.routing.firstfit import first_fit
-from cpnopt.registry import register_method
+from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 
-@register_method("routing", "random", kind="heuristic",
+@register_method("routing", "random", kind=Kind.HEURISTIC,
                  description="random compute node, random shortest route (hops), first-fit slots (the paper's baseline)")
 def random_baseline(instance: RoutingInstance, seed: int = 0) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "random", seed)), Status.FEASIBLE)
 
 
-@register_method("routing", "nearest", kind="heuristic",
+@register_method("routing", "nearest", kind=Kind.HEURISTIC,
                  description="nearest compute node in km, shortest route in km, first-fit slots")
 def nearest(instance: RoutingInstance) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "nearest")), Status.FEASIBLE)
 
 
-@register_method("routing", "cheapest", kind="heuristic",
+@register_method("routing", "cheapest", kind=Kind.HEURISTIC,
                  description="compute node of least energy cost (Eq. 5) reachable in time, fastest route, first-fit slots")
 def cheapest(instance: RoutingInstance) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "cheapest")), Status.FEASIBLE)
