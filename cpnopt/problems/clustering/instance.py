@@ -95,6 +95,9 @@ class ClusteringInstance:
             finite(f"servers[{i}].y_km", s.y_km)
         if not self.access_points:
             raise InputError("access_points", [], "at least one access point is needed")
+        for a, point in enumerate(self.access_points):
+            finite(f"access_points[{a}].x_km", point.x_km)
+            finite(f"access_points[{a}].y_km", point.y_km)
         n_nodes = len(self.servers) + len(self.access_points)
         for j, link in enumerate(self.links):
             for end in ("u", "v"):

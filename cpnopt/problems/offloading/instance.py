@@ -15,10 +15,12 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from cpnopt.checks import nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import count, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading.candidates import Path, disjoint_paths, top_candidates
 from cpnopt.problems.offloading.latency import DEVICE_KINDS, Cell
+
+MAX_NODES = 100_000  # the largest graph accepted: its node arrays and paths are built in memory
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class OffloadingInstance:
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        _count("n_nodes", self.n_nodes, 2)
+        count("n_nodes", self.n_nodes, 2, MAX_NODES)
         seen: set[tuple[int, int]] = set()
         for j, link in enumerate(self.links):
             for end in ("u", "v"):
