@@ -4,6 +4,12 @@ Everything every method needs and that does not depend on decisions — directed
 per-slot available bandwidth, computation latency of each task on each compute node,
 candidate nodes and paths — is derived here once, so the evaluator, the exact models and
 the baselines read the same numbers. Units: Mb (megabits), Mb/s, seconds, km.
+
+Ranges (checked in validation, listed in docs/families/offloading.md):
+`n_nodes` is an integer in [2, 100000] (the graph is built in memory); `capacity_mbps`,
+`data_mb`, `latency_ms`, `slot_s` and `propagation_km_per_s` lie in [1e-9, 1e12]; `length_km`,
+`arrival_s` and `hop_weight_s` in [0, 1e12]; `background` and `node_load` are shares in [0, 1);
+`flow_share` in (0, 1); `inferences` is an integer in [1, 1e12].
 """
 
 from __future__ import annotations

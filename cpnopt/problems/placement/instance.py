@@ -4,6 +4,13 @@ Every coefficient a method needs (per-neuron time and energy on each device at e
 level, the per-device input transfer, the normalising references of Eq. 10) is computed
 here once, so that the evaluator, the MILP, brute force and the heuristics read the same
 numbers. Units and modelling decisions: see the package docstring.
+
+Ranges (checked in validation, listed in docs/families/placement.md):
+`layers[l].neurons` and `batch_size` are integers in [1, 1e9]; `f_max_ghz`,
+`cycles_per_flop`, `memory_mb`, `mflop_per_neuron`, `freq_ghz` and `bandwidth_mbps` lie in
+[1e-9, 1e12]; the other per-device and per-layer coefficients in [0, 1e12];
+`capacity_share` and `frequency_levels` in [1e-9, 1]; `alpha` in [0, 1]. A decision's count
+of a layer on a device is an integer in 0..`neurons` of that layer (so no sum wraps around).
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ k_{u,e} = ⌈r_u / b_e / slot⌉, Eq. 1 on the grid), the latency horizon of eac
 (task, destination) pair (Eq. 14), the revenue of every delay level (Eq. 3) and the energy
 cost of every destination (Eq. 5). See the package docstring for units and the
 modelling decisions.
+
+Ranges (checked in validation, listed in docs/families/routing.md):
+Coordinates `nodes[i].x_km`, `y_km` and `frames[t].electricity_eur_mwh` are finite in
+[-1e12, 1e12]; `power_tflops` is 0 (a router) or in [1e-9, 1e12]; `bandwidth_mbps`,
+`workload_tflop`, `size_mb`, `max_latency_s` and `slot_s` lie in [1e-9, 1e12]; `length_km` and
+the `economics` coefficients in [0, 1e12]; `hydro_discount` in [0, 1]. A latency bound spans at
+most 1e9 slots (`max_latency_s / slot_s`) and `switch_slots` is in [0, 1e9], so every slot index
+fits in int64.
 """
 
 from __future__ import annotations
