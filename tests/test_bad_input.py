@@ -186,6 +186,11 @@ def test_a_checkpoint_that_is_not_one(tmp_path):
     torch.save({"something": 1}, garbage)
     result = run_cli(["solve", str(inst), "--method", "dcat", "--option", f"checkpoint={garbage}"])
     assert_one_line_error(result, "checkpoint", "policy_kwargs")
+    result = run_cli(["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"])
+    assert_one_line_error(result, "--resume", "not a cpnopt checkpoint")
+    garbage.write_bytes(b"\x80\x04garbage")
+    result = run_cli(["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"])
+    assert_one_line_error(result, "--resume", "not a PyTorch checkpoint")
 
 
 SUITE = """name = "tiny"

@@ -85,8 +85,7 @@ def read_checkpoint(path: str | Path, device: str | torch.device, what: str, key
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a file that is not a checkpoint
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(what, str(path), f"not a PyTorch checkpoint ({reason[:120]})") from None
+        raise InputError(what, str(path), f"not a PyTorch checkpoint written by `cpnopt train` ({type(exc).__name__})") from None
     missing = [key for key in keys if not isinstance(state, dict) or key not in state]
     if missing:
         raise InputError(what, str(path), f"not a cpnopt checkpoint: no {missing[0]!r}")
