@@ -38,7 +38,7 @@ TIMEOUT_S = 60
 @dataclass(frozen=True)
 class Outcome:
     kind: str  # "rejected" (one line, exit 2), "accepted" (finite objective), "no decision" (error/infeasible run)
-    detail: str
+    mutation: str  # "instance …" or "solution …": what was changed
 
 
 def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -132,7 +132,8 @@ class FamilyFuzzer:
         data, how = mutate(self.solution, rng)
         mutant = self.folder / f"mutant-solution-{case}.json"
         mutant.write_bytes(data)
-        return self._evaluate(self.instance_path, mutant, f"solution {how}")
+        verdict = self._evaluate(self.instance_path, mutant, f"solution {how}")
+        return Outcome("rejected" if verdict is None else "accepted", f"solution {how}")
 
     def _solve(self, instance: Path, how: str) -> Outcome:
         written = self.folder / f"{instance.stem}-out.json"
@@ -146,33 +147,33 @@ class FamilyFuzzer:
             assert summary["status"] in ("error", "infeasible") and not summary["feasible"], (how, summary)
             return Outcome("no decision", how)
         assert math.isfinite(summary["objective"]), (how, summary)
-        verdict = self._evaluate(instance, written, how)
-        assert verdict.kind == "accepted", (how, verdict)
-        checked = json.loads(verdict.detail)
+        checked = self._evaluate(instance, written, how)
+        assert checked is not None, (how, "the written solution was rejected")
         assert checked["objective"] == summary["objective"] and checked["feasible"] == summary["feasible"], (how, summary, checked)
         return Outcome("accepted", how)
 
-    def _evaluate(self, instance: Path, solution: Path, how: str) -> Outcome:
+    def _evaluate(self, instance: Path, solution: Path, how: str) -> dict[str, Any] | None:
+        """The evaluator's verdict on ``solution`` (finite objective, exit code 0 or 1), None if rejected with one line."""
         result = run_cli(["evaluate", str(instance), str(solution), "--json"], TIMEOUT_S)
         if result.code == 2:
             assert_one_line_error(result)
-            return Outcome("rejected", how)
+            return None
         assert result.code in (0, 1) and not result.stderr.strip(), (how, result)
         verdict = json.loads(result.stdout)
         assert math.isfinite(verdict["objective"]), (how, verdict)
         assert verdict["feasible"] == (result.code == 0), (how, verdict)
-        if how.startswith("instance"):
-            return Outcome("accepted", result.stdout)
-        return Outcome("accepted", how)
+        return verdict
 
 
 def fuzz(family: str, folder: Path, cases: range) -> Counter:
-    """Run ``cases`` mutants of ``family``; a broken contract raises with the case number and mutation."""
+    """Run ``cases`` mutants of ``family`` and count outcomes by file and kind ("instance rejected", …);
+    a broken contract raises with the case number."""
     fuzzer = FamilyFuzzer(family, folder)
     counts: Counter = Counter()
     for case in cases:
         try:
-            counts[fuzzer.run(case).kind] += 1
+            outcome = fuzzer.run(case)
+            counts[f"{outcome.mutation.split()[0]} {outcome.kind}"] += 1
         except BaseException as exc:
             raise AssertionError(f"{family} mutant {case}: {exc!r}") from exc
     return counts
