@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -22,8 +23,17 @@ def generate(family: str, seed: int = 0, **params: Any) -> Any:
 
 
 def evaluate(instance: Any, decision: Any) -> Evaluation:
-    """Score ``decision`` with the family's evaluator, the single source of truth."""
-    return family_of(instance).evaluate(instance, decision)
+    """Score ``decision`` with the family's evaluator, the single source of truth.
+
+    A decision whose objective (or a metric) is not a finite number is infeasible, whatever
+    else the evaluator found: no run is ever reported with a NaN or infinite objective."""
+    evaluation = family_of(instance).evaluate(instance, decision)
+    figures = {"objective": evaluation.objective, **evaluation.metrics}
+    bad = [(k, v) for k, v in figures.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        evaluation.feasible = False
+        evaluation.violations.append(f"{bad[0][0]} is {bad[0][1]}, not a finite number")
+    return evaluation
 
 
 def solve(instance: Any, method: str, **options: Any) -> Solution:
@@ -37,7 +47,7 @@ def solve(instance: Any, method: str, **options: Any) -> Solution:
     start = time.perf_counter()
     out: MethodOutput = m.run(instance, **options)
     runtime = time.perf_counter() - start
-    evaluation = fam.evaluate(instance, out.decision) if out.decision is not None else None
+    evaluation = evaluate(instance, out.decision) if out.decision is not None else None
     objective = evaluation.objective if evaluation is not None else None
     status = out.status
     if evaluation is not None and not evaluation.feasible and status is not Status.ERROR:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         args.run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except sqlite3.Error as exc:  # the results store failed mid-run (a full disk): each run is its own transaction
+        print(f"error: --db: the results store failed: {exc} (runs stored so far are kept)", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:  # the reader went away (`cpnopt methods | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

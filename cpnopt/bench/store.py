@@ -86,10 +86,13 @@ class RunRecord:
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        try:
+            self.conn = sqlite3.connect(self.path)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+        except sqlite3.Error as exc:  # a missing folder, a directory, a file that is not SQLite, a full disk
+            raise InputError("--db", str(self.path), f"cannot open the results store: {exc}") from None
 
     def close(self) -> None:
         self.conn.close()

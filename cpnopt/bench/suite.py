@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cpnopt.errors import InputError
+from cpnopt.jsonio import read_text
 from cpnopt.registry import get_family, get_method
 
 
@@ -171,10 +172,9 @@ def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[Me
 
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
+    text = read_text(path, "suite")
     try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(str(path), str(path), f"cannot read suite: {exc.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), str(path), f"invalid TOML: {exc}") from None
     return suite_from_dict(data, default_name=path.stem)

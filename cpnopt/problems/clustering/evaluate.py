@@ -81,8 +81,8 @@ def evaluate(instance: ClusteringInstance, decision: ClusteringDecision) -> Eval
             if pay not in (None, 0, 0.0):
                 violations.append(f"task {n} is not served but has payment {pay}")
             continue
-        if pay is None:
-            violations.append(f"task {n} is served but has no payment")
+        if pay is None or not np.isfinite(pay):
+            violations.append(f"task {n} is served but has {'no' if pay is None else 'a non-finite'} payment")
             continue
         payment[n] = pay
         scale = TOLERANCE * max(1.0, abs(price[n]))

@@ -4,6 +4,13 @@ All derived quantities every method needs (transmission delays, prices, per-clus
 release/processing times and costs) are computed here once, so the evaluator, the MILP
 and the heuristics read the same numbers. See the package docstring for the modelling
 decisions and units.
+
+Ranges (checked in validation, listed in docs/families/clustering.md):
+Coordinates (`servers[i].x_km`, `access_points[a].y_km`, …) are finite in [-1e12, 1e12];
+`power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s`, `r_max_km`, `slot_s`,
+`propagation_mps` and `economics.base_price` lie in [1e-9, 1e12]; `length_km`, `data_mb`,
+`economics.urgency`, `energy_coef`, `time_coef` in [0, 1e12]; `arrival_slot` is an integer in
+[0, 1e12]. Prices (Eq. 5), costs (Eq. 8) and the auction's offers then stay finite.
 """
 
 from __future__ import annotations
@@ -95,6 +102,9 @@ class ClusteringInstance:
             finite(f"servers[{i}].y_km", s.y_km)
         if not self.access_points:
             raise InputError("access_points", [], "at least one access point is needed")
+        for a, point in enumerate(self.access_points):
+            finite(f"access_points[{a}].x_km", point.x_km)
+            finite(f"access_points[{a}].y_km", point.y_km)
         n_nodes = len(self.servers) + len(self.access_points)
         for j, link in enumerate(self.links):
             for end in ("u", "v"):

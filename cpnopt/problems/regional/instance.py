@@ -3,6 +3,12 @@
 Every derived quantity the methods need (transmission delays, release and processing times
 per (task, server), prices, costs) is computed here once, so the evaluator, the MILP and the
 heuristics read the same numbers. See the package docstring for the model and its units.
+
+Ranges (checked in validation, listed in docs/families/regional.md):
+`energy_price`, `power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s` and
+`economics.base_price` lie in [1e-9, 1e12]; `latency_s`, `data_mb`,
+`arrival_s`, `economics.urgency`, `energy_coef`, `time_coef` in [0, 1e12]. Prices, costs and
+every heuristic's balancing then stay finite.
 """
 
 from __future__ import annotations
