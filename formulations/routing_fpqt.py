@@ -84,7 +84,7 @@ class CompiledSchedule:
         c = np.array([objective.get(j, 0.0) for j in self.columns])
         self.cb.value, self.cc.value = c[: self.n_binary], c[self.n_binary :]
         with highs_session(highs_options.get("threads")):
-            self.problem.solve(solver=cp.HIGHS, **highs_options)
+            self.problem.solve(solver=cp.HIGHS, warm_start=False, **highs_options)
         if self.xb.value is None:
             return None
         flat = np.concatenate([self.xb.value, self.xc.value])
