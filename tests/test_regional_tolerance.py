@@ -1,0 +1,46 @@
+"""One deadline tolerance for the regional family: evaluator, MILP, enumerator and heuristics agree."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+import cpnopt
+from cpnopt.problems.regional import DEADLINE_TOLERANCE_S, RegionalInstance
+
+
+def one_task_finishing_late(late_s: float) -> RegionalInstance:
+    """One task whose earliest finish, over every server, is ``late_s`` past its due time (and profitable there).
+
+    The first generator seed whose task is profitable on its fastest server (the price rises
+    with a tighter deadline, so the margin is checked on the modified instance)."""
+    for seed in range(100):
+        base = cpnopt.generate("regional", seed=seed, n_tasks=1)
+        finish = base.release_s[0] + base.processing_s[0]
+        task = replace(base.tasks[0], deadline_s=float(finish.min()) - late_s - base.tasks[0].arrival_s)
+        inst = replace(base, tasks=(task,))
+        if inst.margin[0, int(np.argmin(finish))] > 0:
+            return inst
+    raise AssertionError("no seed gives a profitable fastest server")
+
+
+def test_a_task_late_within_the_tolerance_is_served_by_every_exact_method() -> None:
+    inst = one_task_finishing_late(1e-8)
+    assert 1e-8 < DEADLINE_TOLERANCE_S
+    milp = cpnopt.solve(inst, "milp", time_limit=30, threads=1)
+    enum = cpnopt.solve(inst, "enumerate")
+    assert milp.report.status.value == "optimal"
+    assert milp.report.objective > 0
+    assert milp.report.objective == enum.report.objective
+    for method in ("two-stage", "nearest-region", "cheapest-region", "random"):
+        heuristic = cpnopt.solve(inst, method)
+        assert heuristic.evaluation.feasible
+        assert heuristic.report.objective <= milp.report.objective + 1e-9, method
+
+
+def test_a_task_late_beyond_the_tolerance_is_rejected_by_every_method() -> None:
+    inst = one_task_finishing_late(10 * DEADLINE_TOLERANCE_S)
+    for method in ("milp", "enumerate", "two-stage", "nearest-region", "cheapest-region", "random"):
+        assert cpnopt.solve(inst, method).report.objective == 0.0, method
+
