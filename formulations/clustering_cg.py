@@ -60,7 +60,7 @@ def best_task_set(release: np.ndarray, processing: np.ndarray, due: np.ndarray, 
         grown = []
         for finish, value, tasks in labels:
             done = max(release[n], finish) + processing[n]
-            if done <= due[n] + 1e-9:
+            if done <= due[n]:  # ``due``: the latest on-time finish
                 grown.append((done, value + weight[n], tasks + (n,)))
         if grown:
             labels = _pareto(labels + grown)
@@ -141,7 +141,7 @@ def column_generation(
         best_reduced = total_reduced = 0.0
         for k, members in enumerate(clusters):
             weight = margin[k] - sigma
-            priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.due_s, weight, queues[k])
+            priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.latest_finish_s, weight, queues[k])
             reduced = priced - float(pi[list(members)].sum())
             if reduced > 1e-6 * max(1.0, abs(value)) and tasks:
                 columns.append(Column(k, tasks, float(margin[k][list(tasks)].sum())))
