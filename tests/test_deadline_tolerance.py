@@ -8,6 +8,7 @@ import numpy as np
 
 import cpnopt
 from cpnopt.problems import clustering, regional
+from cpnopt.problems.routing import instance as routing
 from cpnopt.problems.regional import RegionalInstance
 
 
@@ -81,3 +82,19 @@ def test_clustering_task_late_beyond_the_tolerance_is_rejected_by_every_method()
     inst = one_clustering_task_finishing_late(10 * clustering.DEADLINE_TOLERANCE_S)
     for method in ("milp", "cg", "enumerate", *HEURISTICS):
         assert cpnopt.solve(inst, method).evaluation.metrics["served_tasks"] == 0, method
+
+
+def test_routing_slot_horizon_is_the_evaluators_latency_bound() -> None:
+    """The last arrival slot every method may use (horizon_slots) meets l_u within the family's
+    tolerance, the next one does not, also when l_u − c sits just below a slot boundary."""
+    base = cpnopt.generate("routing", seed=0)
+    u, node = 0, int(np.flatnonzero(np.isfinite(base.computation_s[0]))[0])
+    bound = float(base.computation_s[u, node]) + 3 * base.slot_s - routing.LATENCY_TOLERANCE_S / 2
+    inst = replace(base, tasks=(replace(base.tasks[u], max_latency_s=bound), *base.tasks[1:]))
+    assert inst.horizon_slots[u, node] == 3
+    for task in range(inst.n_tasks):
+        limit = inst.tasks[task].max_latency_s + routing.LATENCY_TOLERANCE_S
+        for n in np.flatnonzero(inst.horizon_slots[task] >= 0):
+            last = int(inst.horizon_slots[task, n])
+            assert inst.delay_s(task, int(n), last) <= limit
+            assert inst.delay_s(task, int(n), last + 1) > limit
