@@ -120,8 +120,11 @@ def column_generation(
     time_limit: float | None = 60.0,
     mip_rel_gap: float = 1e-6,
     threads: int | None = None,
+    write_model: str | None = None,
 ) -> MethodOutput:
-    """Bound P1 by column generation, then solve the master over the generated columns as a MIP."""
+    """Bound P1 by column generation, then solve the master over the generated columns as a MIP.
+
+    ``write_model`` saves that integer master (the generated columns; x_j = 1 picks column j)."""
     start = time.perf_counter()
     limit = np.inf if time_limit is None else float(time_limit)
     clusters = feasible_clusters(instance)
@@ -156,7 +159,7 @@ def column_generation(
 
     model = _integer_master(instance, clusters, columns)
     remaining = max(1.0, limit - (time.perf_counter() - start)) if np.isfinite(limit) else None
-    result = solve_pyomo(model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads)
+    result = solve_pyomo(model, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads, write_model_to=write_model)
     greedy = _greedy_packing(instance, clusters, columns)
     info = {"iterations": iterations, "columns": len(columns), "converged": converged, "lp_bound": float(bound),
             "lp_s": lp_s, "feasible_clusters": len(clusters), "master_status": result.status.value}
