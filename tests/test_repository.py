@@ -3,10 +3,14 @@
 import importlib
 import importlib.metadata
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from cpnopt.cli import build_parser
 
