@@ -40,13 +40,14 @@ def solve(instance: Any, method: str, **options: Any) -> Solution:
     """Run ``method`` on ``instance`` and score the result with the family's evaluator."""
     fam = family_of(instance)
     m = get_method(fam.name, method)
-    allowed = m.option_names()
-    for key in options:
-        if key not in allowed:
-            raise InputError(f"options.{key}", options[key], f"not an option of {m.name}; options: {', '.join(allowed) or 'none'}")
+    kwargs = m.check_options(options)
     start = time.perf_counter()
-    out: MethodOutput = m.run(instance, **options)
+    out: MethodOutput = m.run(instance, **kwargs)
     runtime = time.perf_counter() - start
+    limit = options.get("time_limit")
+    if limit is not None and "time_limit" not in kwargs and runtime > limit:
+        note = f"{m.name} takes no time limit and ran to completion: {runtime:.3g} s > time_limit {limit:g} s"
+        out.message = f"{out.message}; {note}" if out.message else note
     evaluation = evaluate(instance, out.decision) if out.decision is not None else None
     objective = evaluation.objective if evaluation is not None else None
     status = out.status

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from cpnopt.formulations.model_files import part_path
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.registry import register_method
 from cpnopt.solution import MethodOutput, Status
@@ -101,13 +102,15 @@ class IterationOptimum:
 
 
 def solve_iteration(instance: PlacementInstance, k: int, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
-                    threads: int | None = None, verbose: bool = False) -> IterationOptimum:
-    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units)."""
+                    threads: int | None = None, verbose: bool = False, write_model: str | None = None) -> IterationOptimum:
+    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; the
+    model written to ``write_model`` has the objective Eq. 10 × ``SCALE``)."""
     model = pyo.ConcreteModel(name=f"{instance.name or 'placement'}-k{k}")
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
     model.obj = pyo.Objective(expr=model.it.cost, sense=pyo.minimize)
-    result = solve_pyomo(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, verbose=verbose)
+    result = solve_pyomo(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, verbose=verbose,
+                         write_model_to=write_model)
     result = _unscaled(result)
     if not result.has_solution:
         return IterationOptimum(result, None, None)
@@ -132,15 +135,18 @@ def _combined_status(statuses: list[Status]) -> Status:
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
 def milp(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-         threads: int | None = None, verbose: bool = False) -> MethodOutput:
-    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left."""
+         threads: int | None = None, write_model: str | None = None, verbose: bool = False) -> MethodOutput:
+    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left.
+
+    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several."""
     start = time.perf_counter()
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
         remaining = None
         if time_limit is not None:
             remaining = max(0.5, (time_limit - (time.perf_counter() - start)) / (instance.n_iterations - k))
-        optima.append(solve_iteration(instance, k, remaining, mip_rel_gap, threads, verbose))
+        optima.append(solve_iteration(instance, k, remaining, mip_rel_gap, threads, verbose,
+                                      part_path(write_model, "iteration", k, instance.n_iterations)))
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
     have_all = all(o.counts is not None for o in optima)

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.model_files import part_path
 from cpnopt.problems.routing import RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.problems.routing.decision import REJECTED
 from cpnopt.registry import register_method
@@ -247,7 +247,7 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
         left = None
         if time_limit is not None:
             left = max((time_limit - (time.perf_counter() - start)) / (len(frames) - done), 1e-3)
-        target = None if write_model is None else _frame_path(write_model, t, len(frames))
+        target = part_path(write_model, "frame", t, len(frames))
         result = solve_pyomo(pm, time_limit=left, mip_rel_gap=mip_rel_gap, threads=threads, write_model_to=target)
         if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")
@@ -268,9 +268,3 @@ def milp(instance: RoutingInstance, time_limit: float | None = None, k_paths: in
                             "k_paths cut candidate paths: optimal over the cut path set only")
     return MethodOutput(decision, status, bound, incumbent, info)
 
-
-def _frame_path(path: str, frame: int, n_frames: int) -> str:
-    if n_frames == 1:
-        return path
-    p = Path(path)
-    return str(p.with_name(f"{p.stem}.frame{frame}{p.suffix}"))

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,11 @@ from typing import Any
 from cpnopt.errors import InputError
 from cpnopt.jsonio import read_text
 from cpnopt.registry import get_family, get_method
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, published as tomli (a dependency there)
+    import tomli as tomllib  # type: ignore[no-redef]
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,7 @@ def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[Me
             raise InputError(f"{where}[{i}].name", None, "missing")
         method = get_method(family, entry["name"])
         options = dict(entry.get("options", {}))
-        for key in options:
-            if key not in method.option_names():
-                raise InputError(f"{where}[{i}].options.{key}", options[key], f"not an option of {method.name}")
+        method.check_options(options, f"{where}[{i}].options")
         methods.append(MethodSpec(method.name, options))
     if not methods:
         raise InputError(where, [], "a suite needs at least one method")

@@ -27,6 +27,14 @@ from cpnopt.checks import finite, nonnegative, positive
 from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
 from cpnopt.errors import InputError
 
+DEADLINE_TOLERANCE_S = 1e-6
+"""A task that completes at most this many seconds after its due time a_n + τ_n is on time.
+
+The family's one deadline tolerance (absorbs floating-point error in release + queueing +
+processing sums): the evaluator, the MILP and column generation (through
+:attr:`ClusteringInstance.latest_finish_s`), ``enumerate``, the REA auction and the learned
+agent's environment use it and nothing else."""
+
 
 @dataclass(frozen=True)
 class Server:
@@ -168,6 +176,11 @@ class ClusteringInstance:
     def due_s(self) -> np.ndarray:
         """Absolute deadline of each task, a_n + τ_n (Eq. 10b)."""
         return self.arrival_s + np.array([t.deadline_s for t in self.tasks], dtype=float)
+
+    @cached_property
+    def latest_finish_s(self) -> np.ndarray:
+        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
+        return self.due_s + DEADLINE_TOLERANCE_S
 
     @cached_property
     def workload_gcycles(self) -> np.ndarray:

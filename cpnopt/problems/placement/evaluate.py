@@ -17,6 +17,9 @@ from cpnopt.problems.placement.instance import PlacementInstance
 from cpnopt.solution import Evaluation
 
 TOLERANCE = 1e-9
+"""Relative memory tolerance: a device holding at most mem_i (1 + TOLERANCE) is within its memory.
+The family's one capacity tolerance (placement has no deadlines), also used by the memory
+repair (``split.fit_memory``) and ``enumerate``."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,13 @@ from cpnopt.checks import finite, nonnegative, positive
 from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
 from cpnopt.errors import InputError
 
+DEADLINE_TOLERANCE_S = 1e-6
+"""A task that completes at most this many seconds after its due time a_n + τ_n is on time.
+
+The family's one deadline tolerance (absorbs floating-point error in release + queueing +
+processing sums): the evaluator, the MILP (through :attr:`RegionalInstance.latest_finish_s`),
+the enumerator and both stages of the heuristics use it and nothing else."""
+
 
 @dataclass(frozen=True)
 class Region:
@@ -135,6 +142,11 @@ class RegionalInstance:
         return self.arrival_s + self.deadline_s
 
     @cached_property
+    def latest_finish_s(self) -> np.ndarray:
+        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
+        return self.due_s + DEADLINE_TOLERANCE_S
+
+    @cached_property
     def workload_gcycles(self) -> np.ndarray:
         return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
 
@@ -178,7 +190,7 @@ class RegionalInstance:
     @cached_property
     def eligible(self) -> np.ndarray:
         """E[n, i]: task n alone on server i is on time and profitable (no optimal plan uses other pairs)."""
-        on_time = self.release_s + self.processing_s <= self.due_s[:, None] + 1e-9
+        on_time = self.release_s + self.processing_s <= self.latest_finish_s[:, None]
         return on_time & (self.margin > 1e-9)
 
     def servers_in(self, region: int) -> np.ndarray:

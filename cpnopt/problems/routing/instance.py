@@ -27,8 +27,14 @@ import numpy as np
 from cpnopt.checks import MIN_POSITIVE, finite, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
 
-EPS = 1e-9
+EPS = 1e-9  # rounding guard of ⌈r_u / b_e / slot⌉ (slot counts), not a latency tolerance
 MAX_SLOTS = 10**9  # the longest latency bound accepted, in slots; it keeps every slot index within int64
+LATENCY_TOLERANCE_S = 1e-9
+"""A task whose delay t_sum exceeds its bound l_u by at most this many seconds meets it.
+
+The family's one latency tolerance: the evaluator and the slot horizon
+(:attr:`RoutingInstance.horizon_slots`, which every method schedules against: the MILP,
+``enumerate``, the first-fit heuristics, fp-qt and the learned agents) use it and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ class RoutingInstance:
     def horizon_slots(self) -> np.ndarray:
         """H[task, node]: the latest arrival slot that meets l_u (Eq. 14); −1 when none does (and at routers)."""
         latency = np.array([t.max_latency_s for t in self.tasks], dtype=float)[:, None]
-        slack = np.maximum((latency - self.computation_s) / self.slot_s + EPS, -1.0)
+        slack = np.maximum((latency + LATENCY_TOLERANCE_S - self.computation_s) / self.slot_s, -1.0)
         return np.floor(slack).astype(int)
 
     def delay_s(self, task: int, node: int, arrival_slot: int) -> float:
