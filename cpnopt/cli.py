@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", "-m", required=True, help="method name or alias (cpnopt methods FAMILY)")
     p.add_argument("--time-limit", type=float, help="seconds (exact methods)")
     p.add_argument("--threads", type=int, help="solver threads (exact methods)")
-    p.add_argument("--write-model", metavar="FILE", help="save the exact model as .lp or .mps")
+    p.add_argument("--write-model", metavar="FILE", help="save the exact model as .lp or .mps (as solved: placement's objective is Eq. (10) × 1000)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="method option (JSON value)")
     p.add_argument("-o", "--output", help="write the solution (decision, report, evaluation) as JSON")
     p.add_argument("--json", action="store_true", help="print one JSON object")
