@@ -48,7 +48,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db}, "
+        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db} or held by another runner, "
               f"{summary.failed} failed, {summary.wall_s:.1f} s")
 
 

@@ -24,7 +24,8 @@ import socket
 import sys
 import time
 import traceback
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any
@@ -131,26 +132,37 @@ def execute(job: Job) -> RunRecord:
         receive.close()
 
 
-def make_executor(kind: str, workers: int, scheduler: str | None = None) -> tuple[Executor, Any]:
-    """A concurrent.futures executor and the object to close after it (a Dask client, or None)."""
+def make_executor(kind: str, workers: int, scheduler: str | None = None) -> tuple[Executor, Any, int]:
+    """A concurrent.futures executor, the object to close after it (a Dask client, or None),
+    and how many runs it executes at once."""
     if kind == "local":
-        return ThreadPoolExecutor(max_workers=workers), None
+        return ThreadPoolExecutor(max_workers=workers), None, workers
     if kind == "dask":
         from distributed import Client, LocalCluster
 
         client = Client(scheduler) if scheduler else Client(
             LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None))
-        return client.get_executor(pure=False), client
+        return client.get_executor(pure=False), client, max(1, sum(client.nthreads().values()))
     raise ValueError(f"unknown executor {kind!r}")
+
+
+def run_key(job: Job) -> tuple[str, str, int, str, str]:
+    return (job.suite, job.params_key, job.seed, job.method.name, job.options_key)
 
 
 def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int = 1,
               scheduler: str | None = None, progress: bool = True) -> RunSummary:
-    """Run every job of ``suite`` not yet in ``store``; see the module docstring."""
+    """Run every job of ``suite`` not yet in ``store``; see the module docstring.
+
+    Only as many runs as the executor runs at once are in flight, each claimed in the store
+    just before it is submitted, so several runners on one store split the work; runs
+    another live runner holds are left to it (counted as skipped).
+    """
     t0 = time.perf_counter()
     jobs = suite.jobs()
     done = store.done_keys(suite.name)
-    pending = [j for j in jobs if (j.params_key, j.seed, j.method.name, j.options_key) not in done]
+    pending = deque(j for j in jobs if (j.params_key, j.seed, j.method.name, j.options_key) not in done)
+    n_pending = len(pending)
     try:
         mp.get_context("forkserver").set_forkserver_preload(PRELOAD + list(get_family(suite.family).method_modules))
     except ValueError:
@@ -160,25 +172,40 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
         "reference": suite.reference, "methods": [m.label for m in suite.methods],
         "description": suite.description,
     })
-    pool, closer = make_executor(executor, workers, scheduler)
-    failed = 0
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), desc=suite.name, disable=not progress,
+    pool, closer, capacity = make_executor(executor, workers, scheduler)
+    failed = ran = 0
+    bar = tqdm(total=len(jobs), initial=len(jobs) - n_pending, desc=suite.name, disable=not progress,
                file=sys.stderr, unit="run")
-    futures = []
+    in_flight: set[Future] = set()
+
+    def submit_more() -> None:
+        while pending and len(in_flight) < capacity:
+            job = pending.popleft()
+            if store.claim(run_key(job), job.timeout_s):
+                in_flight.add(pool.submit(execute, job))
+            else:  # finished or held by another runner
+                bar.update()
+
     try:
-        futures = [pool.submit(execute, job) for job in pending]
-        for future in as_completed(futures):
-            record = future.result()
-            store.add(record)
-            failed += record.status == "error"
-            bar.update()
-            bar.set_postfix(failed=failed)
+        submit_more()
+        while in_flight:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                in_flight.discard(future)
+                record = future.result()
+                store.add(record)
+                ran += 1
+                failed += record.status == "error"
+                bar.update()
+                bar.set_postfix(failed=failed)
+            submit_more()
     finally:
         bar.close()
-        for future in futures:
+        for future in in_flight:
             future.cancel()
         pool.shutdown(wait=True)
         if closer is not None:
             closer.close()
-    return RunSummary(total=len(jobs), skipped=len(jobs) - len(pending), ran=len(pending), failed=failed,
+        store.release_claims()
+    return RunSummary(total=len(jobs), skipped=len(jobs) - ran, ran=ran, failed=failed,
                       wall_s=time.perf_counter() - t0)
