@@ -68,16 +68,64 @@ def _cpnopt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return run
 
 
-def test_real_dask_cluster_gives_the_local_table(tmp_path):
-    """2 of 28 runs were 'HiGHS ended with unknown' on a real cluster (a worker process runs many jobs)."""
-    tables = {}
+TINY = """
+name = "tiny-dask"
+family = "clustering"
+seeds = [0]
+reference = "milp"
+metrics = ["platform_profit", "offloading_rate"]
+job_timeout_s = 120
+[params]
+n_slots = 2
+arrivals_per_slot = 3
+n_metro_areas = 2
+[sweep]
+n_servers = [4, 5]
+[[methods]]
+name = "milp"
+options = { time_limit = 30, threads = 1 }
+[[methods]]
+name = "km-rea"
+"""
+
+
+def _dask_equals_local(tmp_path: Path, suite: Path, name: str, *quick: str) -> None:
     with dask_cluster(tmp_path) as address:
-        _cpnopt("bench", "run", str(SUITE), "--quick", "--db", str(tmp_path / "dask.db"), "--json",
+        _cpnopt("bench", "run", str(suite), *quick, "--db", str(tmp_path / "dask.db"), "--json",
                 "--executor", "dask", "--scheduler", address, cwd=tmp_path)
-    _cpnopt("bench", "run", str(SUITE), "--quick", "--db", str(tmp_path / "local.db"), "--json", "--workers", "2",
+    _cpnopt("bench", "run", str(suite), *quick, "--db", str(tmp_path / "local.db"), "--json", "--workers", "2",
             cwd=tmp_path)
-    for name in ("local", "dask"):
-        tables[name] = _cpnopt("bench", "table", "--db", str(tmp_path / f"{name}.db"), "--suite", "clustering-servers",
-                               "--quick", "--format", "csv", "--no-runtime", cwd=tmp_path).stdout
-    assert "error" not in tables["dask"]
+    tables = {db: _cpnopt("bench", "table", "--db", str(tmp_path / f"{db}.db"), "--suite", name, *quick,
+                          "--format", "csv", "--no-runtime", cwd=tmp_path).stdout for db in ("local", "dask")}
+    assert "error" not in tables["dask"] and "time_limit" not in tables["dask"]
     assert tables["dask"] == tables["local"]
+
+
+def test_real_dask_cluster_gives_the_local_table(tmp_path):
+    suite = tmp_path / "tiny-dask.toml"
+    suite.write_text(TINY)
+    _dask_equals_local(tmp_path, suite, "tiny-dask")
+
+
+@pytest.mark.slow
+def test_real_dask_cluster_gives_the_local_table_for_clustering_servers_quick(tmp_path):
+    """2 of 28 runs were 'HiGHS ended with unknown' on a real cluster (a worker process ran many jobs)."""
+    _dask_equals_local(tmp_path, SUITE, "clustering-servers", "--quick")
+
+
+def test_a_run_in_a_fresh_interpreter_is_recorded_like_a_forked_one(tmp_path):
+    """Daemonic workers (Dask nannies) may not fork: their runs go to a fresh interpreter, isolated
+    and with the wall limit, instead of running inside the worker beside its other runs."""
+    from cpnopt.bench.runner import execute, execute_in_interpreter
+    from cpnopt.bench.suite import load_suite
+
+    suite = load_suite(SUITE).quick_variant()
+    job = next(j for j in suite.jobs() if j.method.name == "km-rea")
+    fresh, forked = execute_in_interpreter(job), execute(job)
+    assert fresh.status == forked.status == "feasible" and fresh.objective == forked.objective
+    assert fresh.instance_hash == forked.instance_hash and fresh.wall_s > 0
+    slow = next(j for j in suite.jobs() if j.method.name == "milp")
+    assert execute_in_interpreter(type(slow)(**{**slow.__dict__, "timeout_s": 0.5})).status == "time_limit"
+    broken = type(job)(**{**job.__dict__, "params": {**job.params, "n_servers": -1}})
+    record = execute_in_interpreter(broken)
+    assert record.status == "error" and "n_servers" in record.report["message"]

@@ -3,9 +3,10 @@
 The runner is written against :class:`concurrent.futures.Executor`: the local path uses a
 thread pool (``--workers N`` threads, each waiting on its job's process), the Dask path
 the executor of a ``distributed.Client`` (a given scheduler address, or a LocalCluster).
-Each job runs in a child process forked from a preloaded fork server, so a crash is
-recorded as ``error`` and a hang past the job's wall limit is killed and recorded as
-``time_limit``; neither stops the sweep. Only the submitting process writes the store.
+Each job runs in a child process forked from a preloaded fork server (in a daemonic
+process, such as a Dask nanny's worker, which may not fork: in a fresh interpreter), so a
+crash is recorded as ``error`` and a hang past the job's wall limit is killed and recorded
+as ``time_limit``; neither stops the sweep, and no run shares solver state with another. Only the submitting process writes the store.
 As with any multiprocessing start method other than fork, a script that calls
 :func:`run_suite` must guard its top level with ``if __name__ == "__main__":`` (the fork
 server imports the main module once).
@@ -19,15 +20,19 @@ import hashlib
 import json
 import math
 import multiprocessing as mp
+import pickle
 import platform
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -106,10 +111,20 @@ def _child(conn: Any, job: Job) -> None:
     conn.close()
 
 
+def _killed(job: Job, started: str, t0: float) -> RunRecord:
+    return _record(job, started, time.perf_counter() - t0, status="time_limit",
+                   report={"message": f"killed after the job's wall limit of {job.timeout_s} s"})
+
+
+def _died(job: Job, started: str, t0: float, exitcode: int | None) -> RunRecord:
+    return _record(job, started, time.perf_counter() - t0, status="error",
+                   report={"message": f"the run's process died (exit code {exitcode})"})
+
+
 def execute(job: Job) -> RunRecord:
     """Run ``job`` in a child process with its wall limit; crash → error, hang → time_limit."""
     if mp.current_process().daemon:  # daemonic workers (e.g. Dask nannies) cannot have children
-        return run_in_process(job)
+        return execute_in_interpreter(job)
     ctx = mp.get_context("forkserver")
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(send, job))
@@ -121,15 +136,33 @@ def execute(job: Job) -> RunRecord:
             record: RunRecord = receive.recv()
             return replace(record, wall_s=time.perf_counter() - t0)  # fork, generation, solve, IPC
         process.kill()
-        return _record(job, started, time.perf_counter() - t0, status="time_limit",
-                       report={"message": f"killed after the job's wall limit of {job.timeout_s} s"})
+        return _killed(job, started, t0)
     except EOFError:
         process.join()
-        return _record(job, started, time.perf_counter() - t0, status="error",
-                       report={"message": f"the run's process died (exit code {process.exitcode})"})
+        return _died(job, started, t0, process.exitcode)
     finally:
         process.join()
         receive.close()
+
+
+def execute_in_interpreter(job: Job) -> RunRecord:
+    """Run ``job`` in a fresh interpreter (``python -m cpnopt.bench.runner JOB RECORD``) with its
+    wall limit: where multiprocessing may not start children, a run is as isolated as a forked one
+    (no solver state or module state shared with the worker's other runs), at an interpreter's start-up."""
+    started, t0 = _now(), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="cpnopt-run-") as folder:
+        job_file, record_file = Path(folder, "job.pickle"), Path(folder, "record.pickle")
+        job_file.write_bytes(pickle.dumps(job))
+        try:
+            process = subprocess.run([sys.executable, "-m", "cpnopt.bench.runner", str(job_file), str(record_file)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     timeout=job.timeout_s)
+        except subprocess.TimeoutExpired:  # subprocess.run kills the child
+            return _killed(job, started, t0)
+        if process.returncode != 0 or not record_file.exists():
+            return _died(job, started, t0, process.returncode)
+        record: RunRecord = pickle.loads(record_file.read_bytes())
+    return replace(record, wall_s=time.perf_counter() - t0)
 
 
 def make_executor(kind: str, workers: int, scheduler: str | None = None) -> tuple[Executor, Any, int]:
@@ -209,3 +242,8 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
         store.release_claims()
     return RunSummary(total=len(jobs), skipped=len(jobs) - ran, ran=ran, failed=failed,
                       wall_s=time.perf_counter() - t0)
+
+
+if __name__ == "__main__":  # execute_in_interpreter's child: JOB_FILE RECORD_FILE
+    _job_file, _record_file = sys.argv[1:3]
+    Path(_record_file).write_bytes(pickle.dumps(run_in_process(pickle.loads(Path(_job_file).read_bytes()))))
