@@ -30,8 +30,13 @@ def _default(name: str) -> str:
     return str(folder / name)
 
 
+def default_store() -> str:
+    """The store `bench run|table|plot` use without --db: results.db in :func:`results_dir`."""
+    return _default("results.db")
+
+
 def _db(args: argparse.Namespace) -> str:
-    return args.db or _default("results.db")
+    return args.db or default_store()
 
 
 def cmd_run(args: argparse.Namespace) -> None:
