@@ -47,12 +47,31 @@ from cpnopt.solvers.highs import HighsResult, solve_pyomo
 SCALE = 1e3
 
 
+def capacities(instance: PlacementInstance) -> dict[tuple[int, int], int]:
+    """min(N_l, ⌊mem_i / m_l⌋): the most neurons of layer l that device i can hold, per (l, i)."""
+    n_l, mem, m_l = instance.neurons, instance.memory_mb, instance.memory_per_neuron_mb
+    return {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l]))
+            for l in range(instance.n_layers) for i in range(instance.n_devices)}
+
+
+def unplaceable(instance: PlacementInstance) -> str:
+    """Why no placement exists when some layer fits on no device (one neuron too big for all), else ''."""
+    cap = capacities(instance)
+    layers = [l for l in range(instance.n_layers) if instance.neurons[l] > 0
+              and all(cap[l, i] == 0 for i in range(instance.n_devices))]
+    return f"no device can hold one neuron of layer(s) {layers}" if layers else ""
+
+
 def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None:
-    """Variables and constraints of iteration ``k`` on ``block``; its objective is ``block.cost``."""
+    """Variables and constraints of iteration ``k`` on ``block``; its objective is ``block.cost``.
+
+    Devices that cannot hold one neuron of a layer get no variables for it (and no memory
+    row when they hold none of any layer); call :func:`unplaceable` first.
+    """
     t = instance.terms(k)
     n_l, mem, m_l = instance.neurons, instance.memory_mb, instance.memory_per_neuron_mb
     layers, devices, levels = range(instance.n_layers), range(instance.n_devices), range(instance.n_levels)
-    cap = {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l])) for l in layers for i in devices}
+    cap = capacities(instance)
     index = [(l, i, v) for l in layers for i in devices for v in levels if cap[l, i] > 0]
     fluid = [float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers]
 
@@ -62,7 +81,8 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     by_layer = {l: [(i, v) for (l_, i, v) in index if l_ == l] for l in layers}
     block.place = pyo.Constraint(layers, rule=lambda b, l: sum(b.n[l, i, v] for i, v in by_layer[l]) == int(n_l[l]))
     block.used = pyo.Constraint(index, rule=lambda b, l, i, v: b.n[l, i, v] <= cap[l, i] * b.y[l, i, v])
-    block.memory = pyo.Constraint(devices, rule=lambda b, i: sum(
+    holding = sorted({i for _, i, _ in index})  # a device that holds no neuron of any layer has no variables
+    block.memory = pyo.Constraint(holding, rule=lambda b, i: sum(
         float(m_l[l]) * b.n[l, i_, v] for l, i_, v in index if i_ == i) <= float(mem[i]))
     block.epigraph = pyo.Constraint(
         [(l, i) for l in layers for i in devices if cap[l, i] > 0],
@@ -105,6 +125,9 @@ def solve_iteration(instance: PlacementInstance, k: int, time_limit: float | Non
                     threads: int | None = None, verbose: bool = False, write_model: str | None = None) -> IterationOptimum:
     """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; the
     model written to ``write_model`` has the objective Eq. 10 × ``SCALE``)."""
+    reason = unplaceable(instance)
+    if reason:
+        return IterationOptimum(HighsResult(Status.INFEASIBLE, None, None, False, reason), None, None)
     model = pyo.ConcreteModel(name=f"{instance.name or 'placement'}-k{k}")
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
@@ -169,6 +192,9 @@ def milp(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_g
 def offline(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
             threads: int | None = None, write_model: str | None = None, verbose: bool = False) -> MethodOutput:
     start = time.perf_counter()
+    reason = unplaceable(instance)
+    if reason:
+        return MethodOutput(decision=None, status=Status.INFEASIBLE, message=reason)
     model = pyo.ConcreteModel(name=instance.name or "placement")
     model.it = pyo.Block(range(instance.n_iterations))
     for k in range(instance.n_iterations):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,7 @@ def _axis(name: str, value: Any) -> list[Any]:
     raise InputError(name, value, "expected a list or {start, stop, step}")
 
 
+SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # names files (plots, tables): no separators
 KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "methods", "reference", "metrics",
               "job_timeout_s", "quick"}
 
@@ -201,11 +203,14 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         get_method(family.name, name)
     if "methods" in data.get("quick", {}):
         _methods(family.name, data["quick"]["methods"], "quick.methods")  # fail at load time, not later
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not SUITE_NAME.fullmatch(name):
+        raise InputError("name", name, "a suite name is letters, digits, '.', '_' and '-', starting with a letter or digit")
     seeds = data.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) for s in seeds):
         raise InputError("seeds", seeds, "expected a non-empty list of integers")
     return Suite(
-        name=data.get("name", default_name),
+        name=name,
         family=family.name,
         description=data.get("description", ""),
         seeds=tuple(seeds),
