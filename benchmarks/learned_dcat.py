@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 import cpnopt
+from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.problems.clustering.env import BatchedClusteringEnv, ClusteringEnv
@@ -54,7 +55,7 @@ def latency(batch: int, n_servers: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="results.db")
+    parser.add_argument("--db", default=default_store(), help="the store of `cpnopt bench run` (default: its default)")
     parser.add_argument("--suite", default="learned-dcat")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("-o", "--output", type=Path)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import torch
 
 import cpnopt
+from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.rl_env import BatchedEnv
@@ -86,7 +87,7 @@ def report(args: argparse.Namespace, family: str, learned: str, title: str, sens
 
 def arguments(suite: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="results.db")
+    parser.add_argument("--db", default=default_store(), help="the store of `cpnopt bench run` (default: its default)")
     parser.add_argument("--suite", default=suite)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("-o", "--output", type=Path)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 import cpnopt
+from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.rl_env import Observation
 from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv
@@ -114,7 +115,7 @@ def random_joint_action(rng: np.random.Generator, obs: Observation) -> torch.Ten
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="results.db")
+    parser.add_argument("--db", default=default_store(), help="the store of `cpnopt bench run` (default: its default)")
     parser.add_argument("--suite", default="learned-rlms")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("-o", "--output", type=Path)

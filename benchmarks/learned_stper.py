@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 import cpnopt
+from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.problems.routing.env import BatchedRoutingEnv, RoutingEnv
 from cpnopt.solution import Sense, Status, gap_to_reference
@@ -163,7 +164,7 @@ def training_curves(output: Path | None) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="results.db")
+    parser.add_argument("--db", default=default_store(), help="the store of `cpnopt bench run` (default: its default)")
     parser.add_argument("--suite", default="learned-stper")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("-o", "--output", type=Path)

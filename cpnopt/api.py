@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -22,22 +23,32 @@ def generate(family: str, seed: int = 0, **params: Any) -> Any:
 
 
 def evaluate(instance: Any, decision: Any) -> Evaluation:
-    """Score ``decision`` with the family's evaluator, the single source of truth."""
-    return family_of(instance).evaluate(instance, decision)
+    """Score ``decision`` with the family's evaluator, the single source of truth.
+
+    A decision whose objective (or a metric) is not a finite number is infeasible, whatever
+    else the evaluator found: no run is ever reported with a NaN or infinite objective."""
+    evaluation = family_of(instance).evaluate(instance, decision)
+    figures = {"objective": evaluation.objective, **evaluation.metrics}
+    bad = [(k, v) for k, v in figures.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        evaluation.feasible = False
+        evaluation.violations.append(f"{bad[0][0]} is {bad[0][1]}, not a finite number")
+    return evaluation
 
 
 def solve(instance: Any, method: str, **options: Any) -> Solution:
     """Run ``method`` on ``instance`` and score the result with the family's evaluator."""
     fam = family_of(instance)
     m = get_method(fam.name, method)
-    allowed = m.option_names()
-    for key in options:
-        if key not in allowed:
-            raise InputError(f"options.{key}", options[key], f"not an option of {m.name}; options: {', '.join(allowed) or 'none'}")
+    kwargs = m.check_options(options)
     start = time.perf_counter()
-    out: MethodOutput = m.run(instance, **options)
+    out: MethodOutput = m.run(instance, **kwargs)
     runtime = time.perf_counter() - start
-    evaluation = fam.evaluate(instance, out.decision) if out.decision is not None else None
+    limit = options.get("time_limit")
+    if limit is not None and "time_limit" not in kwargs and runtime > limit:
+        note = f"{m.name} takes no time limit and ran to completion: {runtime:.3g} s > time_limit {limit:g} s"
+        out.message = f"{out.message}; {note}" if out.message else note
+    evaluation = evaluate(instance, out.decision) if out.decision is not None else None
     objective = evaluation.objective if evaluation is not None else None
     status = out.status
     if evaluation is not None and not evaluation.feasible and status is not Status.ERROR:

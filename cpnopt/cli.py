@@ -1,7 +1,9 @@
-"""The ``cpnopt`` command line (docs/cli.md).
+"""The ``cpnopt`` command line: generate, solve, evaluate and benchmark scheduling instances.
 
 Every input problem prints one line ``error: <field>: <reason> (got <value>)`` on stderr
-and exits with code 2.
+and exits with code 2. Every method accepts ``--time-limit`` (exact methods and a few
+heuristics use it as a budget, the others run to completion), so one command line works
+for every method that ``cpnopt methods`` lists.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from cpnopt import quickstart
@@ -119,8 +123,17 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def package_version() -> str:
+    """The installed distribution's version (its metadata, as pip installed it)."""
+    try:
+        return version("cpnopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpnopt", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"cpnopt {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="draw an instance from a family's generator")
@@ -133,9 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve an instance file with a method")
     p.add_argument("instance", help="instance JSON file (cpnopt generate)")
     p.add_argument("--method", "-m", required=True, help="method name or alias (cpnopt methods FAMILY)")
-    p.add_argument("--time-limit", type=float, help="seconds (exact methods)")
-    p.add_argument("--threads", type=int, help="solver threads (exact methods)")
-    p.add_argument("--write-model", metavar="FILE", help="save the exact model as .lp or .mps")
+    p.add_argument("--time-limit", type=float, metavar="S",
+                   help="wall-clock seconds, > 0; every method accepts it: exact methods (and opt-rea, static, fp-qt) "
+                        "stop at it and keep the incumbent, the other heuristics and learned methods run to completion")
+    p.add_argument("--threads", type=int, help="solver threads (methods with a threads option)")
+    p.add_argument("--write-model", metavar="FILE",
+                   help="save the exact model as .lp or .mps before solving (exact methods with a model; "
+                        "per-frame/per-iteration models get a suffix; the placement models' objective is Eq. (10) × 1000)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="method option (JSON value)")
     p.add_argument("-o", "--output", help="write the solution (decision, report, evaluation) as JSON")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -178,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         args.run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except sqlite3.Error as exc:  # the results store failed mid-run (a full disk): each run is its own transaction
+        print(f"error: --db: the results store failed: {exc} (runs stored so far are kept)", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:  # the reader went away (`cpnopt methods | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -21,7 +21,10 @@ def instance_from_dict(data: Any) -> Any:
     if not isinstance(data, dict):
         raise InputError("instance", type(data).__name__, "expected a JSON object")
     body = dict(data)
-    family = get_family(body.pop("family", "<missing>"))
+    name = body.pop("family", "<missing>")
+    if not isinstance(name, str):
+        raise InputError("family", name, "expected a family name (a string)")
+    family = get_family(name)
     version = body.pop("format_version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise InputError("format_version", version, f"this cpnopt reads format {FORMAT_VERSION}")
@@ -57,6 +60,6 @@ def load_solution(path: str | Path, instance: Any) -> Solution:
     data = read_json(path)
     family = family_of(instance)
     decision = load_decision(path, instance)
-    report = from_dict(Report, data.get("report"), "report")
-    evaluation = None if data.get("evaluation") is None else from_dict(Evaluation, data["evaluation"], "evaluation")
+    report = from_dict(Report, data.get("report"), "report", checked=False)
+    evaluation = None if data.get("evaluation") is None else from_dict(Evaluation, data["evaluation"], "evaluation", checked=False)
     return Solution(family=family.name, decision=decision, report=report, evaluation=evaluation)

@@ -3,6 +3,12 @@
 :func:`from_dict` builds a (possibly nested) dataclass from parsed JSON and reports the
 first problem as an :class:`~cpnopt.errors.InputError` naming the path of the field
 (``tasks[3].deadline_s``). :func:`to_dict` is its inverse.
+
+Numbers in instances, decisions and generator parameters (``checked=True``, the default)
+must be finite and of magnitude at most :data:`~cpnopt.checks.MAX_MAGNITUDE` (1e12), so no
+family ever computes with NaN, an infinity or an integer beyond int64; the families'
+validators narrow these ranges further. Reports read back from a solution file
+(``checked=False``) keep the ``"inf"`` a gap can be.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cpnopt.checks import MAX_MAGNITUDE
 from cpnopt.errors import InputError
 
 T = TypeVar("T")
@@ -36,12 +43,15 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-def from_dict(cls: type[T], data: Any, path: str = "") -> T:
-    """Build ``cls`` from JSON data, checking every field's type."""
-    return _convert(cls, data, path)
+def from_dict(cls: type[T], data: Any, path: str = "", checked: bool = True) -> T:
+    """Build ``cls`` from JSON data, checking every field's type (and, if ``checked``, every number's range)."""
+    try:
+        return _convert(cls, data, path, checked)
+    except RecursionError:
+        raise InputError(path or cls.__name__, "...", "nested too deeply") from None
 
 
-def _convert(tp: Any, value: Any, path: str) -> Any:
+def _convert(tp: Any, value: Any, path: str, checked: bool) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
@@ -51,10 +61,10 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
             return None
         non_none = [a for a in args if a is not type(None)]
         if len(non_none) == 1:
-            return _convert(non_none[0], value, path)
+            return _convert(non_none[0], value, path, checked)
         for arg in non_none:
             try:
-                return _convert(arg, value, path)
+                return _convert(arg, value, path, checked)
             except InputError:
                 continue
         raise InputError(path, value, f"expected one of {non_none}")
@@ -69,7 +79,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         kwargs = {}
         for name, field in fields.items():
             if name in value:
-                kwargs[name] = _convert(hints[name], value[name], _join(path, name))
+                kwargs[name] = _convert(hints[name], value[name], _join(path, name), checked)
             elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
                 raise InputError(_join(path, name), None, "missing field")
         return tp(**kwargs)
@@ -77,12 +87,12 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise InputError(path, value, "expected a list")
         item_type = args[0] if args else Any
-        items = [_convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        items = [_convert(item_type, v, f"{path}[{i}]", checked) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin is dict:
         if not isinstance(value, dict):
             raise InputError(path, value, "expected an object")
-        return {k: _convert(args[1], v, _join(path, k)) for k, v in value.items()}
+        return {k: _convert(args[1], v, _join(path, k), checked) for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
             raise InputError(path, value, "expected true or false")
@@ -90,12 +100,16 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(path, value, "expected an integer")
+        if checked and abs(value) > MAX_MAGNITUDE:
+            raise InputError(path, value, f"out of range: integers must lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]")
         return value
     if tp is float:
-        if isinstance(value, str) and value in ("inf", "-inf"):
+        if not checked and isinstance(value, str) and value in ("inf", "-inf"):
             return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(path, value, "expected a number")
+        if checked and not (math.isfinite(value) and abs(value) <= MAX_MAGNITUDE):
+            raise InputError(path, value, f"out of range: numbers must be finite and lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -113,18 +127,33 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; a missing file or broken JSON is an InputError."""
+def read_text(path: str | Path, what: str = "file") -> str:
+    """A UTF-8 text file; a missing file, a directory or bytes that are not UTF-8 are an InputError."""
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
-        raise InputError(str(path), str(path), f"cannot read file: {exc.strerror}") from None
+        raise InputError(str(path), str(path), f"cannot read {what}: {exc.strerror}") from None
     try:
-        return json.loads(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), data[exc.start:exc.start + 4], f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; a missing file, bytes that are not UTF-8, broken or too deeply nested JSON are an InputError."""
+    text = read_text(path)
+    try:
+        return json.loads(text)  # NaN and Infinity parse; from_dict refuses them naming the field
     except json.JSONDecodeError as exc:
         raise InputError(str(path), exc.msg, f"invalid JSON at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(str(path), "...", "JSON nested too deeply") from None
 
 
 def write_json(data: Any, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(data), indent=2, sort_keys=False) + "\n")
+    """Write ``data`` as JSON; a missing folder, a directory or a full disk is an InputError."""
+    try:
+        Path(path).write_text(json.dumps(to_dict(data), indent=2, sort_keys=False) + "\n")
+    except OSError as exc:
+        raise InputError(str(path), str(path), f"cannot write file: {exc.strerror}") from None

@@ -16,9 +16,13 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import math
 import pkgutil
+import types
+import typing
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Callable
 
 from cpnopt.errors import InputError
@@ -58,8 +62,97 @@ class Method:
     aliases: tuple[str, ...] = ()
 
     def option_names(self) -> list[str]:
+        """The options of ``run`` (its keyword parameters after the instance)."""
         params = list(inspect.signature(self.run).parameters.values())[1:]
         return [p.name for p in params]
+
+    def check_options(self, options: dict[str, Any], where: str = "options") -> dict[str, Any]:
+        """Validate ``options`` and return the keyword arguments for ``run``.
+
+        Every value must match the type hint of its parameter in ``run``'s signature
+        (``--option gamma=abc`` is an :class:`InputError`, not a ``TypeError`` inside the
+        method). ``time_limit`` is accepted by every method (see :data:`UNIVERSAL_OPTIONS`)
+        and must be a positive, finite number of seconds; a method without the parameter runs
+        to completion and is not given it. ``write_model`` on a method that builds no model,
+        ``threads`` below 1 and a ``device`` this machine does not have are refused too.
+        """
+        hints = typing.get_type_hints(self.run)
+        allowed = self.option_names()
+        kwargs: dict[str, Any] = {}
+        for key, value in options.items():
+            field = f"{where}.{key}"
+            if key == "write_model" and key not in allowed:
+                raise InputError(field, value, f"{self.name} builds no model to write; {_model_writers(self.family)}")
+            if key not in allowed and key not in UNIVERSAL_OPTIONS:
+                known = sorted(set(allowed) | set(UNIVERSAL_OPTIONS))
+                raise InputError(field, value, f"not an option of {self.name}; options: {', '.join(known)}")
+            _check_type(field, value, hints.get(key, UNIVERSAL_OPTIONS.get(key)))
+            _check_range(field, key, value)
+            if key in allowed:
+                kwargs[key] = value
+        return kwargs
+
+
+UNIVERSAL_OPTIONS: dict[str, Any] = {"time_limit": float | None}
+"""Options every method accepts, with their type. A method whose ``run`` has no such parameter
+is not given the value: heuristics and learned methods without a ``time_limit`` run to
+completion (they take no budget), and :func:`cpnopt.api.solve` notes in the report's message
+when such a run took longer than the limit."""
+
+
+def _type_name(hint: Any) -> str:
+    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in args)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    if hint is Any or hint is None:
+        return True
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a hint this check does not know: the method validates the value itself
+
+
+def _check_type(field: str, value: Any, hint: Any) -> None:
+    if not _matches(value, hint):
+        nullable = " (or null)" if type(None) in typing.get_args(hint) else ""
+        raise InputError(field, value, f"expected {_type_name(hint)}{nullable}")
+
+
+def _check_range(field: str, key: str, value: Any) -> None:
+    if value is None:
+        return
+    if key == "time_limit" and not (math.isfinite(value) and value > 0):
+        raise InputError(field, value, "a time limit is a positive, finite number of seconds")
+    if key == "threads" and value < 1:
+        raise InputError(field, value, "must be ≥ 1")
+    if key == "write_model" and not value.lower().endswith((".lp", ".mps")):
+        raise InputError(field, value, "file name must end in .lp or .mps")
+    if key == "write_model" and not Path(value).resolve().parent.is_dir():
+        raise InputError(field, value, "its folder does not exist")
+    if key == "device":
+        from cpnopt.solvers.rl.session import resolve_device  # only learned methods have a device
+
+        try:
+            resolve_device(value)
+        except InputError as exc:
+            raise InputError(field, value, exc.reason) from None
+
+
+def _model_writers(family: str) -> str:
+    writers = sorted(m.name for m in methods(family).values() if "write_model" in m.option_names())
+    return f"methods of {family} with a model: {', '.join(writers)}" if writers else f"no method of {family} writes a model"
 
 
 _families: dict[str, Family] = {}

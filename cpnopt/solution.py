@@ -99,7 +99,7 @@ class Solution:
         return self.evaluation is not None and self.evaluation.feasible
 
     def summary(self) -> dict[str, Any]:
-        """The one JSON object of ``--json`` output."""
+        """The one JSON object of ``--json`` output (the command line's contract, docs/cli.md)."""
         r = self.report
         return {
             "family": self.family,

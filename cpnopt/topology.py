@@ -16,6 +16,7 @@ nodes are ``0..n-1`` with planar positions in km and whose links carry their len
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -78,14 +79,38 @@ def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def from_topohub(key: str) -> Topology:
-    """Load ``key`` (e.g. ``"sndlib/abilene"``, ``"topozoo/Abilene"``) from topohub."""
+@functools.cache
+def topohub_keys() -> frozenset[str]:
+    """Every graph topohub ships: the paths of its ``data/**/*.json`` files without the suffix."""
+    import importlib.resources
+
     import topohub
 
-    try:
-        data = topohub.get(key)
-    except KeyError:
-        raise InputError("topology", key, "not in topohub (keys look like 'sndlib/abilene', 'topozoo/Abilene')") from None
+    data = importlib.resources.files(topohub) / "data"
+    keys: set[str] = set()
+    pending = [("", data)]
+    while pending:
+        prefix, folder = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                pending.append((f"{prefix}{entry.name}/", entry))
+            elif entry.name.endswith(".json"):
+                keys.add(prefix + entry.name.removesuffix(".json"))
+    return frozenset(keys)
+
+
+def from_topohub(key: str) -> Topology:
+    """Load ``key`` (e.g. ``"sndlib/abilene"``, ``"topozoo/Abilene"``) from topohub.
+
+    Only topohub's own keys are accepted (:func:`topohub_keys`): topohub reads
+    ``data/{key}.json`` as given, so a key such as ``../x`` would load any JSON file.
+    """
+    import topohub
+
+    if not isinstance(key, str) or key not in topohub_keys():
+        raise InputError("topology", key, "not a topohub key (keys look like 'sndlib/abilene', 'topozoo/Abilene'; "
+                         "list them: python -c \"import cpnopt.topology as t; print(*sorted(t.topohub_keys()))\")")
+    data = topohub.get(key)
     raw = nx.node_link_graph(data, edges="edges")
     order = {node: i for i, node in enumerate(sorted(raw.nodes))}
     lonlat = [tuple(raw.nodes[node]["pos"]) for node in sorted(raw.nodes)]

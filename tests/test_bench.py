@@ -69,8 +69,10 @@ def test_suite_parsing_ranges_quick_and_errors(tmp_path):
     base = {"family": "clustering", "methods": [{"name": "km-rea"}]}
     with pytest.raises(InputError, match="sweep.n_serverz"):
         suite_from_dict({**base, "sweep": {"n_serverz": [3]}})
+    with pytest.raises(InputError, match=r"methods\[0\].options.gama"):
+        suite_from_dict({**base, "methods": [{"name": "km-rea", "options": {"gama": 3}}]})
     with pytest.raises(InputError, match=r"methods\[0\].options.time_limit"):
-        suite_from_dict({**base, "methods": [{"name": "km-rea", "options": {"time_limit": 3}}]})
+        suite_from_dict({**base, "methods": [{"name": "km-rea", "options": {"time_limit": 0}}]})
     with pytest.raises(InputError, match="colour"):
         suite_from_dict({**base, "colour": "red"})
     with pytest.raises(InputError, match="quick"):

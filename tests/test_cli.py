@@ -1,4 +1,4 @@
-"""The command line: the contract of docs/cli.md, JSON round trips, and one-line errors with exit code 2."""
+"""The command line: its contract (docs/cli.md), JSON round trips, and one-line errors with exit code 2."""
 
 import json
 import subprocess
@@ -89,7 +89,7 @@ def test_bad_instance_field_is_named(instance_file, tmp_path, mutate, field):
 
 def test_bad_method_option_and_parameter_are_named(instance_file, tmp_path):
     assert "method" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "nope"))
-    assert "options.time_limit" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "km-rea", "--time-limit", "5"))
+    assert "options.gama" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "km-rea", "--option", "gama=0.9"))
     assert "write_model" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "milp", "--write-model", "m.txt"))
     assert "params.n_servers" in _error_line(cpnopt_cli("generate", "clustering", "--set", "n_servers=0", "-o", str(tmp_path / "x.json")))
     assert "params.n_serverz" in _error_line(cpnopt_cli("generate", "clustering", "--set", "n_serverz=3", "-o", str(tmp_path / "x.json")))

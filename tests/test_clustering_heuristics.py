@@ -73,3 +73,26 @@ def test_rea_fails_as_written_when_gamma_skips_past_both_costs():
 def test_rea_gamma_out_of_range_is_an_input_error(default_instance):
     with pytest.raises(cpnopt.InputError, match="gamma"):
         cpnopt.solve(default_instance, "km-rea", gamma=1.5)
+
+
+@pytest.mark.parametrize("method", ["km-rea", "km-ob-rea"])
+def test_kmeans_with_one_server_is_one_cluster(method):
+    inst = cpnopt.generate("clustering", seed=7, n_servers=1, n_metro_areas=1)
+    solution = cpnopt.solve(inst, method)
+    assert solution.report.status is cpnopt.Status.FEASIBLE
+    assert solution.decision.clusters == ((0,),)
+
+
+def test_kmeans_keeps_servers_that_fit_in_one_cluster_together():
+    inst = cpnopt.generate("clustering", seed=9, n_servers=3, n_metro_areas=1, r_max_km=1e5)
+    assert inst.max_cluster_size == 3
+    assert kmeans_clustering(inst, np.random.default_rng(0)) == ((0, 1, 2),)
+    assert cpnopt.solve(inst, "km-rea").decision.clusters == ((0, 1, 2),)
+
+
+@pytest.mark.parametrize("n_servers", [1, 2, 3, 4, 7])
+def test_kmeans_partitions_the_servers_into_nonempty_fitting_clusters(n_servers):
+    for seed in range(5):
+        inst = cpnopt.generate("clustering", seed=seed, n_servers=n_servers, n_metro_areas=1)
+        clusters = kmeans_clustering(inst, np.random.default_rng(seed))
+        assert all(clusters) and cluster_violations(inst, clusters) == []

@@ -92,3 +92,52 @@ def test_study_milp_equals_brute_force_at_enumeration_limit(seed):
                            frequency_levels=[1.0, 0.6], memory_slack=1.2)
     brute = cpnopt.solve(inst, "enumerate")
     assert cpnopt.solve(inst, "milp").report.objective == pytest.approx(brute.report.objective, rel=1e-6)
+
+
+def _with_memory(instance, devices_mb=None, layer0_mb_per_neuron=None):
+    from cpnopt.files import instance_from_dict, instance_to_dict
+
+    data = instance_to_dict(instance)
+    for i, mb in (devices_mb or {}).items():
+        data["devices"][i]["memory_mb"] = mb
+    if layer0_mb_per_neuron is not None:
+        data["layers"][0]["memory_mb_per_neuron"] = layer0_mb_per_neuron
+    return instance_from_dict(data)
+
+
+@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+def test_device_that_holds_no_neuron_is_left_out_of_the_model(method):
+    """A device too small for one neuron of any layer got a memory row over an empty sum (a Pyomo error)."""
+    base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)
+    inst = _with_memory(base, devices_mb={1: 0.001})
+    solution = cpnopt.solve(inst, method)
+    brute = cpnopt.solve(inst, "heuristic")
+    assert solution.feasible and brute.feasible
+    assert all(n == 0 for it in solution.decision.neurons for row in it for n in [row[1]])
+    if method != "static":
+        assert solution.report.status is Status.OPTIMAL
+        assert solution.report.objective <= brute.report.objective + 1e-9
+
+
+@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+def test_layer_that_fits_no_device_is_a_clean_verdict(method):
+    """One neuron of layer 0 bigger than every device: no placement; exact methods say so, no traceback."""
+    base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)
+    inst = _with_memory(base, layer0_mb_per_neuron=max(d.memory_mb for d in base.devices) * 1.01)
+    solution = cpnopt.solve(inst, method)
+    assert not solution.feasible and solution.decision is None
+    assert solution.report.status in (Status.INFEASIBLE, Status.ERROR)
+    assert "layer(s) [0]" in solution.report.message
+
+
+def test_written_model_scale_is_documented():
+    """The written model's objective is Eq. (10) × SCALE: the family page and --write-model's help say so."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert SCALE == 1000
+    page = (Path(__file__).parents[1] / "docs" / "families" / "placement.md").read_text()
+    assert "Eq. (10) **× 1000**" in page
+    help_text = subprocess.run([sys.executable, "-c", "from cpnopt.cli import main; main()", "solve", "--help"], capture_output=True, text=True).stdout
+    assert "× 1000" in " ".join(help_text.split())

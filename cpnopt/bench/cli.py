@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from cpnopt.bench.runner import run_suite
 from cpnopt.bench.store import Store
@@ -13,12 +15,37 @@ from cpnopt.bench.tables import FORMATS, build_table
 from cpnopt.errors import InputError
 
 
+def results_dir() -> Path:
+    """Where the store and plots go unless told: $CPNOPT_RESULTS_DIR, else the user's cache
+    ($XDG_CACHE_HOME or ~/.cache, then cpnopt/), never the working directory."""
+    if os.environ.get("CPNOPT_RESULTS_DIR"):
+        return Path(os.environ["CPNOPT_RESULTS_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "cpnopt"
+
+
+def _default(name: str) -> str:
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / name)
+
+
+def default_store() -> str:
+    """The store `bench run|table|plot` use without --db: results.db in :func:`results_dir`."""
+    return _default("results.db")
+
+
+def _db(args: argparse.Namespace) -> str:
+    return args.db or default_store()
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     suite = load_suite(args.suite)
     if args.quick:
         suite = suite.quick_variant()
     if args.workers < 1:
         raise InputError("--workers", args.workers, "must be ≥ 1")
+    args.db = _db(args)
     with Store(args.db) as store:
         summary = run_suite(suite, store, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, progress=not args.json)
@@ -26,13 +53,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db}, "
+        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db} or held by another runner, "
               f"{summary.failed} failed, {summary.wall_s:.1f} s")
 
 
-def _suite_name(store: Store, name: str | None) -> str:
+def _suite_name(store: Store, name: str | None, quick: bool = False) -> str:
     if name:
-        return name
+        return f"{name}-quick" if quick and not name.endswith("-quick") else name
     names = store.suites()
     if len(names) != 1:
         raise InputError("--suite", None, f"name one of the suites in {store.path}: {', '.join(names) or 'none'}")
@@ -40,8 +67,9 @@ def _suite_name(store: Store, name: str | None) -> str:
 
 
 def cmd_table(args: argparse.Namespace) -> None:
-    with Store(args.db) as store:
-        table = build_table(store, _suite_name(store, args.suite), ci=args.ci, include_runtime=not args.no_runtime)
+    with Store(_db(args)) as store:
+        table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci,
+                            include_runtime=not args.no_runtime)
     text = FORMATS[args.format](table)
     if args.output:
         with open(args.output, "w", newline="") as handle:
@@ -53,10 +81,14 @@ def cmd_table(args: argparse.Namespace) -> None:
 def cmd_plot(args: argparse.Namespace) -> None:
     from cpnopt.bench.plots import plot_table  # matplotlib is slow to import: only when plotting
 
-    with Store(args.db) as store:
-        table = build_table(store, _suite_name(store, args.suite), ci=args.ci)
-    for path in plot_table(table, args.out_dir):
+    with Store(_db(args)) as store:
+        table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci)
+    for path in plot_table(table, args.out_dir or _default("plots")):
         print(path)
+
+
+DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, else in $XDG_CACHE_HOME/cpnopt "
+           "or ~/.cache/cpnopt)")
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +98,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("run", help="run a suite (resumes: finished runs are skipped)")
     p.add_argument("suite", help="suite TOML file")
     p.add_argument("--quick", action="store_true", help="run the suite's [quick] variant")
-    p.add_argument("--db", default="results.db", help="SQLite result store (default results.db)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--workers", type=int, default=1, help="runs at once (default 1)")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="local processes (default) or a Dask cluster")
@@ -75,8 +107,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_run)
 
     p = verbs.add_parser("table", help="print a suite's table")
-    p.add_argument("--db", default="results.db", help="SQLite result store (default results.db)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
     p.add_argument("--format", choices=sorted(FORMATS), default="md")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--no-runtime", action="store_true", help="leave out runtime (for byte-identical tables)")
@@ -84,8 +117,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_table)
 
     p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
-    p.add_argument("--db", default="results.db", help="SQLite result store (default results.db)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
-    p.add_argument("--out-dir", default="plots", help="folder for the PNG and PDF files (default plots)")
+    p.add_argument("--out-dir", help="folder for the PNG and PDF files (default: plots/ in the results folder, see --db)")
     p.set_defaults(run=cmd_plot)

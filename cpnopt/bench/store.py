@@ -3,12 +3,21 @@
 Instances are stored once by the SHA-256 of their canonical JSON. Every run is written in
 one transaction as it finishes (its instance, if new, and its row), so a sweep killed at
 any moment leaves only whole rows, and re-running it skips what is there.
+
+Runners that share a store split the work through claims: a runner claims a run (one row
+in ``claims``, written in an immediate transaction) before starting it and the claim goes
+when the run's row is written. A claim held by another runner is honoured unless it
+expired: its process is gone (same host, pid not alive) or it is older than the run's
+wall limit plus :data:`CLAIM_SLACK_S`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -51,7 +60,32 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT NOT NULL,
     UNIQUE (suite, params, seed, method, options)
 );
+CREATE TABLE IF NOT EXISTS claims (
+    suite TEXT NOT NULL,
+    params TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    options TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    claimed_at REAL NOT NULL,  -- seconds since the epoch
+    PRIMARY KEY (suite, params, seed, method, options)
+);
 """
+
+CLAIM_SLACK_S = 60.0  # process start, generation and IPC on top of a run's wall limit
+
+RunKey = tuple[str, str, int, str, str]  # suite, params, seed, method, options
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -86,10 +120,13 @@ class RunRecord:
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=60.0)  # waits for another runner's transaction
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+        except sqlite3.Error as exc:  # a missing folder, a directory, a file that is not SQLite, a full disk
+            raise InputError("--db", str(self.path), f"cannot open the results store: {exc}") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -116,9 +153,34 @@ class Store:
         rows = self.conn.execute("SELECT params, seed, method, options FROM runs WHERE suite = ?", (suite,))
         return {tuple(r) for r in rows}
 
-    def add(self, record: RunRecord) -> None:
-        """Write one run (and its instance, once) in a single transaction."""
+    def claim(self, key: RunKey, timeout_s: float) -> bool:
+        """Claim the run ``key`` for this process; False when it is done or another live runner holds it."""
+        host, pid, now = socket.gethostname(), os.getpid(), time.time()
+        where = "suite = ? AND params = ? AND seed = ? AND method = ? AND options = ?"
+        self.conn.execute("BEGIN IMMEDIATE")  # one runner at a time reads and writes the claim
+        try:
+            if self.conn.execute(f"SELECT 1 FROM runs WHERE {where}", key).fetchone():
+                return False
+            held = self.conn.execute(f"SELECT host, pid, claimed_at FROM claims WHERE {where}", key).fetchone()
+            if held is not None and (held[0], held[1]) != (host, pid):
+                expired = (held[0] == host and not _alive(held[1])) or now - held[2] > timeout_s + CLAIM_SLACK_S
+                if not expired:
+                    return False
+            self.conn.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*key, host, pid, now))
+            return True
+        finally:
+            self.conn.commit()
+
+    def release_claims(self) -> None:
+        """Drop this process's claims (runs it will not finish)."""
         with self.conn:
+            self.conn.execute("DELETE FROM claims WHERE host = ? AND pid = ?", (socket.gethostname(), os.getpid()))
+
+    def add(self, record: RunRecord) -> None:
+        """Write one run (and its instance, once) in a single transaction; its claim goes with it."""
+        with self.conn:
+            self.conn.execute("DELETE FROM claims WHERE suite = ? AND params = ? AND seed = ? AND method = ? AND options = ?",
+                              (record.suite, record.params, record.seed, record.method, record.options))
             if record.instance_hash is not None:
                 self.conn.execute(
                     "INSERT OR IGNORE INTO instances (hash, family, data) VALUES (?, ?, ?)",

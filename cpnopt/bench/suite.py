@@ -33,13 +33,19 @@ from __future__ import annotations
 
 import itertools
 import json
-import tomllib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cpnopt.errors import InputError
+from cpnopt.jsonio import read_text
 from cpnopt.registry import get_family, get_method
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, published as tomli (a dependency there)
+    import tomli as tomllib  # type: ignore[no-redef]
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,7 @@ def _axis(name: str, value: Any) -> list[Any]:
     raise InputError(name, value, "expected a list or {start, stop, step}")
 
 
+SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # names files (plots, tables): no separators
 KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "methods", "reference", "metrics",
               "job_timeout_s", "quick"}
 
@@ -160,9 +167,7 @@ def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[Me
             raise InputError(f"{where}[{i}].name", None, "missing")
         method = get_method(family, entry["name"])
         options = dict(entry.get("options", {}))
-        for key in options:
-            if key not in method.option_names():
-                raise InputError(f"{where}[{i}].options.{key}", options[key], f"not an option of {method.name}")
+        method.check_options(options, f"{where}[{i}].options")
         methods.append(MethodSpec(method.name, options))
     if not methods:
         raise InputError(where, [], "a suite needs at least one method")
@@ -171,10 +176,9 @@ def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[Me
 
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
+    text = read_text(path, "suite")
     try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(str(path), str(path), f"cannot read suite: {exc.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), str(path), f"invalid TOML: {exc}") from None
     return suite_from_dict(data, default_name=path.stem)
@@ -199,11 +203,14 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         get_method(family.name, name)
     if "methods" in data.get("quick", {}):
         _methods(family.name, data["quick"]["methods"], "quick.methods")  # fail at load time, not later
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not SUITE_NAME.fullmatch(name):
+        raise InputError("name", name, "a suite name is letters, digits, '.', '_' and '-', starting with a letter or digit")
     seeds = data.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) for s in seeds):
         raise InputError("seeds", seeds, "expected a non-empty list of integers")
     return Suite(
-        name=data.get("name", default_name),
+        name=name,
         family=family.name,
         description=data.get("description", ""),
         seeds=tuple(seeds),

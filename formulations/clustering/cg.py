@@ -1,7 +1,7 @@
 """Dantzig–Wolfe decomposition of P1: a column-generation upper bound and a price-and-branch incumbent.
 
 The compact MILP's LP relaxation spreads fractional tasks over many overlapping clusters
-(a 260 % gap at 20 servers × 40 tasks after 60 s was measured). Here a column is a pair
+(measured: a 260 % gap at 20 servers × 40 tasks after 60 s). Here a column is a pair
 (cluster k, task set S) whose FIFO schedule on k meets every deadline (Eq. 1–4, 10b) and
 whose tasks are profitable on k (Eq. 10f with payment = cost), worth Σ_{n∈S} (p_n − c_{n,k}).
 
@@ -60,7 +60,7 @@ def best_task_set(release: np.ndarray, processing: np.ndarray, due: np.ndarray, 
         grown = []
         for finish, value, tasks in labels:
             done = max(release[n], finish) + processing[n]
-            if done <= due[n] + 1e-9:
+            if done <= due[n]:  # ``due``: the latest on-time finish
                 grown.append((done, value + weight[n], tasks + (n,)))
         if grown:
             labels = _pareto(labels + grown)
@@ -116,8 +116,10 @@ class MasterLP:
     description="column generation (FIFO-feasible task sets per cluster): LP bound + price-and-branch incumbent",
 )
 def column_generation(instance: ClusteringInstance, options: ExactOptions) -> MethodOutput:
-    """Bound P1 by column generation, then solve the master over the generated columns as a MIP
-    (``write_model``: that integer master; ``verbose``: HiGHS's log of every master solve)."""
+    """Bound P1 by column generation, then solve the master over the generated columns as a MIP.
+
+    ``write_model`` saves that integer master (the generated columns; x_j = 1 picks column j);
+    ``verbose`` shows HiGHS's log of every master solve."""
     start = time.perf_counter()
     mip_rel_gap = options.mip_rel_gap
     limit = np.inf if options.time_limit is None else float(options.time_limit)
@@ -138,7 +140,7 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         best_reduced = total_reduced = 0.0
         for k, members in enumerate(clusters):
             weight = margin[k] - sigma
-            priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.due_s, weight, queues[k])
+            priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.latest_finish_s, weight, queues[k])
             reduced = priced - float(pi[list(members)].sum())
             if reduced > 1e-6 * max(1.0, abs(value)) and tasks:
                 columns.append(Column(k, tasks, float(margin[k][list(tasks)].sum())))

@@ -49,7 +49,7 @@ class P1Model:
 
 def eligible_tasks(instance: ClusteringInstance, terms: ClusterTerms) -> list[int]:
     """Tasks that cluster ``terms`` can serve alone on time and at a profit, in FIFO order."""
-    on_time = terms.release_s + terms.processing_s <= instance.due_s + 1e-9
+    on_time = terms.release_s + terms.processing_s <= instance.latest_finish_s
     profitable = instance.price - terms.cost > 1e-9
     tasks = np.flatnonzero(on_time & profitable)
     order = np.lexsort((tasks, terms.release_s[tasks]))
@@ -65,7 +65,7 @@ def build_model(instance: ClusteringInstance, fifo: str = "window", interval_cut
     queues = [eligible_tasks(instance, t) for t in terms]
     pairs = [(n, k) for k, queue in enumerate(queues) for n in queue]
     # plain Python floats: numpy scalars times Pyomo variables go through a slow ufunc path
-    due, price = instance.due_s.tolist(), instance.price.tolist()
+    due, price = instance.latest_finish_s.tolist(), instance.price.tolist()  # the family's deadline tolerance
 
     m = pyo.ConcreteModel(name=instance.name or "clustering")
     m.K = pyo.RangeSet(0, len(clusters) - 1)

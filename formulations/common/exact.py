@@ -6,8 +6,8 @@ registered with :func:`register_exact`; callers (``cpnopt.solve``, the CLI, the 
 harness, other code) pass the flat options (``time_limit=…``, ``fifo=…``), and the method's
 signature lists the five exact options first, then its own. A method that solves one model
 ends with :func:`solve_built`; one that solves a sequence of models (per frame, per
-iteration) gives each solve its share with :meth:`ExactOptions.time_left` and
-:func:`numbered_path`.
+iteration) gives each solve its share with :meth:`ExactOptions.time_left` and its file name
+with :func:`cpnopt.formulations.common.model_files.part_path`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import inspect
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import pyomo.environ as pyo
@@ -49,7 +48,10 @@ def register_exact(
             exact = ExactOptions(**{key: options.pop(key) for key in EXACT_OPTIONS if key in options})
             return run(instance, exact, **options)
 
-        method.__signature__ = inspect.Signature([params[0], *shared, *own], return_annotation=MethodOutput)
+        signature = [params[0], *shared, *own]
+        method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)
+        # the type hints the registry checks option values against (evaluated in run's module)
+        method.__annotations__ = {p.name: p.annotation for p in signature if p.annotation is not p.empty}
         return register_method(family, name, Kind.EXACT, description, aliases)(method)
 
     return decorate
@@ -86,11 +88,3 @@ def unscaled(result: HighsResult, scale: float) -> HighsResult:
         return result
     back = lambda x: None if x is None else x / scale  # noqa: E731
     return dataclasses.replace(result, objective=back(result.objective), bound=back(result.bound))
-
-
-def numbered_path(path: str | None, label: str, index: int, count: int) -> str | None:
-    """Where one of ``count`` models goes when ``write_model`` asks for one file: ``name.<label><index>.mps``."""
-    if path is None or count == 1:
-        return path
-    p = Path(path)
-    return str(p.with_name(f"{p.stem}.{label}{index}{p.suffix}"))

@@ -7,7 +7,7 @@ at C_n = max_{m ≤ n, served} (r_m + Σ_{j served, m ≤ j ≤ n} p_j) with the
 FIFO order (release time, ties by index). Two exact encodings of "every served task meets
 its deadline" (DCAT paper Eq. 1–4, 10b), chosen by ``fifo``:
 
-``"window"`` (no time variables; the tighter model): C_n ≤ d_n holds iff
+``"window"`` (no time variables; the default): C_n ≤ d_n holds iff
 for every served pair m ≤ n:  Σ_{m ≤ j ≤ n} p_j y_j ≤ (d_n − r_m) + M_{mn}(2 − y_m − y_n)
 with the tight M_{mn} = Σ_{m ≤ j ≤ n} p_j − (d_n − r_m) (pairs with M ≤ 0 are dropped as
 redundant), plus the conflict cuts y_m + y_n ≤ 1 when r_m + p_m + p_n > d_n.
@@ -20,7 +20,7 @@ precedence slack when either task is not served; a pair with d_m ≤ r_n gets no
 Exact: for a served set, the FIFO
 completion times satisfy every constraint, and any C satisfying them is ≥ FIFO.
 
-Interval capacity cuts (valid for both): for a release time t1 and a due
+Interval capacity cuts (valid for both encodings): for a release time t1 and a due
 time t2 of the queue's candidates, Σ_{j: r_j ≥ t1, d_j ≤ t2} p_j y_j ≤ (t2 − t1) z, where
 z is the queue's "exists" variable (a formed cluster) or 1 (a server that always exists):
 those tasks run entirely inside [t1, t2]. Only cuts whose left side can exceed the right

@@ -39,7 +39,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyomo.environ as pyo
 
-from cpnopt.formulations.common.exact import numbered_path, register_exact, solve_built, unscaled
+from cpnopt.formulations.common.exact import register_exact, solve_built, unscaled
+from cpnopt.formulations.common.model_files import part_path
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
@@ -48,12 +49,31 @@ from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
 SCALE = 1e3
 
 
+def capacities(instance: PlacementInstance) -> dict[tuple[int, int], int]:
+    """min(N_l, ⌊mem_i / m_l⌋): the most neurons of layer l that device i can hold, per (l, i)."""
+    n_l, mem, m_l = instance.neurons, instance.memory_mb, instance.memory_per_neuron_mb
+    return {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l]))
+            for l in range(instance.n_layers) for i in range(instance.n_devices)}
+
+
+def unplaceable(instance: PlacementInstance) -> str:
+    """Why no placement exists when some layer fits on no device (one neuron too big for all), else ''."""
+    cap = capacities(instance)
+    layers = [l for l in range(instance.n_layers) if instance.neurons[l] > 0
+              and all(cap[l, i] == 0 for i in range(instance.n_devices))]
+    return f"no device can hold one neuron of layer(s) {layers}" if layers else ""
+
+
 def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None:
-    """Variables and constraints of iteration ``k`` on ``block``; its objective is ``block.cost``."""
+    """Variables and constraints of iteration ``k`` on ``block``; its objective is ``block.cost``.
+
+    Devices that cannot hold one neuron of a layer get no variables for it (and no memory
+    row when they hold none of any layer); call :func:`unplaceable` first.
+    """
     t = instance.terms(k)
     n_l, mem, m_l = instance.neurons, instance.memory_mb, instance.memory_per_neuron_mb
     layers, devices, levels = range(instance.n_layers), range(instance.n_devices), range(instance.n_levels)
-    cap = {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l])) for l in layers for i in devices}
+    cap = capacities(instance)
     index = [(l, i, v) for l in layers for i in devices for v in levels if cap[l, i] > 0]
     fluid = [float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers]
 
@@ -63,7 +83,8 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     by_layer = {l: [(i, v) for (l_, i, v) in index if l_ == l] for l in layers}
     block.place = pyo.Constraint(layers, rule=lambda b, l: sum(b.n[l, i, v] for i, v in by_layer[l]) == int(n_l[l]))
     block.used = pyo.Constraint(index, rule=lambda b, l, i, v: b.n[l, i, v] <= cap[l, i] * b.y[l, i, v])
-    block.memory = pyo.Constraint(devices, rule=lambda b, i: sum(
+    holding = sorted({i for _, i, _ in index})  # a device that holds no neuron of any layer has no variables
+    block.memory = pyo.Constraint(holding, rule=lambda b, i: sum(
         float(m_l[l]) * b.n[l, i_, v] for l, i_, v in index if i_ == i) <= float(mem[i]))
     block.epigraph = pyo.Constraint(
         [(l, i) for l in layers for i in devices if cap[l, i] > 0],
@@ -103,7 +124,11 @@ class IterationOptimum:
 
 
 def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) -> IterationOptimum:
-    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units), ``options.time_limit`` for its solve."""
+    """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; ``options.time_limit``
+    for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``)."""
+    reason = unplaceable(instance)
+    if reason:
+        return IterationOptimum(HighsResult(Status.INFEASIBLE, None, None, False, reason), None, None)
     model = pyo.ConcreteModel(name=f"{instance.name or 'placement'}-k{k}")
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
@@ -127,13 +152,14 @@ def _combined_status(statuses: list[Status]) -> Status:
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
 def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
-    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left;
-    ``write_model`` gets one file per iteration (``name.iterK.mps``) when there are several."""
+    """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left.
+
+    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several."""
     start = time.perf_counter()
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
         share = options.time_left(time.perf_counter() - start, instance.n_iterations - k, floor_s=0.5)
-        target = numbered_path(options.write_model, "iter", k, instance.n_iterations)
+        target = part_path(options.write_model, "iteration", k, instance.n_iterations)
         optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target)))
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
@@ -156,6 +182,9 @@ def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
 )
 def offline(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     start = time.perf_counter()
+    reason = unplaceable(instance)
+    if reason:
+        return MethodOutput(decision=None, status=Status.INFEASIBLE, message=reason)
     model = pyo.ConcreteModel(name=instance.name or "placement")
     model.it = pyo.Block(range(instance.n_iterations))
     for k in range(instance.n_iterations):

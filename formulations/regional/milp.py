@@ -51,7 +51,7 @@ def build_model(instance: RegionalInstance, fifo: str = "window", interval_cuts:
         raise InputError("fifo", fifo, f"must be one of {', '.join(FIFO_ENCODINGS)}")
     queues = [server_queue(instance, i) for i in range(instance.n_servers)]
     pairs = [(n, i) for i, queue in enumerate(queues) for n in queue]
-    due = instance.due_s.tolist()
+    due = instance.latest_finish_s.tolist()  # the family's deadline tolerance, as in the evaluator
     margin = instance.margin
 
     m = pyo.ConcreteModel(name=instance.name or "regional")

@@ -24,7 +24,9 @@ a step that would lower it (an inexact MILP solve) stops the loop with the best 
 The result is a fixed point for the given destinations, not the global optimum.
 
 Methods: ``fp-qt`` takes its destinations from ``milp`` by default (option
-``destinations=milp|nearest|cheapest|random``); ``fp-qt-nearest``, ``fp-qt-cheapest`` and
+``destinations=milp|nearest|cheapest|random``; when the MILP ends without an incumbent, e.g.
+at its time limit, the ``cheapest`` rule's destinations and schedule are used instead and
+``info.destinations`` says so); ``fp-qt-nearest``, ``fp-qt-cheapest`` and
 ``fp-qt-random`` are the same method with the destination rule fixed.
 """
 
@@ -84,7 +86,7 @@ class CompiledSchedule:
         c = np.array([objective.get(j, 0.0) for j in self.columns])
         self.cb.value, self.cc.value = c[: self.n_binary], c[self.n_binary :]
         with highs_session(highs_options.get("threads")):
-            self.problem.solve(solver=cp.HIGHS, **highs_options)
+            self.problem.solve(solver=cp.HIGHS, warm_start=False, **highs_options)
         if self.xb.value is None:
             return None
         flat = np.concatenate([self.xb.value, self.xc.value])
@@ -166,19 +168,24 @@ def fp_qt(instance: RoutingInstance, destinations: list[int | None], start: Rout
     return RoutingDecision(tuple(best.get(u, REJECTED) for u in range(instance.n_tasks))), history
 
 
+FALLBACK_RULE = "cheapest"  # destinations when the MILP gives none in its time limit
+
+
 def starting_point(instance: RoutingInstance, rule: str, seed: int,
-                   time_limit: float | None) -> tuple[list[int | None], RoutingDecision | None]:
-    """Destinations by ``rule`` and, for the heuristic rules, their first-fit schedule as the start.
+                   time_limit: float | None) -> tuple[list[int | None], RoutingDecision | None, str]:
+    """Destinations by ``rule`` and, for the heuristic rules, their first-fit schedule as the
+    start; and the rule used (``FALLBACK_RULE`` when ``milp`` ended without an incumbent).
 
     The MILP's own schedule is not used as a start: fp-qt would return it unchanged.
     """
     if rule == "milp":
         out = milp(instance, time_limit=time_limit)
-        if out.decision is None:
-            raise InputError("destinations", rule, f"milp found no solution ({out.message})")
-        return [r.destination for r in out.decision.routes], None
+        served = out.decision is not None and any(r.destination is not None for r in out.decision.routes)
+        if out.decision is not None and (served or out.status is Status.OPTIMAL):  # an optimum may reject all
+            return [r.destination for r in out.decision.routes], None, rule
+        rule = FALLBACK_RULE
     paths = choose_routes(instance, rule, seed)
-    return [None if p is None else p[-1] for p in paths], first_fit(instance, paths)
+    return [None if p is None else p[-1] for p in paths], first_fit(instance, paths), rule
 
 
 def _run(instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: float,
@@ -186,10 +193,10 @@ def _run(instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: fl
     if rule not in RULES + ("milp",):
         raise InputError("destinations", rule, f"must be one of milp, {', '.join(RULES)}")
     began = time.perf_counter()
-    destinations, start = starting_point(instance, rule, seed, time_limit)
+    destinations, start, used = starting_point(instance, rule, seed, time_limit)
     middle = time.perf_counter()
     decision, history = fp_qt(instance, destinations, start, max_iter, tol)
-    info = {"destinations": rule, "iterations": len(history), "history": history,
+    info = {"destinations": used if used == rule else f"{used} (milp found no incumbent)", "iterations": len(history), "history": history,
             "destinations_s": middle - began, "fpqt_s": time.perf_counter() - middle}
     return MethodOutput(decision, Status.FEASIBLE, model_objective=history[-1] if history else None, info=info)
 

@@ -36,7 +36,16 @@ exact over the cut set only, and when a path was cut the method reports ``feasib
 no bound (``info.path_restricted_bound`` keeps it).
 
 Frames share no links (package docstring), so the MILP is solved frame by frame and the
-optimum, bound and time are summed; ``time_limit`` is shared out over the frames left.
+optimum, bound and time are summed; ``time_limit`` is shared out over the frames left and
+counts the building too (the clock is read while building; past the limit the method stops
+with ``time_limit`` and the frames solved so far).
+
+Size. A route of L links with W feasible start slots per link has L·W start variables and
+the cumulative Eq. (11) rows hold about (L−1)·W² coefficients: the model grows with the
+square of the latency horizon in slots (l_u/slot). Before building, :func:`schedule_size`
+counts the coefficients; above :data:`MAX_COEFFICIENTS` (about 0.5 GB of model) the method
+refuses with one line (shorten ``max_latency_s``, coarsen ``slot_s`` or set ``k_paths``);
+the benchmark suites' largest frame needs about 50,000.
 """
 
 from __future__ import annotations
@@ -49,13 +58,25 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from cpnopt.errors import InputError
-from cpnopt.formulations.common.exact import numbered_path, register_exact
+from cpnopt.formulations.common.exact import register_exact
+from cpnopt.formulations.common.model_files import part_path
 from cpnopt.problems.routing import RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.problems.routing.decision import REJECTED
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
 Path_ = tuple[int, ...]
+
+MAX_COEFFICIENTS = 500_000  # one frame's model: 10× the largest suite's; 1 Mb, 4 nodes, l_u = 100 s is 1.0 M (1.1 GB, 71 s)
+
+
+class BuildTimeLimit(Exception):
+    """The time limit ran out while a model was being built."""
+
+
+def _check_clock(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise BuildTimeLimit
 
 
 # ---------------------------------------------------------------------- candidate paths
@@ -130,9 +151,29 @@ class Schedule:
     restricted: bool  # k_paths cut a path somewhere
 
 
+def schedule_size(instance: RoutingInstance, paths: dict[int, list[Path_]]) -> int:
+    """About how many coefficients :func:`build_schedule` writes for these candidate paths
+    (link-choice rows, Eq. 11's cumulative rows, the (link, slot) occupation entries)."""
+    sw, total = instance.switch_slots, 0
+    for u, found in paths.items():
+        k = instance.occupation_slots[u]
+        for p in found:
+            links = instance.path_links(p)
+            if not links:
+                continue
+            busy = sum(int(k[e]) for e in links) + sw * len(links)
+            width = max(0, int(instance.horizon_slots[u, p[-1]]) - busy + 1)  # start slots per link
+            total += len(links) * width * (2 + max(int(k[e]) for e in links)) + (len(links) - 1) * width * (width + 1)
+    return total
+
+
 def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: dict[int, list[int]],
-                   k_paths: int | None = None) -> Schedule:
-    """Variables x, w and every scheduling row of the module docstring for ``tasks``."""
+                   k_paths: int | None = None, deadline: float | None = None) -> Schedule:
+    """Variables x, w and every scheduling row of the module docstring for ``tasks``.
+
+    Raises :class:`InputError` when the model would exceed :data:`MAX_COEFFICIENTS`, and
+    :class:`BuildTimeLimit` when ``time.perf_counter()`` passes ``deadline`` while building.
+    """
     m = LinearModel()
     sw = instance.switch_slots
     paths: dict[int, list[Path_]] = {}
@@ -142,12 +183,21 @@ def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: di
     held: dict[tuple[int, int, int], dict[int, int]] = {}  # (frame, link, slot) -> {w var: task}
     restricted = False
     for u in tasks:
-        found, cut = candidate_paths(instance, u, destinations[u], k_paths)
+        paths[u], cut = candidate_paths(instance, u, destinations[u], k_paths)
         restricted |= cut
-        paths[u] = found
+        _check_clock(deadline)
+    size = schedule_size(instance, paths)
+    if size > MAX_COEFFICIENTS:
+        horizon = int(max(instance.horizon_slots[u].max() for u in tasks))
+        raise InputError("instance", f"{size:,} coefficients, latency horizon {horizon} slots",
+                         f"the routing model is too large (limit {MAX_COEFFICIENTS:,}; it grows with the square of "
+                         "max_latency_s / slot_s): shorten max_latency_s, coarsen slot_s or set k_paths")
+    for u in tasks:
+        found = paths[u]
         k = instance.occupation_slots[u]
         frame = instance.tasks[u].frame
         for i, p in enumerate(found):
+            _check_clock(deadline)
             x[u, i] = m.var()
             links = instance.path_links(p)
             horizon = int(instance.horizon_slots[u, p[-1]])
@@ -165,6 +215,7 @@ def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: di
             for j in range(len(links) - 1):  # Eq. (11), cumulative: started j+1 by τ ⇒ started j by τ − k_j − t_sw
                 gap = int(k[links[j]]) + sw
                 for tau, _ in w[u, i, j + 1]:
+                    _check_clock(deadline)
                     later = {v: 1.0 for s, v in w[u, i, j + 1] if s <= tau}
                     earlier = {v: -1.0 for s, v in w[u, i, j] if s <= tau - gap}
                     m.add({**later, **earlier}, "<=", 0)
@@ -199,14 +250,15 @@ def add_profit(instance: RoutingInstance, schedule: Schedule) -> None:
         schedule.model.objective[a.var] = instance.profit(a.task, a.node, a.slot)
 
 
-def to_pyomo(model: LinearModel, name: str) -> tuple[pyo.ConcreteModel, pyo.Var]:
-    """The solver-neutral model as a Pyomo model (maximisation)."""
+def to_pyomo(model: LinearModel, name: str, deadline: float | None = None) -> tuple[pyo.ConcreteModel, pyo.Var]:
+    """The solver-neutral model as a Pyomo model (maximisation); :class:`BuildTimeLimit` past ``deadline``."""
     pm = pyo.ConcreteModel(name=name)
     index = range(len(model.binary))
     pm.v = pyo.Var(index, domain=lambda _, j: pyo.Binary if model.binary[j] else pyo.NonNegativeReals,
                    bounds=lambda _, j: (0.0, model.upper[j]))
     pm.rows = pyo.ConstraintList()
     for coefs, sense, rhs in model.rows:
+        _check_clock(deadline)
         expr = LinearExpression(constant=0.0, linear_coefs=list(coefs.values()), linear_vars=[pm.v[j] for j in coefs])
         pm.rows.add(expr <= rhs if sense == "<=" else expr >= rhs if sense == ">=" else expr == rhs)
     obj = model.objective
@@ -215,9 +267,10 @@ def to_pyomo(model: LinearModel, name: str) -> tuple[pyo.ConcreteModel, pyo.Var]
     return pm, pm.v
 
 
-def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = None) -> Schedule:
+def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = None,
+                deadline: float | None = None) -> Schedule:
     tasks = instance.tasks_of_frame(frame)
-    schedule = build_schedule(instance, tasks, {u: list(range(instance.n_nodes)) for u in tasks}, k_paths)
+    schedule = build_schedule(instance, tasks, {u: list(range(instance.n_nodes)) for u in tasks}, k_paths, deadline)
     add_profit(instance, schedule)
     return schedule
 
@@ -234,16 +287,22 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
     statuses, incumbent, bound, sizes = [], 0.0, 0.0, []
     restricted = False
     frames = [t for t in range(len(instance.frames)) if instance.tasks_of_frame(t)]
+    deadline = None if options.time_limit is None else start + options.time_limit
     for done, t in enumerate(frames):
-        schedule = frame_model(instance, t, k_paths)
-        restricted |= schedule.restricted
-        if not schedule.arrivals:  # no task of the frame can meet its l_u anywhere: all rejected, optimally
-            statuses.append(Status.OPTIMAL)
-            continue
-        pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}")
+        try:
+            schedule = frame_model(instance, t, k_paths, deadline)
+            restricted |= schedule.restricted
+            if not schedule.arrivals:  # no task of the frame can meet its l_u anywhere: all rejected, optimally
+                statuses.append(Status.OPTIMAL)
+                continue
+            pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}", deadline)
+        except BuildTimeLimit:  # the frames solved so far stand; the others' tasks are rejected
+            decision = RoutingDecision(tuple(routes.get(u, REJECTED) for u in range(instance.n_tasks)))
+            return MethodOutput(decision, Status.TIME_LIMIT, None, incumbent, {"frames": len(frames), "frames_solved": done},
+                                f"time limit reached while building frame {t}'s model")
         sizes.append((len(schedule.model.binary), len(schedule.model.rows)))
         left = options.time_left(time.perf_counter() - start, len(frames) - done, floor_s=1e-3)
-        target = numbered_path(options.write_model, "frame", t, len(frames))
+        target = part_path(options.write_model, "frame", t, len(frames))
         result = solve_pyomo(pm, replace(options, time_limit=left, write_model=target))
         if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")

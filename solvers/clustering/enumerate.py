@@ -62,7 +62,7 @@ def enumerate_all(instance: ClusteringInstance) -> MethodOutput:
                 values.append(-np.inf)
                 continue
             done = fifo_schedule(terms.release_s[tasks], terms.processing_s[tasks]).completion_s
-            on_time = np.all(done <= instance.due_s[tasks] + 1e-9)
+            on_time = np.all(done <= instance.latest_finish_s[tasks])
             values.append(float(margin[tasks].sum()) if on_time else -np.inf)
         return tuple(values)
 

@@ -68,13 +68,17 @@ def kmeans_clustering(instance: ClusteringInstance, rng: np.random.Generator) ->
 
 
 def _kmeans_split(xy: np.ndarray, members: list[int], k: int, rng: np.random.Generator) -> list[list[int]]:
-    """Split ``members`` into k groups by k-means on their locations (empty groups dropped)."""
+    """Split ``members`` into k groups by k-means on their locations (empty groups dropped).
+
+    k = 1 keeps them together (no k-means run: the group is only split later if it does not fit)."""
+    if k <= 1:
+        return [list(members)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, labels = kmeans2(xy[members], k, minit="++", seed=rng)
     groups = [[members[j] for j in np.flatnonzero(labels == g)] for g in range(k)]
     groups = [g for g in groups if g]
-    if len(groups) == 1:  # k-means could not separate (coincident points): split by index
+    if len(groups) == 1:  # k-means could not separate (coincident points): split by index (k ≥ 2, so ≥ 2 members)
         half = len(members) // 2
         groups = [members[:half], members[half:]]
     return groups

@@ -9,7 +9,7 @@ Split rules
              link e of every candidate path k, Σ s_k = 1, s ≥ 0 — the classic traffic-engineering
              objective with the task's data as a rate over one slot; solved by HiGHS (Base3, Base4)
 
-The paper's learned agents are in :mod:`cpnopt.solvers.offloading.agents`, its ``gnn-dqn`` baseline in :mod:`cpnopt.solvers.offloading.agents`.
+The paper's learned agents (``rlms``, ``rlms-mlp`` and its ``gnn-dqn`` baseline) are in :mod:`cpnopt.solvers.offloading.agents`.
 """
 
 from __future__ import annotations

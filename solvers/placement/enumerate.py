@@ -17,7 +17,7 @@ import numpy as np
 
 from cpnopt.errors import InputError
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance, iteration_cost
-from cpnopt.problems.placement.evaluate import objective_of
+from cpnopt.problems.placement.evaluate import TOLERANCE, objective_of
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
@@ -57,7 +57,7 @@ def enumerate_all(instance: PlacementInstance) -> MethodOutput:
         best = (math.inf, None, None)
         for split in itertools.product(*splits):
             counts = np.array(split, dtype=int)
-            if np.any(memory_per_neuron @ counts > memory * (1 + 1e-9)):
+            if np.any(memory_per_neuron @ counts > memory * (1 + TOLERANCE)):
                 continue
             for levels in level_vectors:
                 cost = iteration_cost(instance, k, counts, levels)

@@ -61,7 +61,7 @@ def greedy_region(plan: Plan, n: int, estimate: str = "pooled") -> int | None:
         else:
             profit = float(inst.price[n]) - inst.workload_gcycles[n] * pooled_unit_cost(inst, r)
             processing = inst.workload_gcycles[n] / power.mean()
-        if release + wait + processing <= inst.due_s[n] + 1e-9 and profit > best_profit + 1e-9:
+        if release + wait + processing <= inst.latest_finish_s[n] and profit > best_profit + 1e-9:
             best, best_profit = r, profit
     return best
 

@@ -79,10 +79,26 @@ def load_policy(spec: AgentSpec, path: str | Path | None = None, device: str = "
     path = Path(path) if path is not None else spec.bundled_checkpoint()
     if not path.is_file():
         raise InputError("checkpoint", str(path), "no such file; train one with `cpnopt train`")
-    state = torch.load(path, map_location=device, weights_only=True)
-    policy = spec.make_policy(**state["policy_kwargs"]).to(device)
-    policy.load_state_dict(state["policy"])
+    state = read_checkpoint(path, device, "checkpoint", ("policy_kwargs", "policy"))
+    try:
+        policy = spec.make_policy(**state["policy_kwargs"]).to(device)
+        policy.load_state_dict(state["policy"])
+    except (TypeError, RuntimeError) as exc:  # another agent's checkpoint: other kwargs or tensor shapes
+        raise InputError("checkpoint", str(path), f"not a checkpoint of {spec.family}/{spec.method}: "
+                         f"{str(exc).splitlines()[0]}") from None
     return policy.eval()
+
+
+def read_checkpoint(path: str | Path, device: str | torch.device, what: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The state saved by ``cpnopt train``; a file that is not one (or lacks ``keys``) is an InputError naming ``what``."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a file that is not a checkpoint
+        raise InputError(what, str(path), f"not a PyTorch checkpoint written by `cpnopt train` ({type(exc).__name__})") from None
+    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise InputError(what, str(path), f"not a cpnopt checkpoint: no {missing[0]!r}")
+    return state
 
 
 @torch.no_grad()

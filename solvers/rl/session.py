@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from cpnopt.rl_env import BatchedEnv, Observation
 from cpnopt.errors import InputError
-from cpnopt.solvers.rl.serving import AgentSpec
 from cpnopt.solvers.rl.rollout import Rollout, collect, explained_variance
+from cpnopt.solvers.rl.serving import AgentSpec, read_checkpoint
 
 
 def resolve_device(name: str) -> torch.device:
@@ -87,7 +87,8 @@ class Session:
         optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
         state: dict[str, Any] | None = None
         if resume is not None:
-            state = torch.load(resume, map_location=torch_device, weights_only=True)
+            state = read_checkpoint(resume, torch_device, "--resume", ("agent", "seed", "policy", "optimizer",
+                                                                      "torch_rng", "numpy_rng"))
             if state["agent"] != [spec.family, spec.method] or state["seed"] != seed:
                 raise InputError("--resume", str(resume), f"holds {state['agent']} seed {state['seed']}, not {spec.family}/{spec.method} seed {seed}")
             policy.load_state_dict(state["policy"])

@@ -7,11 +7,14 @@ store-and-forward (Eq. 11) and meets l_u (Eq. 14) — with its Eq. (15) profit; 
 depth-first search over the tasks of each frame picks one option per task so that no two
 share a (link, slot) (Eq. 12–13), pruning with the best remaining option values. Frames
 share no links, so each frame is searched alone. Exponential: refused above
-``MAX_TASKS_PER_FRAME`` tasks per frame or ``MAX_NODES`` nodes.
+``MAX_TASKS_PER_FRAME`` tasks per frame, ``MAX_NODES`` nodes or ``MAX_OPTIONS`` options of
+one task (counted before listing them: a route of L links with F slots of slack has
+C(F + L, L) start vectors, so long latency horizons explode).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -24,6 +27,7 @@ from cpnopt.solution import MethodOutput, Status
 
 MAX_TASKS_PER_FRAME = 4
 MAX_NODES = 7
+MAX_OPTIONS = 200_000  # per task; each option holds a set of (link, slot) pairs
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,30 @@ def start_vectors(occupation: list[int], switch: int, last_arrival: int) -> Iter
     yield from grow((), switch, 0)
 
 
-def task_options(instance: RoutingInstance, task: int) -> list[Option]:
-    options = [Option(0.0, REJECTED, frozenset())]
+def _destinations(instance: RoutingInstance, task: int) -> Iterator[tuple[int, int, Iterator[list[int]]]]:
+    """(node, horizon, simple paths) for every node that can serve ``task`` within its l_u."""
     source = instance.access_node(task)
     for n in range(instance.n_nodes):
         horizon = int(instance.horizon_slots[task, n])
         if instance.power_tflops[n] <= 0 or horizon < 0:
             continue
-        paths = [[source]] if n == source else nx.all_simple_paths(instance.graph, source, n)
+        yield n, horizon, iter([[source]]) if n == source else nx.all_simple_paths(instance.graph, source, n)
+
+
+def count_options(instance: RoutingInstance, task: int) -> int:
+    """How many options :func:`task_options` would list, without listing them."""
+    count = 1
+    for _, horizon, paths in _destinations(instance, task):
+        for path in paths:
+            k = [int(instance.occupation_slots[task, e]) for e in instance.path_links(path)]
+            slack = horizon - sum(k) - instance.switch_slots * len(k)
+            count += 0 if slack < 0 else math.comb(slack + len(k), len(k))
+    return count
+
+
+def task_options(instance: RoutingInstance, task: int) -> list[Option]:
+    options = [Option(0.0, REJECTED, frozenset())]
+    for n, horizon, paths in _destinations(instance, task):
         for path in paths:
             links = instance.path_links(path)
             k = [int(instance.occupation_slots[task, e]) for e in links]
@@ -99,6 +119,11 @@ def enumerate_all(instance: RoutingInstance) -> MethodOutput:
     if instance.n_nodes > MAX_NODES or largest > MAX_TASKS_PER_FRAME:
         raise InputError("instance", f"{instance.n_nodes} nodes, {largest} tasks per frame",
                          f"too large for enumerate (≤ {MAX_NODES} nodes, ≤ {MAX_TASKS_PER_FRAME} tasks per frame)")
+    for u in range(instance.n_tasks):
+        count = count_options(instance, u)
+        if count > MAX_OPTIONS:
+            raise InputError("instance", f"task {u}: {count:,} routes and start slots",
+                             f"too large for enumerate (≤ {MAX_OPTIONS:,} per task; they grow with max_latency_s / slot_s)")
     routes = [REJECTED] * instance.n_tasks
     total = 0.0
     for tasks in frames:

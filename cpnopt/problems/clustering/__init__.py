@@ -33,6 +33,10 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
 - Load split inside a cluster (l_{n,i} = l_n f_i / f_C) finishes on all members at once,
   so the cluster behaves as one machine of power f_C; intra-cluster transfer is not
   charged (clusters are at most R_max wide).
+- Deadline tolerance: a task completing at most ``DEADLINE_TOLERANCE_S`` = 1e-6 s after
+  a_n + τ_n is on time; the one constant (``instance.py``) is used by the evaluator, the
+  MILP, column generation, ``enumerate``, the REA auction and the DCAT environment
+  (``ClusteringInstance.latest_finish_s``).
 - Initial backlog L of every cluster: 0 (clusters start empty at time 0).
 - FIFO order at a cluster: by release time there (arrival δ·slot + transmission delay),
   ties by task index. A task's completion is C_n = max(r_n, C_prev) + l_n/f_C.
@@ -54,6 +58,7 @@ from cpnopt.problems.clustering.decision import ClusteringDecision
 from cpnopt.problems.clustering.evaluate import evaluate
 from cpnopt.problems.clustering.generator import ClusteringParams, generate
 from cpnopt.problems.clustering.instance import (
+    DEADLINE_TOLERANCE_S,
     AccessPoint,
     ClusteringInstance,
     ClusterTerms,
@@ -72,7 +77,7 @@ def describe(instance: ClusteringInstance) -> dict[str, Any]:
     pairs = deadline_ok = profitable = both = 0
     for members in clusters:
         terms = instance.cluster_terms(members)
-        on_time = terms.release_s + terms.processing_s <= instance.due_s
+        on_time = terms.release_s + terms.processing_s <= instance.latest_finish_s
         paying = terms.cost <= instance.price
         pairs += len(on_time)
         deadline_ok += int(on_time.sum())
@@ -114,6 +119,7 @@ FAMILY = register_family(
 )
 
 __all__ = [
+    "DEADLINE_TOLERANCE_S",
     "AccessPoint",
     "ClusterTerms",
     "ClusteringDecision",

@@ -100,4 +100,4 @@ def auction_tasks(instance: ClusteringInstance, clusters: Clusters, pricing: str
 
 def _on_time_with(instance: ClusteringInstance, terms: ClusterTerms, tasks: list[int]) -> bool:
     schedule = fifo_schedule(terms.release_s[tasks], terms.processing_s[tasks])
-    return bool(np.all(schedule.completion_s <= instance.due_s[tasks] + 1e-9))
+    return bool(np.all(schedule.completion_s <= instance.latest_finish_s[tasks]))

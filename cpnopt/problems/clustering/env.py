@@ -40,6 +40,7 @@ import torch
 from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusteringParams, generate
 from cpnopt.problems.clustering.auction import auction_tasks
+from cpnopt.problems.clustering.instance import DEADLINE_TOLERANCE_S
 
 N_FEATURES = 11
 
@@ -112,7 +113,7 @@ class BatchedClusteringEnv(BatchedEnv):
         cost_per_gcycle = (e_coef * (weights * d["power"][:, None, :] ** 3).sum(-1) + t_coef * size) / safe_power
         delay = torch.where(sets[:, :, None, :], d["delay"][:, None, :, :], torch.inf).amin(-1)  # (B, K, N)
         finish = d["arrival"][:, None, :] + delay + d["work"][:, None, :] / safe_power[..., None]
-        on_time = (finish <= d["due"][:, None, :] + 1e-9) & (size[..., None] > 0)
+        on_time = (finish <= d["due"][:, None, :] + DEADLINE_TOLERANCE_S) & (size[..., None] > 0)
         paying = on_time & (cost_per_gcycle[..., None] * d["work"][:, None, :] <= d["price"][:, None, :])
         return power, cost_per_gcycle, on_time, paying
 

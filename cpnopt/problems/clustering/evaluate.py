@@ -11,10 +11,10 @@ import numpy as np
 
 from cpnopt.fifo import fifo_schedule
 from cpnopt.problems.clustering.decision import ClusteringDecision
-from cpnopt.problems.clustering.instance import ClusteringInstance
+from cpnopt.problems.clustering.instance import DEADLINE_TOLERANCE_S, ClusteringInstance
 from cpnopt.solution import Evaluation
 
-TOLERANCE = 1e-6
+TOLERANCE = 1e-6  # relative, on payments (money); deadlines use DEADLINE_TOLERANCE_S
 
 
 def cluster_violations(instance: ClusteringInstance, clusters: tuple[tuple[int, ...], ...]) -> list[str]:
@@ -73,7 +73,7 @@ def evaluate(instance: ClusteringInstance, decision: ClusteringDecision) -> Eval
             cost[n] = terms.cost[n]
             delay[n] = schedule.completion_s[pos] - instance.arrival_s[n]  # Eq. (4)
             tau = instance.tasks[n].deadline_s
-            if delay[n] > tau + TOLERANCE:
+            if delay[n] > tau + DEADLINE_TOLERANCE_S:
                 violations.append(f"task {n} on cluster {k} finishes after {delay[n]:.4f} s > deadline τ = {tau:.4f} s (Eq. 10b)")
     for n in range(n_tasks):
         pay = decision.payments[n]
@@ -81,8 +81,8 @@ def evaluate(instance: ClusteringInstance, decision: ClusteringDecision) -> Eval
             if pay not in (None, 0, 0.0):
                 violations.append(f"task {n} is not served but has payment {pay}")
             continue
-        if pay is None:
-            violations.append(f"task {n} is served but has no payment")
+        if pay is None or not np.isfinite(pay):
+            violations.append(f"task {n} is served but has {'no' if pay is None else 'a non-finite'} payment")
             continue
         payment[n] = pay
         scale = TOLERANCE * max(1.0, abs(price[n]))

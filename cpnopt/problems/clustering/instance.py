@@ -4,6 +4,13 @@ All derived quantities every method needs (transmission delays, prices, per-clus
 release/processing times and costs) are computed here once, so the evaluator, the MILP
 and the heuristics read the same numbers. See the package docstring for the modelling
 decisions and units.
+
+Ranges (checked in validation, listed in docs/families/clustering.md):
+Coordinates (`servers[i].x_km`, `access_points[a].y_km`, …) are finite in [-1e12, 1e12];
+`power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s`, `r_max_km`, `slot_s`,
+`propagation_mps` and `economics.base_price` lie in [1e-9, 1e12]; `length_km`, `data_mb`,
+`economics.urgency`, `energy_coef`, `time_coef` in [0, 1e12]; `arrival_slot` is an integer in
+[0, 1e12]. Prices (Eq. 5), costs (Eq. 8) and the auction's offers then stay finite.
 """
 
 from __future__ import annotations
@@ -19,6 +26,14 @@ from scipy.sparse.csgraph import dijkstra
 from cpnopt.checks import finite, nonnegative, positive
 from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
 from cpnopt.errors import InputError
+
+DEADLINE_TOLERANCE_S = 1e-6
+"""A task that completes at most this many seconds after its due time a_n + τ_n is on time.
+
+The family's one deadline tolerance (absorbs floating-point error in release + queueing +
+processing sums): the evaluator, the MILP and column generation (through
+:attr:`ClusteringInstance.latest_finish_s`), ``enumerate``, the REA auction and the learned
+agent's environment use it and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,9 @@ class ClusteringInstance:
             finite(f"servers[{i}].y_km", s.y_km)
         if not self.access_points:
             raise InputError("access_points", [], "at least one access point is needed")
+        for a, point in enumerate(self.access_points):
+            finite(f"access_points[{a}].x_km", point.x_km)
+            finite(f"access_points[{a}].y_km", point.y_km)
         n_nodes = len(self.servers) + len(self.access_points)
         for j, link in enumerate(self.links):
             for end in ("u", "v"):
@@ -158,6 +176,11 @@ class ClusteringInstance:
     def due_s(self) -> np.ndarray:
         """Absolute deadline of each task, a_n + τ_n (Eq. 10b)."""
         return self.arrival_s + np.array([t.deadline_s for t in self.tasks], dtype=float)
+
+    @cached_property
+    def latest_finish_s(self) -> np.ndarray:
+        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
+        return self.due_s + DEADLINE_TOLERANCE_S
 
     @cached_property
     def workload_gcycles(self) -> np.ndarray:

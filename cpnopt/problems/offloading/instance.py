@@ -4,6 +4,12 @@ Everything every method needs and that does not depend on decisions — directed
 per-slot available bandwidth, computation latency of each task on each compute node,
 candidate nodes and paths — is derived here once, so the evaluator, the exact models and
 the baselines read the same numbers. Units: Mb (megabits), Mb/s, seconds, km.
+
+Ranges (checked in validation, listed in docs/families/offloading.md):
+`n_nodes` is an integer in [2, 100000] (the graph is built in memory); `capacity_mbps`,
+`data_mb`, `latency_ms`, `slot_s` and `propagation_km_per_s` lie in [1e-9, 1e12]; `length_km`,
+`arrival_s` and `hop_weight_s` in [0, 1e12]; `background` and `node_load` are shares in [0, 1);
+`flow_share` in (0, 1); `inferences` is an integer in [1, 1e12].
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from cpnopt.checks import nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import count, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading.candidates import Path, disjoint_paths, top_candidates
 from cpnopt.problems.offloading.latency import DEVICE_KINDS, Cell
+
+MAX_NODES = 100_000  # the largest graph accepted: its node arrays and paths are built in memory
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class OffloadingInstance:
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        _count("n_nodes", self.n_nodes, 2)
+        count("n_nodes", self.n_nodes, 2, MAX_NODES)
         seen: set[tuple[int, int]] = set()
         for j, link in enumerate(self.links):
             for end in ("u", "v"):

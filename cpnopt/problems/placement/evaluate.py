@@ -17,6 +17,9 @@ from cpnopt.problems.placement.instance import PlacementInstance
 from cpnopt.solution import Evaluation
 
 TOLERANCE = 1e-9
+"""Relative memory tolerance: a device holding at most mem_i (1 + TOLERANCE) is within its memory.
+The family's one capacity tolerance (placement has no deadlines), also used by the memory
+repair (``split.fit_memory``) and ``enumerate``."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,10 @@ def shape_violations(instance: PlacementInstance, decision: PlacementDecision) -
         for l, row in enumerate(counts):
             if len(row) != m_:
                 found.append(f"iteration {k} layer {l}: {len(row)} device counts for {m_} devices")
-            elif any(not isinstance(x, (int, np.integer)) or isinstance(x, bool) or x < 0 for x in row):
-                found.append(f"iteration {k} layer {l}: neuron counts must be integers ≥ 0 (got {list(row)})")
+            elif any(not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= instance.neurons[l]
+                     for x in row):
+                found.append(f"iteration {k} layer {l}: neuron counts must be integers in 0..{instance.neurons[l]}, "
+                             f"the layer's width (got {list(row)})")
     if decision.levels is not None:
         if len(decision.levels) != k_:
             found.append(f"levels has {len(decision.levels)} iterations, the trace has {k_}")

@@ -4,6 +4,13 @@ Every coefficient a method needs (per-neuron time and energy on each device at e
 level, the per-device input transfer, the normalising references of Eq. 10) is computed
 here once, so that the evaluator, the MILP, brute force and the heuristics read the same
 numbers. Units and modelling decisions: see the package docstring.
+
+Ranges (checked in validation, listed in docs/families/placement.md):
+`layers[l].neurons` and `batch_size` are integers in [1, 1e9]; `f_max_ghz`,
+`cycles_per_flop`, `memory_mb`, `mflop_per_neuron`, `freq_ghz` and `bandwidth_mbps` lie in
+[1e-9, 1e12]; the other per-device and per-layer coefficients in [0, 1e12];
+`capacity_share` and `frequency_levels` in [1e-9, 1]; `alpha` in [0, 1]. A decision's count
+of a layer on a device is an integer in 0..`neurons` of that layer (so no sum wraps around).
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ from functools import cached_property
 
 import numpy as np
 
+from cpnopt.checks import MIN_POSITIVE, count, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
+
+MAX_NEURONS = 10**9  # the largest layer width and batch size accepted
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,7 @@ class PlacementInstance:
         if not self.layers:
             raise InputError("layers", [], "at least one layer is needed")
         for l, layer in enumerate(self.layers):
-            if layer.neurons < 1:
-                raise InputError(f"layers[{l}].neurons", layer.neurons, "must be ≥ 1")
+            count(f"layers[{l}].neurons", layer.neurons, 1, MAX_NEURONS)
             _positive(f"layers[{l}].mflop_per_neuron", layer.mflop_per_neuron)
             for field in ("out_mbit_per_neuron", "in_mbit", "memory_mb_per_neuron"):
                 _nonnegative(f"layers[{l}].{field}", getattr(layer, field))
@@ -98,22 +107,21 @@ class PlacementInstance:
             if len(row) != self.n_devices:
                 raise InputError(f"trace[{k}]", len(row), f"needs one state per device ({self.n_devices})")
             for i, s in enumerate(row):
-                if not (math.isfinite(s.capacity_share) and 0 < s.capacity_share <= 1):
-                    raise InputError(f"trace[{k}][{i}].capacity_share", s.capacity_share, "must be in (0, 1]")
+                if not (math.isfinite(s.capacity_share) and MIN_POSITIVE <= s.capacity_share <= 1):
+                    raise InputError(f"trace[{k}][{i}].capacity_share", s.capacity_share, f"must be in [{MIN_POSITIVE:.0e}, 1]")
                 _positive(f"trace[{k}][{i}].freq_ghz", s.freq_ghz)
                 if s.freq_ghz > self.devices[i].f_max_ghz * (1 + 1e-12):
                     raise InputError(f"trace[{k}][{i}].freq_ghz", s.freq_ghz,
                                      f"exceeds the device's f_max_ghz = {self.devices[i].f_max_ghz}")
                 _positive(f"trace[{k}][{i}].bandwidth_mbps", s.bandwidth_mbps)
-        if self.batch_size < 1:
-            raise InputError("batch_size", self.batch_size, "must be ≥ 1")
+        count("batch_size", self.batch_size, 1, MAX_NEURONS)
         if not (math.isfinite(self.alpha) and 0 <= self.alpha <= 1):
             raise InputError("alpha", self.alpha, "must be in [0, 1]")
         if not self.frequency_levels:
             raise InputError("frequency_levels", [], "at least one level is needed (1.0: no DVFS)")
         for v, level in enumerate(self.frequency_levels):
-            if not (math.isfinite(level) and 0 < level <= 1):
-                raise InputError(f"frequency_levels[{v}]", level, "must be in (0, 1]")
+            if not (math.isfinite(level) and MIN_POSITIVE <= level <= 1):
+                raise InputError(f"frequency_levels[{v}]", level, f"must be in [{MIN_POSITIVE:.0e}, 1]")
         if len(set(self.frequency_levels)) != len(self.frequency_levels):
             raise InputError("frequency_levels", self.frequency_levels, "levels must be distinct")
         need = float(self.neurons @ self.memory_per_neuron_mb)
@@ -232,12 +240,3 @@ class PlacementInstance:
         e_ref, t_ref = self.reference
         return self.alpha / e_ref, (1.0 - self.alpha) / t_ref
 
-
-def _positive(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(name, value, "must be a positive number")
-
-
-def _nonnegative(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise InputError(name, value, "must be ≥ 0")

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from cpnopt.problems.placement.evaluate import TOLERANCE
 from cpnopt.problems.placement.instance import PlacementInstance
 
 
@@ -33,7 +34,7 @@ def fit_memory(instance: PlacementInstance, counts: np.ndarray) -> np.ndarray | 
     for i in range(instance.n_devices):
         for l in heaviest_first:
             over = per_neuron @ counts[:, i] - instance.memory_mb[i]
-            if over <= 1e-9 * instance.memory_mb[i]:
+            if over <= TOLERANCE * instance.memory_mb[i]:
                 break
             move = min(int(counts[l, i]), math.ceil(over / per_neuron[l] - 1e-9)) if per_neuron[l] > 0 else 0
             counts[l, i] -= move

@@ -34,6 +34,9 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   charges data / bandwidth per task); the result returns with no charge (small output).
 - FIFO order at a server: by release time there, ties by task index; servers start empty
   (no initial backlog); a server runs one task at a time, unsplit.
+- Deadline tolerance: a task completing at most ``DEADLINE_TOLERANCE_S`` = 1e-6 s after
+  a_n + τ_n is on time; the one constant (``instance.py``) is used by the evaluator, the
+  MILP, ``enumerate`` and both heuristic stages (``RegionalInstance.latest_finish_s``).
 - A task is served by at most one server; rejected tasks earn and cost nothing. Serving a
   task at a loss is feasible (the evaluator reports the negative profit) but never optimal.
 - Task arrivals are known to the exact method (offline, clairvoyant optimum); the
@@ -61,14 +64,14 @@ import numpy as np
 from cpnopt.problems.regional.decision import RegionalDecision
 from cpnopt.problems.regional.evaluate import evaluate
 from cpnopt.problems.regional.generator import RegionalParams, generate
-from cpnopt.problems.regional.instance import Region, RegionalInstance, Server, Task
+from cpnopt.problems.regional.instance import DEADLINE_TOLERANCE_S, Region, RegionalInstance, Server, Task
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
 
 def describe(instance: RegionalInstance) -> dict[str, Any]:
     """Size and tightness figures: how many (task, server) pairs are on time, profitable, both."""
-    on_time = instance.release_s + instance.processing_s <= instance.due_s[:, None] + 1e-9
+    on_time = instance.release_s + instance.processing_s <= instance.latest_finish_s[:, None]
     profitable = instance.margin > 1e-9
     pairs = max(on_time.size, 1)
     east = np.array([instance.regions[o].energy_price for o in instance.origin])
@@ -105,6 +108,7 @@ FAMILY = register_family(
 )
 
 __all__ = [
+    "DEADLINE_TOLERANCE_S",
     "FAMILY",
     "Region",
     "RegionalDecision",

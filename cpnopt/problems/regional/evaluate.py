@@ -18,16 +18,14 @@ import numpy as np
 
 from cpnopt.fifo import fifo_schedule
 from cpnopt.problems.regional.decision import RegionalDecision
-from cpnopt.problems.regional.instance import RegionalInstance
+from cpnopt.problems.regional.instance import DEADLINE_TOLERANCE_S, RegionalInstance
 from cpnopt.solution import Evaluation
-
-TOLERANCE = 1e-6
 
 
 def queue_on_time(instance: RegionalInstance, server: int, tasks: list[int]) -> bool:
     """Every task of ``server``'s FIFO queue ``tasks`` meets its deadline (what the evaluator checks)."""
     done = fifo_schedule(instance.release_s[tasks, server], instance.processing_s[tasks, server]).completion_s
-    return bool(np.all(done <= instance.due_s[tasks] + TOLERANCE))
+    return bool(np.all(done <= instance.latest_finish_s[tasks]))
 
 
 def evaluate(instance: RegionalInstance, decision: RegionalDecision) -> Evaluation:
@@ -53,7 +51,7 @@ def evaluate(instance: RegionalInstance, decision: RegionalDecision) -> Evaluati
         completion[tasks] = schedule.completion_s
         for n, done in zip(tasks, schedule.completion_s):
             delay, tau = done - instance.arrival_s[n], instance.deadline_s[n]
-            if delay > tau + TOLERANCE:
+            if delay > tau + DEADLINE_TOLERANCE_S:
                 region = instance.regions[instance.server_region[i]].name
                 violations.append(
                     f"task {n} on server {i} ({region}) finishes {delay:.4f} s after arrival > deadline τ = {tau:.4f} s "

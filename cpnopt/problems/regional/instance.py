@@ -3,6 +3,12 @@
 Every derived quantity the methods need (transmission delays, release and processing times
 per (task, server), prices, costs) is computed here once, so the evaluator, the MILP and the
 heuristics read the same numbers. See the package docstring for the model and its units.
+
+Ranges (checked in validation, listed in docs/families/regional.md):
+`energy_price`, `power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s` and
+`economics.base_price` lie in [1e-9, 1e12]; `latency_s`, `data_mb`,
+`arrival_s`, `economics.urgency`, `energy_coef`, `time_coef` in [0, 1e12]. Prices, costs and
+every heuristic's balancing then stay finite.
 """
 
 from __future__ import annotations
@@ -15,6 +21,13 @@ import numpy as np
 from cpnopt.checks import finite, nonnegative, positive
 from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
 from cpnopt.errors import InputError
+
+DEADLINE_TOLERANCE_S = 1e-6
+"""A task that completes at most this many seconds after its due time a_n + τ_n is on time.
+
+The family's one deadline tolerance (absorbs floating-point error in release + queueing +
+processing sums): the evaluator, the MILP (through :attr:`RegionalInstance.latest_finish_s`),
+the enumerator and both stages of the heuristics use it and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,11 @@ class RegionalInstance:
         return self.arrival_s + self.deadline_s
 
     @cached_property
+    def latest_finish_s(self) -> np.ndarray:
+        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
+        return self.due_s + DEADLINE_TOLERANCE_S
+
+    @cached_property
     def workload_gcycles(self) -> np.ndarray:
         return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
 
@@ -172,7 +190,7 @@ class RegionalInstance:
     @cached_property
     def eligible(self) -> np.ndarray:
         """E[n, i]: task n alone on server i is on time and profitable (no optimal plan uses other pairs)."""
-        on_time = self.release_s + self.processing_s <= self.due_s[:, None] + 1e-9
+        on_time = self.release_s + self.processing_s <= self.latest_finish_s[:, None]
         return on_time & (self.margin > 1e-9)
 
     def servers_in(self, region: int) -> np.ndarray:

@@ -31,6 +31,9 @@ Modelling decisions the paper leaves open (used by the evaluator, the MILP and h
   generator: ``n_routers``, default 4), so every task crosses the network; with
   ``n_routers = 0`` users attach to compute nodes and computing at the access node (an empty
   route, no network delay) competes with routing.
+- Latency tolerance: a delay at most ``LATENCY_TOLERANCE_S`` = 1e-9 s above l_u meets the
+  bound; the one constant (``instance.py``) is used by the evaluator and by
+  ``RoutingInstance.horizon_slots``, the horizon every method schedules against.
 - Links are one resource for both directions (the graph is undirected, b_e is the link's).
 - Frames: each frame is scheduled in its own cycle of slots starting at its slot 0, where
   all its tasks are released; frames do not share links (a frame is an hour of the price

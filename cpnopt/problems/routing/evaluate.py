@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cpnopt.problems.routing.decision import RoutingDecision, TaskRoute
-from cpnopt.problems.routing.instance import RoutingInstance
+from cpnopt.problems.routing.instance import LATENCY_TOLERANCE_S, RoutingInstance
 from cpnopt.solution import Evaluation
-
-TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def route_violations(instance: RoutingInstance, task: int, route: TaskRoute) -> 
     arrival = starts[-1] + int(k[links[-1]]) if links else 0
     delay = instance.delay_s(task, n, arrival)
     limit = instance.tasks[task].max_latency_s
-    if delay > limit + TOLERANCE:
+    if delay > limit + LATENCY_TOLERANCE_S:
         found.append(f"task {task}: delay {delay:.4f} s > l_u = {limit} s (latency bound, Eq. 14)")
     return found
 

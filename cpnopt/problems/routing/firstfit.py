@@ -12,6 +12,8 @@ books nothing.
 
 from __future__ import annotations
 
+import bisect
+
 import networkx as nx
 
 from cpnopt.problems.routing.decision import REJECTED, RoutingDecision, TaskRoute
@@ -33,11 +35,14 @@ def fastest_path(instance: RoutingInstance, task: int, target: int) -> Route:
 
 
 class LinkCalendar:
-    """The slots already booked on every (frame, link); first-fit places tasks into the gaps."""
+    """The slot intervals [start, end) already booked on every (frame, link); first-fit places tasks into the gaps.
+
+    Intervals, not sets of slots: the work per task grows with the bookings, never with the
+    number of slots a transfer holds (up to ``MAX_SLOTS``)."""
 
     def __init__(self, instance: RoutingInstance) -> None:
         self.instance = instance
-        self.busy: dict[tuple[int, int], set[int]] = {}
+        self.busy: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
     def earliest_starts(self, task: int, path: Route) -> tuple[tuple[int, ...], int]:
         """First-fit start slot on each link of ``path`` and the arrival slot (nothing booked)."""
@@ -46,10 +51,10 @@ class LinkCalendar:
         ready, starts, arrival = inst.switch_slots, [], 0
         for e in inst.path_links(path):
             k = int(inst.occupation_slots[task, e])
-            taken = self.busy.get((frame, e), set())
             s = ready
-            while any(s + j in taken for j in range(k)):
-                s += 1
+            for start, end in self.busy.get((frame, e), []):  # sorted by start
+                if k and start < s + k and s < end:  # overlaps [s, s + k): try right after the booking
+                    s = end
             starts.append(s)
             arrival = s + k
             ready = arrival + inst.switch_slots
@@ -64,7 +69,7 @@ class LinkCalendar:
             return REJECTED
         frame = self.instance.tasks[task].frame
         for e, s in zip(self.instance.path_links(path), starts):
-            self.busy.setdefault((frame, e), set()).update(range(s, s + int(self.instance.occupation_slots[task, e])))
+            bisect.insort(self.busy.setdefault((frame, e), []), (s, s + int(self.instance.occupation_slots[task, e])))
         return TaskRoute(path[-1], path, starts)
 
 

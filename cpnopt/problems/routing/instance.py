@@ -5,6 +5,14 @@ k_{u,e} = ⌈r_u / b_e / slot⌉, Eq. 1 on the grid), the latency horizon of eac
 (task, destination) pair (Eq. 14), the revenue of every delay level (Eq. 3) and the energy
 cost of every destination (Eq. 5). See the package docstring for units and the
 modelling decisions.
+
+Ranges (checked in validation, listed in docs/families/routing.md):
+Coordinates `nodes[i].x_km`, `y_km` and `frames[t].electricity_eur_mwh` are finite in
+[-1e12, 1e12]; `power_tflops` is 0 (a router) or in [1e-9, 1e12]; `bandwidth_mbps`,
+`workload_tflop`, `size_mb`, `max_latency_s` and `slot_s` lie in [1e-9, 1e12]; `length_km` and
+the `economics` coefficients in [0, 1e12]; `hydro_discount` in [0, 1]. A latency bound spans at
+most 1e9 slots (`max_latency_s / slot_s`) and `switch_slots` is in [0, 1e9], so every slot index
+fits in int64.
 """
 
 from __future__ import annotations
@@ -16,10 +24,17 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from cpnopt.checks import finite, nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import MIN_POSITIVE, finite, nonnegative as _nonnegative, positive as _positive
 from cpnopt.errors import InputError
 
-EPS = 1e-9
+EPS = 1e-9  # rounding guard of ⌈r_u / b_e / slot⌉ (slot counts), not a latency tolerance
+MAX_SLOTS = 10**9  # the longest latency bound accepted, in slots; it keeps every slot index within int64
+LATENCY_TOLERANCE_S = 1e-9
+"""A task whose delay t_sum exceeds its bound l_u by at most this many seconds meets it.
+
+The family's one latency tolerance: the evaluator and the slot horizon
+(:attr:`RoutingInstance.horizon_slots`, which every method schedules against: the MILP,
+``enumerate``, the first-fit heuristics, fp-qt and the learned agents) use it and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,11 @@ class RoutingInstance:
             raise InputError("nodes", [], "at least one compute node is needed")
         for i, node in enumerate(self.nodes):
             _nonnegative(f"nodes[{i}].power_tflops", node.power_tflops)
+            finite(f"nodes[{i}].x_km", node.x_km)
+            finite(f"nodes[{i}].y_km", node.y_km)
+        if any(0 < node.power_tflops < MIN_POSITIVE for node in self.nodes):
+            i = next(i for i, node in enumerate(self.nodes) if 0 < node.power_tflops < MIN_POSITIVE)
+            raise InputError(f"nodes[{i}].power_tflops", self.nodes[i].power_tflops, f"must be 0 (a router) or ≥ {MIN_POSITIVE:.0e}")
         if not any(node.power_tflops > 0 for node in self.nodes):
             raise InputError("nodes", n, "at least one node needs power_tflops > 0 (a compute node)")
         seen: set[tuple[int, int]] = set()
@@ -127,8 +147,12 @@ class RoutingInstance:
             _positive(f"tasks[{k}].size_mb", task.size_mb)
             _positive(f"tasks[{k}].max_latency_s", task.max_latency_s)
         _positive("slot_s", self.slot_s)
-        if self.switch_slots < 0:
-            raise InputError("switch_slots", self.switch_slots, "must be ≥ 0")
+        if not 0 <= self.switch_slots <= MAX_SLOTS:
+            raise InputError("switch_slots", self.switch_slots, f"must be in [0, {MAX_SLOTS}]")
+        for k, task in enumerate(self.tasks):
+            if task.max_latency_s / self.slot_s > MAX_SLOTS:
+                raise InputError(f"tasks[{k}].max_latency_s", task.max_latency_s,
+                                 f"spans more than {MAX_SLOTS} slots of slot_s = {self.slot_s} s")
         e = self.economics
         _nonnegative("economics.base_price", e.base_price)
         _nonnegative("economics.urgency", e.urgency)
@@ -171,7 +195,8 @@ class RoutingInstance:
         bandwidth = np.array([l.bandwidth_mbps for l in self.links], dtype=float)
         if not len(size) or not len(bandwidth):
             return np.zeros((len(size), len(bandwidth)), dtype=int)
-        return np.ceil(size[:, None] / bandwidth[None, :] / self.slot_s - EPS).astype(int)
+        slots = np.minimum(size[:, None] / bandwidth[None, :] / self.slot_s, MAX_SLOTS + 1)  # longer never meets l_u
+        return np.ceil(slots - EPS).astype(int)
 
     @cached_property
     def computation_s(self) -> np.ndarray:
@@ -188,7 +213,7 @@ class RoutingInstance:
     def horizon_slots(self) -> np.ndarray:
         """H[task, node]: the latest arrival slot that meets l_u (Eq. 14); −1 when none does (and at routers)."""
         latency = np.array([t.max_latency_s for t in self.tasks], dtype=float)[:, None]
-        slack = np.maximum((latency - self.computation_s) / self.slot_s + EPS, -1.0)
+        slack = np.maximum((latency + LATENCY_TOLERANCE_S - self.computation_s) / self.slot_s, -1.0)
         return np.floor(slack).astype(int)
 
     def delay_s(self, task: int, node: int, arrival_slot: int) -> float:
