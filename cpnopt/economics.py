@@ -8,7 +8,7 @@
   energy plus server time. s_i is the relative electricity price at server i (1 in the
   DCAT paper; the regional family prices energy by region); a single server is C = {i}.
 
-Units are the rescaled ones of the clustering family's docstring: work in Gcycles, power
+Units are the rescaled ones of docs/families/clustering.md: work in Gcycles, power
 in Gcycles/s (GHz), money in the paper's price unit.
 """
 
@@ -23,7 +23,7 @@ from cpnopt.checks import nonnegative, positive
 
 @dataclass(frozen=True)
 class Economics:
-    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of the clustering docstring."""
+    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of docs/families/clustering.md."""
 
     base_price: float = 10.0  # p, money per Gcycle
     urgency: float = 2.0  # μ, seconds

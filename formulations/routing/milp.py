@@ -1,6 +1,6 @@
 """Exact MILP for STPer (Eq. 15): the fractional revenue made linear by delay levels on the slot grid.
 
-Why exact. On the slot grid (package docstring) a task served at node n arrives at an
+Why exact. On the slot grid (docs/families/routing.md) a task served at node n arrives at an
 integer slot d and its delay is t_sum = d·slot + m_u/f_n (Eq. 1–2). The arrival slot is at
 most H_{u,n} = ⌊(l_u − m_u/f_n)/slot⌋ (Eq. 14), so t_sum takes one of finitely many values
 (the delay levels d = 0..H_{u,n}) and the fractional revenue R = p(1 + η/t_sum)m (Eq. 3) is
@@ -35,7 +35,7 @@ force, which enumerates all simple paths, checks this); with ``k_paths`` set the
 exact over the cut set only, and when a path was cut the method reports ``feasible`` with
 no bound (``info.path_restricted_bound`` keeps it).
 
-Frames share no links (package docstring), so the MILP is solved frame by frame and the
+Frames share no links (docs/families/routing.md), so the MILP is solved frame by frame and the
 optimum, bound and time are summed; ``time_limit`` is shared out over the frames left and
 counts the building too (the clock is read while building; past the limit the method stops
 with ``time_limit`` and the frames solved so far).

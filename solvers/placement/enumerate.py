@@ -3,7 +3,7 @@
 Independent of the MILP on purpose (no model, no epigraph): for each iteration it walks all
 compositions of each N_l into |M| device counts and every level vector, drops those that
 break memory, and scores the rest with the evaluator's own :func:`iteration_cost`.
-Iterations are independent (package docstring), so the optimum is the per-iteration
+Iterations are independent (docs/families/placement.md), so the optimum is the per-iteration
 optima together. Exponential: refused above ``MAX_COMBINATIONS`` candidates per iteration.
 """
 

@@ -2,7 +2,7 @@
 
 All derived quantities every method needs (transmission delays, prices, per-cluster
 release/processing times and costs) are computed here once, so the evaluator, the MILP
-and the heuristics read the same numbers. See the package docstring for the modelling
+and the heuristics read the same numbers. See docs/families/clustering.md for the modelling
 decisions and units.
 
 Ranges (checked in validation, listed in docs/families/clustering.md):

@@ -2,7 +2,7 @@
 
 Every derived quantity the methods need (transmission delays, release and processing times
 per (task, server), prices, costs) is computed here once, so the evaluator, the MILP and the
-heuristics read the same numbers. See the package docstring for the model and its units.
+heuristics read the same numbers. See docs/families/regional.md for the model and its units.
 
 Ranges (checked in validation, listed in docs/families/regional.md):
 `energy_price`, `power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s` and
