@@ -87,6 +87,7 @@ class BatchedEnv(ABC):
     def __init__(self, device: torch.device | str = "cpu") -> None:
         self.device = torch.device(device)
         self.instances: list[Any] = []
+        self.decisions: list[Any | None] = []  # per slot: the decision once the episode is done
         self.evaluations: list[Evaluation | None] = []  # per slot: the evaluator's verdict once done
 
     @property
@@ -132,9 +133,27 @@ class BatchedEnv(ABC):
     def step(self, actions: torch.Tensor) -> Step:
         """Apply one action per slot; finished episodes are scored by :func:`evaluator_reward`."""
 
-    @abstractmethod
     def decision(self, slot: int) -> Any:
         """The family decision the episode in ``slot`` has built (once it is done)."""
+        if self.decisions[slot] is None:
+            raise RuntimeError(f"the episode in slot {slot} is not done")
+        return self.decisions[slot]
+
+    def _clear(self, slots: Sequence[int] | None = None) -> None:
+        """Forget the decisions and verdicts of ``slots`` (None: every slot of a new batch)."""
+        if slots is None:
+            self.decisions = [None] * len(self.instances)
+            self.evaluations = [None] * len(self.instances)
+            return
+        for slot in slots:
+            self.decisions[slot] = self.evaluations[slot] = None
+
+    def _score(self, slot: int, decision: Any, scale: float) -> tuple[float, Evaluation]:
+        """Score the finished episode in ``slot`` (:func:`evaluator_reward`) and keep its decision and verdict."""
+        reward, evaluation = evaluator_reward(self.instances[slot], decision, scale)
+        self.decisions[slot] = decision
+        self.evaluations[slot] = evaluation
+        return reward, evaluation
 
 
 class FamilyGymEnv(gym.Env):

@@ -37,13 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
-from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusteringParams, generate
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams, generate
 from cpnopt.problems.clustering.auction import auction_tasks
 from cpnopt.problems.clustering.instance import DEADLINE_TOLERANCE_S
 
 N_FEATURES = 11
-
 
 
 def _instance_tensors(inst: ClusteringInstance) -> dict[str, torch.Tensor]:
@@ -71,7 +70,6 @@ class BatchedClusteringEnv(BatchedEnv):
     def __init__(self, device: torch.device | str = "cpu", gamma: float = 0.8) -> None:
         super().__init__(device)
         self.gamma = gamma
-        self.decisions: list[ClusteringDecision | None] = []
 
     def n_candidates(self, instance: ClusteringInstance) -> int:
         return instance.n_servers
@@ -84,8 +82,7 @@ class BatchedClusteringEnv(BatchedEnv):
         self.members = torch.zeros(b, s, s, dtype=torch.bool, device=self.device)  # [slot, cluster k, server]
         self.n_open = torch.zeros(b, dtype=torch.long, device=self.device)
         self.ptr = torch.zeros(b, dtype=torch.long, device=self.device)  # the server placed next
-        self.decisions = [None] * b
-        self.evaluations = [None] * b
+        self._clear()
 
     def _reset_slots(self, slots: list[int]) -> None:
         for slot in slots:
@@ -94,8 +91,7 @@ class BatchedClusteringEnv(BatchedEnv):
             self.members[slot] = False
             self.n_open[slot] = 0
             self.ptr[slot] = 0
-            self.decisions[slot] = None
-            self.evaluations[slot] = None
+            self._clear([slot])
 
     @property
     def done(self) -> torch.Tensor:
@@ -182,15 +178,8 @@ class BatchedClusteringEnv(BatchedEnv):
         inst = self.instances[slot]
         decision = auction_tasks(inst, self.clusters(slot), "rea", self.gamma, np.random.default_rng(0))
         scale = float(inst.price.mean()) if inst.n_tasks else 1.0
-        reward, evaluation = evaluator_reward(inst, decision, scale)
-        self.decisions[slot] = decision
-        self.evaluations[slot] = evaluation
+        reward, evaluation = self._score(slot, decision, scale)
         return reward, evaluation.objective
-
-    def decision(self, slot: int) -> ClusteringDecision:
-        if self.decisions[slot] is None:
-            raise RuntimeError(f"the episode in slot {slot} is not done")
-        return self.decisions[slot]
 
 
 class ClusteringEnv(FamilyGymEnv):

@@ -42,7 +42,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading import NetworkState, OffloadingDecision, OffloadingInstance, OffloadingParams, TaskView
 from cpnopt.problems.offloading import generate
@@ -57,7 +57,6 @@ TRAINING_POOL = 200  # distinct training instances (see sample_pooled)
 
 def n_features(k_paths: int) -> int:
     return NODE_FEATURES + k_paths * PATH_FEATURES
-
 
 
 @lru_cache(maxsize=TRAINING_POOL)
@@ -112,8 +111,7 @@ class BatchedOffloadingEnv(BatchedEnv):
         self.states: list[NetworkState] = [None] * b  # type: ignore[list-item]
         self.views: list[TaskView | None] = [None] * b
         self.scales, self.nodes, self.splits, self.latencies = [0.0] * b, [[] for _ in range(b)], [[] for _ in range(b)], [[] for _ in range(b)]
-        self.decisions: list[OffloadingDecision | None] = [None] * b
-        self.evaluations = [None] * b
+        self._clear()
         self._reset_slots(list(range(b)))
 
     def _reset_slots(self, slots: list[int]) -> None:
@@ -123,8 +121,7 @@ class BatchedOffloadingEnv(BatchedEnv):
             self.views[slot] = self.states[slot].view()
             self.scales[slot] = time_scale(inst)
             self.nodes[slot], self.splits[slot], self.latencies[slot] = [], [], []
-            self.decisions[slot] = None
-            self.evaluations[slot] = None
+            self._clear([slot])
 
     @property
     def done(self) -> torch.Tensor:
@@ -189,17 +186,10 @@ class BatchedOffloadingEnv(BatchedEnv):
     def _finish(self, slot: int) -> float:
         """The evaluator scores the whole decision; it must agree with the per-task latencies."""
         decision = OffloadingDecision(nodes=tuple(self.nodes[slot]), splits=tuple(self.splits[slot]))
-        _, evaluation = evaluator_reward(self.instances[slot], decision, self.scales[slot])
+        _, evaluation = self._score(slot, decision, self.scales[slot])
         if abs(evaluation.objective - float(np.mean(self.latencies[slot]))) > 1e-9 * max(1.0, evaluation.objective):
             raise RuntimeError("offloading environment and evaluator disagree on the latencies")
-        self.decisions[slot] = decision
-        self.evaluations[slot] = evaluation
         return evaluation.objective
-
-    def decision(self, slot: int) -> OffloadingDecision:
-        if self.decisions[slot] is None:
-            raise RuntimeError(f"the episode in slot {slot} is not done")
-        return self.decisions[slot]
 
 
 def bandwidth_reward(view_candidates: tuple, compute: int, split: tuple[float, ...]) -> float:

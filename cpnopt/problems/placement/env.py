@@ -46,14 +46,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance, PlacementParams, generate
 from cpnopt.problems.placement.evaluate import iteration_cost, objective_of
 from cpnopt.problems.placement.split import fit_memory, proportional
 
 WEIGHT_LEVELS = (0.0, 0.5, 1.0, 2.0)
 N_FEATURES = 13
-
 
 
 def alone_costs(inst: PlacementInstance, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,8 +108,7 @@ class BatchedPlacementEnv(BatchedEnv):
         self.features = torch.zeros(b, inst.n_iterations, inst.n_devices, N_FEATURES, device=self.device)
         self.k = torch.zeros(b, dtype=torch.long, device=self.device)
         self.counts: list[list[np.ndarray]] = [[] for _ in range(b)]
-        self.decisions: list[PlacementDecision | None] = [None] * b
-        self.evaluations = [None] * b
+        self._clear()
         self._reset_slots(list(range(b)))
 
     def _reset_slots(self, slots: list[int]) -> None:
@@ -122,8 +120,7 @@ class BatchedPlacementEnv(BatchedEnv):
             self.features[slot] = torch.as_tensor(feats, dtype=torch.float32, device=self.device)
             self.k[slot] = 0
             self.counts[slot] = []
-            self.decisions[slot] = None
-            self.evaluations[slot] = None
+            self._clear([slot])
 
     @property
     def done(self) -> torch.Tensor:
@@ -159,15 +156,8 @@ class BatchedPlacementEnv(BatchedEnv):
         """The evaluator checks the whole decision and gives its Eq. (10) objective."""
         inst = self.instances[slot]
         decision = PlacementDecision.from_arrays(self.counts[slot])
-        _, evaluation = evaluator_reward(inst, decision, 1.0 / inst.n_iterations)
-        self.decisions[slot] = decision
-        self.evaluations[slot] = evaluation
+        _, evaluation = self._score(slot, decision, 1.0 / inst.n_iterations)
         return evaluation.objective
-
-    def decision(self, slot: int) -> PlacementDecision:
-        if self.decisions[slot] is None:
-            raise RuntimeError(f"the episode in slot {slot} is not done")
-        return self.decisions[slot]
 
 
 class PlacementEnv(FamilyGymEnv):

@@ -35,12 +35,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
-from cpnopt.problems.regional import RegionalDecision, RegionalInstance, RegionalParams, generate
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.problems.regional import RegionalInstance, RegionalParams, generate
 from cpnopt.problems.regional.balancing import Plan, balance_within_region, pooled_unit_cost
 
 N_FEATURES = 15
-
 
 
 def arrival_order(inst: RegionalInstance) -> list[int]:
@@ -99,8 +98,7 @@ class BatchedRegionalEnv(BatchedEnv):
         self.orders: list[list[int]] = [[] for _ in range(b)]
         self.t = torch.zeros(b, dtype=torch.long)
         self.pending: list[tuple[np.ndarray, np.ndarray, list[int | None]]] = [None] * b  # type: ignore[list-item]
-        self.decisions: list[RegionalDecision | None] = [None] * b
-        self.evaluations = [None] * b
+        self._clear()
         self._reset_slots(list(range(b)))
 
     def _reset_slots(self, slots: list[int]) -> None:
@@ -111,8 +109,7 @@ class BatchedRegionalEnv(BatchedEnv):
             self.plans[slot] = Plan(inst)
             self.orders[slot] = arrival_order(inst)
             self.t[slot] = 0
-            self.decisions[slot] = None
-            self.evaluations[slot] = None
+            self._clear([slot])
             self.pending[slot] = task_candidates(self.plans[slot], self.orders[slot], 0) if self.n_tasks else None
 
     @property
@@ -153,15 +150,8 @@ class BatchedRegionalEnv(BatchedEnv):
         inst = self.instances[slot]
         decision = self.plans[slot].decision()
         scale = float(inst.price.mean()) if inst.n_tasks else 1.0
-        reward, evaluation = evaluator_reward(inst, decision, scale)
-        self.decisions[slot] = decision
-        self.evaluations[slot] = evaluation
+        reward, evaluation = self._score(slot, decision, scale)
         return reward, evaluation.objective
-
-    def decision(self, slot: int) -> RegionalDecision:
-        if self.decisions[slot] is None:
-            raise RuntimeError(f"the episode in slot {slot} is not done")
-        return self.decisions[slot]
 
 
 class RegionalEnv(FamilyGymEnv):

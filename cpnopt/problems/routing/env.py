@@ -45,16 +45,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, evaluator_reward, sample_instance
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.errors import InputError
-from cpnopt.problems.routing import RoutingDecision, RoutingInstance, RoutingParams, generate
+from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
 from cpnopt.problems.routing.firstfit import LinkCalendar, Route, compute_nodes, fastest_path, first_fit
 
 N_NODE_FEATURES = 11
 N_SERIES = 3  # price, hydropower share, demand
 WINDOW = 4  # frames of series the LSTM reads
 PRICE_SCALE = 100.0  # €/MWh
-
 
 
 def n_features(n_nodes: int, window: int = WINDOW) -> int:
@@ -171,7 +170,6 @@ class BatchedRoutingEnv(BatchedEnv):
         self.n_nodes = n_nodes
         self.n_features = n_features(n_nodes)
         self.episodes: list[Episode] = []
-        self.decisions: list[RoutingDecision | None] = []
 
     def n_candidates(self, instance: RoutingInstance) -> int:
         if instance.n_nodes != self.n_nodes:
@@ -182,14 +180,12 @@ class BatchedRoutingEnv(BatchedEnv):
 
     def _reset_all(self) -> None:
         self.episodes = [Episode.start(inst) for inst in self.instances]
-        self.decisions = [None] * len(self.instances)
-        self.evaluations = [None] * len(self.instances)
+        self._clear()
 
     def _reset_slots(self, slots: list[int]) -> None:
         for slot in slots:
             self.episodes[slot] = Episode.start(self.instances[slot])
-            self.decisions[slot] = None
-            self.evaluations[slot] = None
+            self._clear([slot])
 
     @property
     def done(self) -> torch.Tensor:
@@ -226,15 +222,8 @@ class BatchedRoutingEnv(BatchedEnv):
         inst = episode.instance
         decision = first_fit(inst, episode.paths)
         scale = inst.economics.base_price * sum(t.workload_tflop for t in inst.tasks)
-        reward, evaluation = evaluator_reward(inst, decision, scale)
-        self.decisions[slot] = decision
-        self.evaluations[slot] = evaluation
+        reward, evaluation = self._score(slot, decision, scale)
         return reward, evaluation.objective
-
-    def decision(self, slot: int) -> RoutingDecision:
-        if self.decisions[slot] is None:
-            raise RuntimeError(f"the episode in slot {slot} is not done")
-        return self.decisions[slot]
 
 
 class RoutingEnv(FamilyGymEnv):
