@@ -9,7 +9,8 @@ and reads the incumbent objective and the best bound from the solver. ``write_mo
 saves the model as LP or MPS (by extension) before solving, so that anyone can re-solve it
 with another solver; ``warm_start`` hands HiGHS the variables' current values as a MIP
 start. The ending every exact method shares (time budget, solve, read back) is
-:mod:`cpnopt.formulations.common.exact`.
+:mod:`cpnopt.formulations.common.exact`. :class:`IncrementalLP` is the LP a column
+generation re-solves as it adds columns (one highspy object, warm-started by HiGHS).
 
 Every HiGHS call in cpnopt (Pyomo's interface, highspy objects, CVXPY's HIGHS) runs inside
 :func:`highs_session`, which guards two process-wide states of HiGHS:
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
@@ -135,6 +137,38 @@ class HighsResult:
     bound: float | None  # best bound proven by HiGHS
     has_solution: bool  # the incumbent is loaded into the model's variables
     message: str = ""
+
+
+class IncrementalLP:
+    """An LP kept in one highspy object: fixed rows, columns added between solves (a column
+    generation's restricted master); every call runs inside :func:`highs_session`."""
+
+    def __init__(self, row_lower: np.ndarray, row_upper: np.ndarray, maximize: bool = True,
+                 threads: int | None = None, verbose: bool = False) -> None:
+        self.threads, self.verbose = threads, verbose
+        with highs_session(threads, verbose):
+            self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", verbose)
+        if threads is not None:
+            self.highs.setOptionValue("threads", int(threads))
+        lower = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
+        upper = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
+        empty = np.array([], dtype=np.int32)
+        self.highs.addRows(len(lower), lower, upper, 0, empty, empty, np.array([]))
+        if maximize:
+            self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def add_column(self, cost: float, rows: np.ndarray, values: np.ndarray) -> None:
+        """A column x ≥ 0 of objective ``cost`` with coefficients ``values`` in ``rows``."""
+        self.highs.addCol(cost, 0.0, highspy.kHighsInf, len(rows), np.asarray(rows, dtype=np.int32), values)
+
+    def solve(self) -> tuple[float, np.ndarray]:
+        """The optimal objective and the row duals; an LP HiGHS does not solve to optimality raises."""
+        with highs_session(self.threads, self.verbose):
+            status = self.highs.run()
+        if status != highspy.HighsStatus.kOk or self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP: HiGHS {status.name}, {self.highs.getModelStatus().name}")
+        return self.highs.getInfo().objective_function_value, np.asarray(self.highs.getSolution().row_dual)
 
 
 def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:

@@ -9,7 +9,8 @@
   through the registry) nor an agent; only a family's ``agents`` module imports its agents;
 - only environments (``cpnopt/rl_env.py``, ``problems/<family>/env.py``), ``agents``
   modules and ``solvers/rl/`` import torch;
-- ``solvers/rl/`` imports no family.
+- ``solvers/rl/`` imports no family;
+- only the HiGHS runner (``solvers/highs.py``) imports highspy.
 
 Every import counts, also those inside functions. The last test plants each kind of bad
 import in one file (in memory) and checks the scan reports exactly it.
@@ -149,6 +150,10 @@ def only_envs_agents_and_rl_import_torch(imp: Import, names: set[str]) -> bool:
     return under(imp.target, "torch") and not allowed
 
 
+def only_the_highs_runner_imports_highspy(imp: Import, names: set[str]) -> bool:
+    return under(imp.target, "highspy") and imp.module != "cpnopt.solvers.highs"
+
+
 def rl_imports_no_family(imp: Import, names: set[str]) -> bool:
     return under(imp.module, "cpnopt.solvers.rl") and (
         family_of(imp.target, names) is not None or under(imp.target, "cpnopt.formulations")
@@ -164,6 +169,7 @@ RULES: dict[str, Rule] = {
         heuristics_import_no_exact_model,
         only_agents_import_agents,
         only_envs_agents_and_rl_import_torch,
+        only_the_highs_runner_imports_highspy,
         rl_imports_no_family,
     )
 }
@@ -195,6 +201,7 @@ PLANTED = {  # rule -> (file of the copy, bad import planted at its end)
     "heuristics_import_no_exact_model": ("solvers/clustering/heuristics.py", "from ...formulations.clustering import milp"),
     "only_agents_import_agents": ("solvers/routing/heuristics.py", "import cpnopt.solvers.routing.agents"),
     "only_envs_agents_and_rl_import_torch": ("cpnopt/problems/placement/split.py", "def f():\n    import torch"),
+    "only_the_highs_runner_imports_highspy": ("formulations/clustering/cg.py", "import highspy"),
     "rl_imports_no_family": ("solvers/rl/ppo.py", "from cpnopt.problems.offloading.env import BatchedOffloadingEnv"),
 }
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-import highspy
 import numpy as np
 import pyomo.environ as pyo
 
@@ -40,7 +39,7 @@ from cpnopt.formulations.clustering.milp import eligible_tasks
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.formulations.common.exact import register_exact
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import ExactOptions, highs_session, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, IncrementalLP, solve_pyomo
 
 
 @dataclass(frozen=True)
@@ -80,35 +79,21 @@ def _pareto(labels: list[tuple[float, float, tuple[int, ...]]]) -> list[tuple[fl
 
 
 class MasterLP:
-    """The restricted master LP, kept in one HiGHS object so columns are added incrementally."""
+    """The restricted master LP (an :class:`~cpnopt.solvers.highs.IncrementalLP`): server rows = 1, task rows ≤ 1."""
 
     def __init__(self, n_servers: int, n_tasks: int, threads: int | None = None, verbose: bool = False) -> None:
         self.n_servers = n_servers
-        self.threads, self.verbose = threads, verbose
-        with highs_session(threads, verbose):
-            self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", verbose)
-        if threads is not None:
-            self.highs.setOptionValue("threads", int(threads))
-        inf = highspy.kHighsInf
-        lower = np.concatenate([np.ones(n_servers), np.full(n_tasks, -inf)])
-        upper = np.ones(n_servers + n_tasks)
-        empty = np.array([], dtype=np.int32)
-        self.highs.addRows(n_servers + n_tasks, lower, upper, 0, empty, empty, np.array([]))
-        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        lower = np.concatenate([np.ones(n_servers), np.full(n_tasks, -np.inf)])
+        self.lp = IncrementalLP(lower, np.ones(n_servers + n_tasks), maximize=True, threads=threads, verbose=verbose)
 
     def add(self, column: Column, members: tuple[int, ...]) -> None:
         rows = np.array(list(members) + [self.n_servers + n for n in column.tasks], dtype=np.int32)
-        self.highs.addCol(column.profit, 0.0, highspy.kHighsInf, len(rows), rows, np.ones(len(rows)))
+        self.lp.add_column(column.profit, rows, np.ones(len(rows)))
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Objective, server duals π and task duals σ (reduced cost = profit − Σ duals)."""
-        with highs_session(self.threads, self.verbose):
-            status = self.highs.run()
-        if status != highspy.HighsStatus.kOk or self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"master LP: HiGHS {status.name}, {self.highs.getModelStatus().name}")
-        duals = np.asarray(self.highs.getSolution().row_dual)
-        return self.highs.getInfo().objective_function_value, duals[: self.n_servers], duals[self.n_servers :]
+        value, duals = self.lp.solve()
+        return value, duals[: self.n_servers], duals[self.n_servers :]
 
 
 @register_exact(
