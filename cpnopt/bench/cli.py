@@ -11,7 +11,7 @@ from pathlib import Path
 from cpnopt.bench.runner import run_suite
 from cpnopt.bench.store import Store
 from cpnopt.bench.suite import load_suite
-from cpnopt.bench.tables import FORMATS, build_table
+from cpnopt.bench.tables import FORMATS, build_table, to_latex
 from cpnopt.errors import InputError
 
 
@@ -70,7 +70,9 @@ def cmd_table(args: argparse.Namespace) -> None:
     with Store(_db(args)) as store:
         table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci,
                             include_runtime=not args.no_runtime)
-    text = FORMATS[args.format](table)
+    if args.standalone and FORMATS[args.format] is not to_latex:
+        raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
+    text = to_latex(table, standalone=True) if args.standalone else FORMATS[args.format](table)
     if args.output:
         with open(args.output, "w", newline="") as handle:
             handle.write(text)
@@ -113,6 +115,8 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=sorted(FORMATS), default="md")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--no-runtime", action="store_true", help="leave out runtime (for byte-identical tables)")
+    p.add_argument("--standalone", action="store_true",
+                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_table)
 
