@@ -8,7 +8,12 @@ from pathlib import Path
 from cpnopt.bench.store import RunRecord, Store
 
 SUITE = "synthetic"
-METHODS = ["milp", "km-rea", "rand-rea"]
+# platform profit per method and (n_servers, seed); rand-rea fails on (6, 2)
+PROFITS = {
+    "milp": {(4, 0): 100.0, (4, 1): 120.0, (4, 2): 110.0, (6, 0): 200.0, (6, 1): 210.0, (6, 2): 190.0},
+    "km-rea": {(4, 0): 90.0, (4, 1): 120.0, (4, 2): 99.0, (6, 0): 150.0, (6, 1): 200.0, (6, 2): 171.0},
+    "rand-rea": {(4, 0): 50.0, (4, 1): 60.0, (4, 2): 55.0, (6, 0): 100.0, (6, 1): 105.0, (6, 2): None},
+}
 
 
 def record(method: str, n_servers: int, seed: int, objective: float | None, status: str = "feasible",

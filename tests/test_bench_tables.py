@@ -12,16 +12,11 @@ from cpnopt.bench.suite import load_suite
 from cpnopt.bench.tables import build_table, to_csv, to_latex, to_markdown
 from cpnopt.metrics import MetricInfo
 from cpnopt.registry import get_family
-from tests.bench_synthetic import synthetic_store
+from tests.bench_synthetic import PROFITS, synthetic_store
 from tests.cli_runner import assert_one_line_error, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
-PROFITS = {
-    "milp": {(4, 0): 100.0, (4, 1): 120.0, (4, 2): 110.0, (6, 0): 200.0, (6, 1): 210.0, (6, 2): 190.0},
-    "km-rea": {(4, 0): 90.0, (4, 1): 120.0, (4, 2): 99.0, (6, 0): 150.0, (6, 1): 200.0, (6, 2): 171.0},
-    "rand-rea": {(4, 0): 50.0, (4, 1): 60.0, (4, 2): 55.0, (6, 0): 100.0, (6, 1): 105.0, (6, 2): None},
-}
 RUNTIMES = {"milp": 2.0, "km-rea": 0.01, "rand-rea": 7.4e-05}
 
 

@@ -1,4 +1,4 @@
-"""``cpnopt bench run|table|plot``: the harness on the command line."""
+"""``cpnopt bench run|table|compare|plot``: the harness on the command line."""
 
 from __future__ import annotations
 
@@ -72,12 +72,26 @@ def cmd_table(args: argparse.Namespace) -> None:
                             include_runtime=not args.no_runtime)
     if args.standalone and FORMATS[args.format] is not to_latex:
         raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
-    text = to_latex(table, standalone=True) if args.standalone else FORMATS[args.format](table)
-    if args.output:
-        with open(args.output, "w", newline="") as handle:
+    _write(to_latex(table, standalone=True) if args.standalone else FORMATS[args.format](table), args.output)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", newline="") as handle:
             handle.write(text)
     else:
         sys.stdout.write(text)
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from cpnopt.bench import compare  # scipy.stats: only when comparing
+
+    with Store(_db(args)) as store:
+        comparison = compare.compare(store, _suite_name(store, args.suite, args.quick), args.baseline)
+    if args.standalone and compare.FORMATS[args.format] is not compare.to_latex:
+        raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
+    _write(compare.to_latex(comparison, standalone=True) if args.standalone else compare.FORMATS[args.format](comparison),
+           args.output)
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -94,7 +108,7 @@ DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, els
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
-    bench = sub.add_parser("bench", help="benchmark suites: run, table, plot")
+    bench = sub.add_parser("bench", help="benchmark suites: run, table, compare, plot")
     verbs = bench.add_subparsers(dest="bench_command", required=True)
 
     p = verbs.add_parser("run", help="run a suite (resumes: finished runs are skipped)")
@@ -119,6 +133,18 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_table)
+
+    p = verbs.add_parser("compare", help="every method against a baseline over the suite's instances: gap with "
+                         "bootstrap CIs, IQM, wins/ties/losses, Wilcoxon + Holm, probability of improvement")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument("--baseline", help="method label to compare against (default: the suite's first method that is not a reference)")
+    p.add_argument("--format", choices=sorted(FORMATS), default="md")
+    p.add_argument("--standalone", action="store_true",
+                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
+    p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
+    p.set_defaults(run=cmd_compare)
 
     p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
     p.add_argument("--db", help=DB_HELP)

@@ -65,7 +65,7 @@ class Table:
     n_seeds: int
 
     def versions_line(self) -> str:
-        return ", ".join(f"{package} {version}" for package, version in self.versions.items())
+        return versions_line(self.versions)
 
     def note(self) -> str:
         """What the numbers are: what ± means, over how many instances, what is bold."""
@@ -113,7 +113,7 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
             rows.append(Row(point, label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
     seeds = {run["seed"] for run in data.runs}
     return Table(suite, data.axes, {a: data.info(a) for a in data.axes}, columns, rows, "95% CI" if ci else "std",
-                 _versions(data.runs), len(data.points()), len(seeds))
+                 run_versions(data.runs), len(data.points()), len(seeds))
 
 
 def _metric_column(data: SuiteRuns, spec: str) -> Column:
@@ -126,7 +126,11 @@ def _values(data: SuiteRuns, key: str, runs: list[dict[str, Any]]) -> list[float
     return [v for v in (data.value(key, run) for run in runs) if v is not None]
 
 
-def _versions(runs: list[dict[str, Any]]) -> dict[str, str]:
+def versions_line(versions: dict[str, str]) -> str:
+    return ", ".join(f"{package} {version}" for package, version in versions.items())
+
+
+def run_versions(runs: list[dict[str, Any]]) -> dict[str, str]:
     """Every package version recorded by the runs, per package (several joined by " / ")."""
     seen: dict[str, list[str]] = {}
     for run in runs:
