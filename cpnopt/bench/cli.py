@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from cpnopt.bench.data import load_runs
+from cpnopt.bench.profiles import suite_profiles
 from cpnopt.bench.runner import run_suite
 from cpnopt.bench.store import Store
 from cpnopt.bench.suite import load_suite
@@ -95,11 +97,17 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    from cpnopt.bench.plots import plot_table  # matplotlib is slow to import: only when plotting
+    from cpnopt.bench.plots import plot_profiles, plot_table  # matplotlib is slow to import: only when plotting
 
+    out_dir = args.out_dir or _default("plots")
     with Store(_db(args)) as store:
-        table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci)
-    for path in plot_table(table, args.out_dir or _default("plots")):
+        name = _suite_name(store, args.suite, args.quick)
+        table = build_table(store, name, ci=args.ci)
+        data = load_runs(store, name) if args.profiles else None
+    written = plot_table(table, out_dir, args.width)
+    if data is not None:
+        written += plot_profiles(suite_profiles(data), name, out_dir, args.width)
+    for path in written:
         print(path)
 
 
@@ -152,4 +160,8 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--out-dir", help="folder for the PNG and PDF files (default: plots/ in the results folder, see --db)")
+    p.add_argument("--width", choices=["column", "page"], default="column",
+                   help="figure width: one IEEE column (3.5 in, default) or the page (7.16 in)")
+    p.add_argument("--profiles", action="store_true",
+                   help="also draw Dolan-Moré performance profiles over the instances (gap and runtime)")
     p.set_defaults(run=cmd_plot)
