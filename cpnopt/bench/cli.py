@@ -1,4 +1,4 @@
-"""``cpnopt bench run|table|compare|plot``: the harness on the command line."""
+"""``cpnopt bench run|table|compare|plot|report``: the harness on the command line."""
 
 from __future__ import annotations
 
@@ -111,12 +111,23 @@ def cmd_plot(args: argparse.Namespace) -> None:
         print(path)
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from cpnopt.bench.report import build_report  # matplotlib and scipy: only when reporting
+
+    with Store(_db(args)) as store:
+        suite = _suite_name(store, args.suite, args.quick)
+        command = ["bench", "report", "--db", store.path.name, "--suite", suite, "-o", Path(args.output).name]
+        page = build_report(store, suite, args.baseline, command + (["--baseline", args.baseline] if args.baseline else []))
+    _write(page, args.output)
+    print(args.output)
+
+
 DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, else in $XDG_CACHE_HOME/cpnopt "
            "or ~/.cache/cpnopt)")
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
-    bench = sub.add_parser("bench", help="benchmark suites: run, table, compare, plot")
+    bench = sub.add_parser("bench", help="benchmark suites: run, table, compare, plot, report")
     verbs = bench.add_subparsers(dest="bench_command", required=True)
 
     p = verbs.add_parser("run", help="run a suite (resumes: finished runs are skipped)")
@@ -153,6 +164,15 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_compare)
+
+    p = verbs.add_parser("report", help="one self-contained HTML page: tables, comparison, profiles, figures, "
+                         "machine, versions, commands")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument("--baseline", help="method label the comparison is against (default: as in `bench compare`)")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.set_defaults(run=cmd_report)
 
     p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
     p.add_argument("--db", help=DB_HELP)

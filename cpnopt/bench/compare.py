@@ -14,6 +14,7 @@ baseline), pairs inside each sweep point, ties counting one half. See docs/bench
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import numpy as np
 from cpnopt.bench.data import Instance, load_runs
 from cpnopt.bench.stats import Interval, holm, probability_of_improvement, stratified_bootstrap, wilcoxon_p
 from cpnopt.bench.store import Store
-from cpnopt.bench.tables import LATEX_PREAMBLE, latex_text, run_versions, versions_line
+from cpnopt.bench.tables import LATEX_PREAMBLE, html_table, latex_text, run_versions, versions_line
 from cpnopt.errors import InputError
 from cpnopt.metrics import MetricInfo
 
@@ -160,6 +161,12 @@ def to_markdown(comparison: Comparison) -> str:
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     lines += ["", comparison.note(), f"Made with {versions_line(comparison.versions)}."]
     return "\n".join(lines) + "\n"
+
+
+def to_html(comparison: Comparison) -> str:
+    head, rows = _cells(comparison)
+    return (html_table(head, [[(c, False) for c in cells] for cells in rows])
+            + f"\n<p class=\"note\">{html.escape(comparison.note())}</p>")
 
 
 def to_latex(comparison: Comparison, standalone: bool = False) -> str:

@@ -81,7 +81,8 @@ def _legend(ax: plt.Axes, n: int) -> None:
 def _save(fig: plt.Figure, out: Path, stem: str) -> list[Path]:
     written = []
     for suffix in (".png", ".pdf"):
-        fig.savefig(out / (stem + suffix), dpi=200, metadata={"CreationDate": None} if suffix == ".pdf" else {})
+        # no date (same runs, same bytes) and no software URL in the files
+        fig.savefig(out / (stem + suffix), dpi=200, metadata={"CreationDate": None} if suffix == ".pdf" else {"Software": None})
         written.append(out / (stem + suffix))
     plt.close(fig)
     return written

@@ -13,6 +13,7 @@ CSV keeps identifiers and full precision (``.10g``): it is the machine-readable 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 from collections import Counter
@@ -194,6 +195,21 @@ def to_markdown(table: Table) -> str:
     lines.append(f"\n{table.note()}")
     lines.append(f"Made with {table.versions_line()}.")
     return "\n".join(lines) + "\n"
+
+
+def html_table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
+    """An HTML ``<table>`` of ``head`` and cells (text, bold), escaped."""
+    lines = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr></thead>", "<tbody>"]
+    for cells in rows:
+        lines.append("<tr>" + "".join(f"<td><b>{html.escape(t)}</b></td>" if bold else f"<td>{html.escape(t)}</td>"
+                                      for t, bold in cells) + "</tr>")
+    return "\n".join(lines + ["</tbody>", "</table>"])
+
+
+def to_html(table: Table) -> str:
+    """The Markdown table as an HTML ``<table>`` and its note (for the report)."""
+    head, rows = _body(table)
+    return html_table(head, rows) + f"\n<p class=\"note\">{html.escape(table.note())}</p>"
 
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
