@@ -165,7 +165,7 @@ def to_markdown(comparison: Comparison) -> str:
 
 def to_html(comparison: Comparison) -> str:
     head, rows = _cells(comparison)
-    return (html_table(head, [[(c, False) for c in cells] for cells in rows])
+    return (html_table(head, [[(c, False) for c in cells] for cells in rows], left=1)
             + f"\n<p class=\"note\">{html.escape(comparison.note())}</p>")
 
 

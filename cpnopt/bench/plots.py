@@ -189,9 +189,9 @@ def plot_scatter(data: SuiteRuns, out_dir: str | Path, width: str = "column") ->
     out.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(STYLE):
         fig, ax = _figure(width, aspect=0.8)
-        every = []
-        for number, (method, xs, ys) in enumerate(scatter_points(data)):
-            style = method_style(number)
+        every, order = [], data.methods()
+        for method, xs, ys in scatter_points(data):
+            style = method_style(order.index(method))  # each method's colour and marker as in the other figures
             ax.scatter(xs, ys, label=method, color=style["color"], marker=style["marker"], s=16, alpha=0.8)
             every += xs + ys
         if every:

@@ -25,12 +25,13 @@ from cpnopt.bench.profiles import suite_profiles
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_html, versions_line
 
+WIDTH = "column"  # figures as a paper would print them, shown at about that size
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { padding: 0.25em 0.6em; text-align: right; border-bottom: 1px solid #e4e4e4; }
-th { border-bottom: 2px solid #444; } td:first-child, th:first-child { text-align: left; }
+th { border-bottom: 2px solid #444; } .l { text-align: left; }
 p.note { font-size: 0.85em; color: #555; max-width: 60em; }
 figure { display: inline-block; margin: 0.5em; vertical-align: top; } figure img { width: 520px; }
 figcaption { font-size: 0.8em; color: #555; max-width: 520px; }
@@ -44,8 +45,10 @@ def _figure(path: Path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def _figures(paths: list[Path], caption: str) -> list[str]:
-    return [_figure(p, caption.format(name=p.stem)) for p in paths if p.suffix == ".png"]
+def _figures(paths: list[Path], captions: list[str]) -> list[str]:
+    """The PNG of each figure (``paths`` holds a PNG and a PDF per figure, in order) with its caption."""
+    pngs = [p for p in paths if p.suffix == ".png"]
+    return [_figure(p, caption) for p, caption in zip(pngs, captions, strict=True)]
 
 
 def build_report(store: Store, suite: str, baseline: str | None = None, command: list[str] | None = None) -> str:
@@ -55,7 +58,8 @@ def build_report(store: Store, suite: str, baseline: str | None = None, command:
     sections = [f"<h1>Benchmark report: {html.escape(suite)}</h1>"]
     description = data.definition.get("description")
     family = data.definition.get("family", "")
-    sections.append(f"<p>{html.escape(description or '')} Family: <b>{html.escape(family)}</b>; "
+    lead = f"{description.rstrip('.')}. " if description else ""
+    sections.append(f"<p>{html.escape(lead)}Family: <b>{html.escape(family)}</b>; "
                     f"{len(data.runs)} runs of {len(data.methods())} methods on {len(data.instances())} instances "
                     f"({table.n_points} sweep points × {table.n_seeds} seeds).</p>")
     sections += ["<h2>Results per sweep point</h2>", to_html(table)]
@@ -69,15 +73,18 @@ def build_report(store: Store, suite: str, baseline: str | None = None, command:
                      "<p class=\"note\">ρ(τ): share of instances on which a method's cost is within a factor τ of the "
                      "best method's on that instance; at τ = 1 the share it is best on, at the right end the share it "
                      "solved. Gaps below 0.01% and runtimes below 1 ms count as those values.</p>"]
-        sections += _figures(plot_profiles(suite_profiles(data), suite, out, "page"), "performance profile: {name}")
+        profiles = suite_profiles(data)
+        sections += _figures(plot_profiles(profiles, suite, out, WIDTH),
+                             [f"Performance profile: {p.quantity.name}" for p in profiles])
         if data.references:
             sections.append("<h2>Each instance against the reference</h2>")
-            sections += _figures(plot_scatter(data, out, "page"), "objective of each method against the reference "
-                                 "value of the same instance; on the dashed line a method matches it")
+            sections += _figures(plot_scatter(data, out, WIDTH), ["Objective of each method against the reference "
+                                 "value of the same instance; on the dashed line a method matches it"])
         if len(table.axes) == 1:
             sections += ["<h2>Against the swept parameter</h2>",
                          f"<p class=\"note\">Mean ± {html.escape(table.spread)} over seeds.</p>"]
-            sections += _figures(plot_table(table, out, "page"), "{name}")
+            sections += _figures(plot_table(table, out, WIDTH),
+                                 [f"{c.title} against {table.axis_info[table.axes[0]].name}" for c in table.columns])
         sections += _provenance(data.runs, table.versions, suite, command)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(suite)}: cpnopt benchmark report</title><style>{STYLE}</style></head><body>\n"

@@ -197,19 +197,24 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
-    """An HTML ``<table>`` of ``head`` and cells (text, bold), escaped."""
-    lines = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr></thead>", "<tbody>"]
+def html_table(head: list[str], rows: list[list[tuple[str, bool]]], left: int = 1) -> str:
+    """An HTML ``<table>`` of ``head`` and cells (text, bold), escaped; the first ``left``
+    columns (names) align left, the others (numbers) right."""
+    def cell(tag: str, i: int, text: str) -> str:
+        return f'<{tag} class="l">{text}</{tag}>' if i < left else f"<{tag}>{text}</{tag}>"
+
+    lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, html.escape(h)) for i, h in enumerate(head))
+             + "</tr></thead>", "<tbody>"]
     for cells in rows:
-        lines.append("<tr>" + "".join(f"<td><b>{html.escape(t)}</b></td>" if bold else f"<td>{html.escape(t)}</td>"
-                                      for t, bold in cells) + "</tr>")
+        lines.append("<tr>" + "".join(cell("td", i, f"<b>{html.escape(t)}</b>" if bold else html.escape(t))
+                                      for i, (t, bold) in enumerate(cells)) + "</tr>")
     return "\n".join(lines + ["</tbody>", "</table>"])
 
 
 def to_html(table: Table) -> str:
     """The Markdown table as an HTML ``<table>`` and its note (for the report)."""
     head, rows = _body(table)
-    return html_table(head, rows) + f"\n<p class=\"note\">{html.escape(table.note())}</p>"
+    return html_table(head, rows, left=len(table.axes) + 1) + f"\n<p class=\"note\">{html.escape(table.note())}</p>"
 
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
