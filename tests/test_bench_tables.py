@@ -89,3 +89,27 @@ def test_latex_tables_compile_with_pdflatex(tmp_path):
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
+
+
+def test_an_equal_time_budget_reaches_every_method_and_the_caption(tmp_path):
+    from cpnopt.bench.runner import run_suite
+    from cpnopt.bench.suite import suite_from_dict
+    from cpnopt.errors import InputError
+
+    data = {"name": "budget", "family": "clustering", "seeds": [0], "reference": "milp", "metrics": ["platform_profit"],
+            "time_budget_s": 20, "params": {"n_slots": 2, "arrivals_per_slot": 2, "n_metro_areas": 2},
+            "sweep": {"n_servers": [4]}, "methods": [{"name": "milp", "options": {"threads": 1}}, {"name": "km-rea"}],
+            "quick": {"time_budget_s": 30, "time_limit": 5}}
+    suite = suite_from_dict(data)
+    assert [m.options["time_limit"] for m in suite.methods] == [20.0, 20.0]
+    assert [m.options["time_limit"] for m in suite.quick_variant().methods] == [5.0, 5.0]  # the quick cap wins
+    assert [m.label for m in suite.methods] == ["milp", "km-rea"]  # the budget does not rename methods
+    with pytest.raises(InputError, match=r"methods\[1\].options.time_limit"):
+        suite_from_dict({**data, "methods": [{"name": "milp"}, {"name": "km-rea", "options": {"time_limit": 5}}]})
+    with pytest.raises(InputError, match="time_budget_s"):
+        suite_from_dict({**data, "time_budget_s": 0})
+    with Store(tmp_path / "b.db") as store:
+        summary = run_suite(suite, store, progress=False)
+        assert summary.failed == 0
+        note = build_table(store, "budget").note()
+    assert "Equal time budget: 20 s per run for every method" in note

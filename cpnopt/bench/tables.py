@@ -64,6 +64,7 @@ class Table:
     versions: dict[str, str]  # package → version(s) the runs were made with ("a / b" when they differ)
     n_points: int
     n_seeds: int
+    time_budget_s: float | None = None  # the suite's equal time budget, if it sets one
 
     def versions_line(self) -> str:
         return versions_line(self.versions)
@@ -76,7 +77,9 @@ class Table:
         bold = any(c.better for c in self.columns)
         return (f"Mean ± {spread} over seeds at each sweep point; {points} × {seeds} = "
                 f"{self.n_points * self.n_seeds} instances per method; runs: how each method's runs ended."
-                + (" Best mean per sweep point in bold (quality metrics only)." if bold else ""))
+                + (" Best mean per sweep point in bold (quality metrics only)." if bold else "")
+                + (f" Equal time budget: {self.time_budget_s:g} s per run for every method (one that cannot stop "
+                   "early runs to completion)." if self.time_budget_s else ""))
 
 
 def _student_t_975(dof: int) -> float:
@@ -114,7 +117,7 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
             rows.append(Row(point, label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
     seeds = {run["seed"] for run in data.runs}
     return Table(suite, data.axes, {a: data.info(a) for a in data.axes}, columns, rows, "95% CI" if ci else "std",
-                 run_versions(data.runs), len(data.points()), len(seeds))
+                 run_versions(data.runs), len(data.points()), len(seeds), data.definition.get("time_budget_s"))
 
 
 def _metric_column(data: SuiteRuns, spec: str) -> Column:
