@@ -64,7 +64,9 @@ class Comparison:
 
     def note(self) -> str:
         name = self.score.name[:1].upper() + self.score.name[1:]
-        return (f"{name} per method over {self.n_points} sweep points × {self.n_seeds} seeds; "
+        points, seeds = (f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((self.n_points, "sweep point"),
+                                                                           (self.n_seeds, "seed")))
+        return (f"{name} per method over {points} × {seeds}; "
                 "[low, high]: 95% stratified-bootstrap interval (strata: sweep points); IQM: interquartile mean; "
                 f"W/T/L: instances where the method's gap is smaller / equal / larger than {self.baseline}'s; "
                 "p: two-sided Wilcoxon signed-rank test of the paired gaps, Holm: adjusted for the methods compared; "

@@ -168,8 +168,10 @@ def _cell_text(cell: Cell | None, info: MetricInfo) -> str:
 
 
 def _axis_text(table: Table, axis: str, value: Any) -> str:
+    """A sweep value as the suite gives it (a share as a percentage), with thousands separators."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return table.axis_info[axis].format(value)
+        info = table.axis_info[axis]
+        return info.format(value) if info.percent else format(value, ",g")
     return str(value)
 
 
