@@ -2,7 +2,8 @@
 
 Each family declares, once, a :class:`MetricInfo` per metric of its evaluator and per
 generator parameter that a suite may sweep (``Family.metrics``); the harness adds the
-quantities every family has (gap, runtime, the exact methods' own bound and gap). Tables and
+quantities every family has (:data:`COMMON`: gap, runtime, an exact method's own MIP gap; a
+family whose suites show ``report.bound`` declares it in its objective's unit). Tables and
 figures read names, units and formats from here, so they never print an identifier or a
 number in exponent notation.
 """
