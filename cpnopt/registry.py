@@ -20,12 +20,13 @@ import math
 import pkgutil
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from cpnopt.errors import InputError
+from cpnopt.metrics import MetricInfo
 from cpnopt.solution import Evaluation, MethodOutput, Sense
 
 
@@ -49,6 +50,8 @@ class Family:
     evaluate: Callable[[Any, Any], Evaluation]  # (instance, decision) -> Evaluation
     describe: Callable[[Any], dict[str, Any]]  # instance -> summary figures for people
     method_modules: tuple[str, ...]
+    # display name, unit, sense and format of each metric and of the parameters suites sweep
+    metrics: Mapping[str, MetricInfo] = field(default_factory=dict)
     env: str | None = None  # "module:Class" of its Gymnasium environment (None: no learned methods)
 
 

@@ -183,7 +183,7 @@ def test_table_gaps_go_to_the_bound_when_the_reference_is_not_proven(tmp_path):
         store.add(_record("km-rea", 2, "error", None, highspy="1.16.0"))
         table = build_table(store, "synthetic")
     gap_column = next(c for c in table.columns if c.key == "gap")
-    assert gap_column.title == "gap to bound"
+    assert gap_column.title == "gap to bound (%)"
     heuristic = next(r for r in table.rows if r.method == "km-rea")
     assert heuristic.values["gap"].mean == pytest.approx((0.5 + 0.5) / 2)  # (100−50)/100, (120−60)/120
     assert heuristic.statuses == {"error": 1, "feasible": 2}

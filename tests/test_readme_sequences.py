@@ -48,7 +48,7 @@ def test_readme_bench_lines_run_as_written(tmp_path):
         outputs.append(run.stdout)
     assert r"\begin{tabular}" in outputs[1] and "km-rea" in outputs[1]
     assert all(Path(p).is_file() and Path(p).parent == results / "plots" for p in outputs[2].split())
-    assert "| n_servers | method |" in outputs[4]
+    assert "| servers | method |" in outputs[4]  # display names, not identifiers
     assert (results / "paper-suites" / "clustering-servers-quick.csv").is_file()
     assert sorted(p.name for p in work.iterdir()) == ["benchmarks"]
     assert sorted(p.name for p in (work / "benchmarks").iterdir()) == ["run_paper_suites.sh", "suites"]

@@ -1,4 +1,4 @@
-"""``cpnopt bench run|table|plot``: the harness on the command line."""
+"""``cpnopt bench run|table|compare|plot|report``: the harness on the command line."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import os
 import sys
 from pathlib import Path
 
+from cpnopt.bench.data import load_runs
+from cpnopt.bench.profiles import suite_profiles
 from cpnopt.bench.runner import run_suite
 from cpnopt.bench.store import Store
 from cpnopt.bench.suite import load_suite
-from cpnopt.bench.tables import FORMATS, build_table
+from cpnopt.bench.tables import FORMATS, build_table, to_latex
 from cpnopt.errors import InputError
 
 
@@ -70,21 +72,54 @@ def cmd_table(args: argparse.Namespace) -> None:
     with Store(_db(args)) as store:
         table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci,
                             include_runtime=not args.no_runtime)
-    text = FORMATS[args.format](table)
-    if args.output:
-        with open(args.output, "w", newline="") as handle:
+    if args.standalone and FORMATS[args.format] is not to_latex:
+        raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
+    _write(to_latex(table, standalone=True) if args.standalone else FORMATS[args.format](table), args.output)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", newline="") as handle:
             handle.write(text)
     else:
         sys.stdout.write(text)
 
 
-def cmd_plot(args: argparse.Namespace) -> None:
-    from cpnopt.bench.plots import plot_table  # matplotlib is slow to import: only when plotting
+def cmd_compare(args: argparse.Namespace) -> None:
+    from cpnopt.bench import compare  # scipy.stats: only when comparing
 
     with Store(_db(args)) as store:
-        table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci)
-    for path in plot_table(table, args.out_dir or _default("plots")):
+        comparison = compare.compare(store, _suite_name(store, args.suite, args.quick), args.baseline)
+    if args.standalone and compare.FORMATS[args.format] is not compare.to_latex:
+        raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
+    _write(compare.to_latex(comparison, standalone=True) if args.standalone else compare.FORMATS[args.format](comparison),
+           args.output)
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    from cpnopt.bench.plots import plot_profiles, plot_table  # matplotlib is slow to import: only when plotting
+
+    out_dir = args.out_dir or _default("plots")
+    with Store(_db(args)) as store:
+        name = _suite_name(store, args.suite, args.quick)
+        table = build_table(store, name, ci=args.ci)
+        data = load_runs(store, name) if args.profiles else None
+    written = plot_table(table, out_dir, args.width)
+    if data is not None:
+        written += plot_profiles(suite_profiles(data), name, out_dir, args.width)
+    for path in written:
         print(path)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from cpnopt.bench.report import build_report  # matplotlib and scipy: only when reporting
+
+    with Store(_db(args)) as store:
+        suite = _suite_name(store, args.suite, args.quick)
+        command = ["bench", "report", "--db", store.path.name, "--suite", suite, "-o", Path(args.output).name]
+        page = build_report(store, suite, args.baseline, command + (["--baseline", args.baseline] if args.baseline else []))
+    _write(page, args.output)
+    print(args.output)
 
 
 DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, else in $XDG_CACHE_HOME/cpnopt "
@@ -92,7 +127,7 @@ DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, els
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
-    bench = sub.add_parser("bench", help="benchmark suites: run, table, plot")
+    bench = sub.add_parser("bench", help="benchmark suites: run, table, compare, plot, report")
     verbs = bench.add_subparsers(dest="bench_command", required=True)
 
     p = verbs.add_parser("run", help="run a suite (resumes: finished runs are skipped)")
@@ -113,8 +148,31 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=sorted(FORMATS), default="md")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--no-runtime", action="store_true", help="leave out runtime (for byte-identical tables)")
+    p.add_argument("--standalone", action="store_true",
+                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_table)
+
+    p = verbs.add_parser("compare", help="every method against a baseline over the suite's instances: gap with "
+                         "bootstrap CIs, IQM, wins/ties/losses, Wilcoxon + Holm, probability of improvement")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument("--baseline", help="method label to compare against (default: the suite's first method that is not a reference)")
+    p.add_argument("--format", choices=sorted(FORMATS), default="md")
+    p.add_argument("--standalone", action="store_true",
+                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
+    p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
+    p.set_defaults(run=cmd_compare)
+
+    p = verbs.add_parser("report", help="one self-contained HTML page: tables, comparison, profiles, figures, "
+                         "machine, versions, commands")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--suite", help="suite name (needed when the store holds several)")
+    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument("--baseline", help="method label the comparison is against (default: as in `bench compare`)")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.set_defaults(run=cmd_report)
 
     p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
     p.add_argument("--db", help=DB_HELP)
@@ -122,4 +180,8 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--out-dir", help="folder for the PNG and PDF files (default: plots/ in the results folder, see --db)")
+    p.add_argument("--width", choices=["column", "page"], default="column",
+                   help="figure width: one IEEE column (3.5 in, default) or the page (7.16 in)")
+    p.add_argument("--profiles", action="store_true",
+                   help="also draw Dolan-Moré performance profiles over the instances (gap and runtime)")
     p.set_defaults(run=cmd_plot)

@@ -203,7 +203,7 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
     store.save_suite(suite.name, {
         "family": suite.family, "axes": list(suite.sweep), "params": suite.params, "metrics": list(suite.metrics),
         "reference": suite.reference, "methods": [m.label for m in suite.methods],
-        "description": suite.description,
+        "description": suite.description, "time_budget_s": suite.time_budget_s,
     })
     pool, closer, capacity = make_executor(executor, workers, scheduler)
     failed = ran = 0

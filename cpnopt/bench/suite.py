@@ -8,6 +8,7 @@ seeds = [0, 1, 2]
 reference = ["milp", "cg"]    # exact methods: every gap is to a proven optimum, or the tightest bound
 metrics = ["platform_profit", "offloading_rate"]
 job_timeout_s = 300           # wall limit of one run (a hung run is killed, recorded time_limit)
+# time_budget_s = 60          # equal time budget: every method's time_limit (none may set its own)
 
 [params]                      # fixed generator parameters
 n_slots = 4
@@ -24,6 +25,7 @@ name = "km-rea"
 
 [quick]                       # the CI-sized variant: replaces seeds/sweep (and methods, if
 seeds = [0]                   # given), merges params, and caps every method's time_limit
+                              # (and time_budget_s)
 sweep = { n_servers = [6, 8] }
 time_limit = 10
 ```
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,6 +101,7 @@ class Suite:
     metrics: tuple[str, ...]
     job_timeout_s: float = 600.0
     quick: dict[str, Any] = field(default_factory=dict)
+    time_budget_s: float | None = None  # equal time budget: every method runs with this time_limit
 
     def points(self) -> list[dict[str, Any]]:
         axes = list(self.sweep)
@@ -116,12 +120,19 @@ class Suite:
         if not q:
             raise InputError("quick", None, f"suite {self.name} has no [quick] variant")
         cap = q.get("time_limit")
-        base_methods = _methods(self.family, q["methods"], "quick.methods") if "methods" in q else self.methods
-        methods = tuple(
-            replace(m, options={**m.options, "time_limit": min(cap, m.options.get("time_limit", cap))})
-            if cap is not None and "time_limit" in get_method(self.family, m.name).option_names() else m
-            for m in base_methods
-        )
+        budget = _budget(q.get("time_budget_s", self.time_budget_s), "quick.time_budget_s")
+        if budget is not None and cap is not None:
+            budget = min(budget, cap)
+        base_methods = _methods(self.family, q["methods"], "quick.methods", budget) if "methods" in q else self.methods
+
+        def limited(m: MethodSpec) -> MethodSpec:
+            if budget is not None:  # an equal budget stays equal: every method gets it
+                return replace(m, options={**m.options, "time_limit": budget})
+            if cap is not None and "time_limit" in get_method(self.family, m.name).option_names():
+                return replace(m, options={**m.options, "time_limit": min(cap, m.options.get("time_limit", cap))})
+            return m
+
+        methods = tuple(limited(m) for m in base_methods)
         return replace(
             self,
             name=f"{self.name}-quick",
@@ -131,6 +142,7 @@ class Suite:
             methods=methods,
             job_timeout_s=float(q.get("job_timeout_s", self.job_timeout_s)),
             quick={},
+            time_budget_s=budget,
         )
 
 
@@ -157,16 +169,31 @@ def _axis(name: str, value: Any) -> list[Any]:
 
 SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # names files (plots, tables): no separators
 KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "methods", "reference", "metrics",
-              "job_timeout_s", "quick"}
+              "job_timeout_s", "quick", "time_budget_s"}
 
 
-def _methods(family: str, entries: list[dict[str, Any]], where: str) -> tuple[MethodSpec, ...]:
+def _budget(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(where, value, "a time budget is a positive, finite number of seconds")
+    return float(value)
+
+
+def _methods(family: str, entries: list[dict[str, Any]], where: str, budget: float | None = None) -> tuple[MethodSpec, ...]:
+    """The methods of ``entries``, checked; with an equal time ``budget``, each gets it as its
+    time_limit (a method without one runs to completion) and none may set its own."""
     methods = []
     for i, entry in enumerate(entries):
         if "name" not in entry:
             raise InputError(f"{where}[{i}].name", None, "missing")
         method = get_method(family, entry["name"])
         options = dict(entry.get("options", {}))
+        if budget is not None:
+            if "time_limit" in options:
+                raise InputError(f"{where}[{i}].options.time_limit", options["time_limit"],
+                                 f"the suite gives every method time_budget_s = {budget:g}; remove the method's own")
+            options["time_limit"] = budget
         method.check_options(options, f"{where}[{i}].options")
         methods.append(MethodSpec(method.name, options))
     if not methods:
@@ -196,13 +223,14 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         for key in keys:
             if key not in known_params:
                 raise InputError(f"{where}.{key}", keys[key], f"not a parameter of {family.name}")
-    methods = _methods(family.name, data.get("methods", []), "methods")
+    budget = _budget(data.get("time_budget_s"), "time_budget_s")
+    methods = _methods(family.name, data.get("methods", []), "methods", budget)
     reference = data.get("reference")
     references = [] if reference is None else [reference] if isinstance(reference, str) else reference
     for name in references:  # a reference may run in the [quick] variant only, so any method of the family
         get_method(family.name, name)
     if "methods" in data.get("quick", {}):
-        _methods(family.name, data["quick"]["methods"], "quick.methods")  # fail at load time, not later
+        _methods(family.name, data["quick"]["methods"], "quick.methods", budget)  # fail at load time, not later
     name = data.get("name", default_name)
     if not isinstance(name, str) or not SUITE_NAME.fullmatch(name):
         raise InputError("name", name, "a suite name is letters, digits, '.', '_' and '-', starting with a letter or digit")
@@ -221,4 +249,5 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         metrics=tuple(data.get("metrics", [])),
         job_timeout_s=float(data.get("job_timeout_s", 600.0)),
         quick=dict(data.get("quick", {})),
+        time_budget_s=budget,
     )

@@ -1,28 +1,30 @@
-"""Tables from the store: per (sweep point, method) mean ± std (or 95 % CI) of the metrics, the
-gap to the reference method's optimum or bound, and runtime; Markdown, LaTeX (booktabs), CSV.
+"""Tables from the store: per (sweep point, method) mean ± std (or 95 % CI) over seeds of the
+metrics, the gap to the reference method's optimum or bound (see :mod:`cpnopt.bench.data`),
+and runtime; Markdown, LaTeX (booktabs) and CSV.
 
-Gap of a run = (reference − objective) / |reference| (for a minimisation, objective −
-reference), where reference is the reference method's objective on the same instance when
-it is proven optimal, else its best bound — the column then says "gap to bound". A suite
-may name several reference methods (``reference = ["milp", "cg"]``): any proven optimum
-wins, else the tightest of their bounds.
-A metric written ``name:min`` in the suite is better when smaller; the rest when larger.
-``report.bound`` and ``report.gap`` name the run's own bound and gap (exact methods).
+Names, units, sense and number format come from the family's metric metadata
+(``Family.metrics``, :mod:`cpnopt.metrics`). A metric written ``name:min`` (or ``name:max``)
+in the suite takes that sense; the rest take the family's. Only quality metrics (those with
+a sense, and the gap) get the best mean per sweep point in bold; runtime never does.
+``report.bound`` and ``report.gap`` name the run's own bound and gap (exact methods). The
+CSV keeps identifiers and full precision (``.10g``): it is the machine-readable table.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
+from cpnopt.bench.data import SuiteRuns, load_runs, point_key
 from cpnopt.bench.store import Store
-from cpnopt.solution import Sense, gap_to_reference
+from cpnopt.metrics import MetricInfo
 
 
 @dataclass(frozen=True)
@@ -43,21 +45,41 @@ class Row:
 @dataclass(frozen=True)
 class Column:
     key: str
-    title: str
-    better: str  # "max" or "min"
+    info: MetricInfo
+    better: str | None  # "max", "min", or None (not a quality metric: never bold)
+
+    @property
+    def title(self) -> str:
+        return self.info.label
 
 
 @dataclass(frozen=True)
 class Table:
     suite: str
     axes: list[str]
+    axis_info: dict[str, MetricInfo]
     columns: list[Column]
     rows: list[Row]
     spread: str  # "std" or "95% CI"
     versions: dict[str, str]  # package → version(s) the runs were made with ("a / b" when they differ)
+    n_points: int
+    n_seeds: int
+    time_budget_s: float | None = None  # the suite's equal time budget, if it sets one
 
     def versions_line(self) -> str:
-        return ", ".join(f"{package} {version}" for package, version in self.versions.items())
+        return versions_line(self.versions)
+
+    def note(self) -> str:
+        """What the numbers are: what ± means, over how many instances, what is bold."""
+        spread = "standard deviation" if self.spread == "std" else "95% confidence interval (Student t)"
+        seeds = f"{self.n_seeds} seed{'s' if self.n_seeds != 1 else ''}"
+        points = f"{self.n_points} sweep point{'s' if self.n_points != 1 else ''}"
+        bold = any(c.better for c in self.columns)
+        return (f"Mean ± {spread} over seeds at each sweep point; {points} × {seeds} = "
+                f"{self.n_points * self.n_seeds} instances per method; runs: how each method's runs ended."
+                + (" Best mean per sweep point in bold (quality metrics only)." if bold else "")
+                + (f" Equal time budget: {self.time_budget_s:g} s per run for every method (one that cannot stop "
+                   "early runs to completion)." if self.time_budget_s else ""))
 
 
 def _student_t_975(dof: int) -> float:
@@ -76,74 +98,43 @@ def summarize(values: list[float], ci: bool) -> Cell | None:
     return Cell(float(arr.mean()), spread, n)
 
 
-def _reference_values(runs: list[dict[str, Any]], references: list[str]) -> tuple[dict[tuple[str, int], float], bool]:
-    """Reference value per (point, seed), and whether every one of them is a proven optimum.
-
-    With several reference methods, a proven optimum from any of them wins; otherwise the
-    tightest bound among them (the least for a maximisation).
-    """
-    optimum: dict[tuple[str, int], float] = {}
-    bounds: dict[tuple[str, int], list[float]] = {}
-    senses: dict[tuple[str, int], str] = {}
-    for run in runs:
-        if run["method"] not in references:
-            continue
-        key = (_point_key(run["point"]), run["seed"])
-        senses[key] = run["report"].get("sense", "max")
-        if run["status"] == "optimal" and run["objective"] is not None:
-            optimum[key] = run["objective"]
-        elif run["bound"] is not None:
-            bounds.setdefault(key, []).append(run["bound"])
-    found = dict(optimum)
-    for key, values in bounds.items():
-        if key not in found:
-            found[key] = min(values) if senses[key] == "max" else max(values)
-    all_optimal = set(optimum) == set(senses)
-    return found, all_optimal
-
-
-def _point_key(point: dict[str, Any]) -> str:
-    return repr(sorted(point.items()))
-
-
 def build_table(store: Store, suite: str, ci: bool = False, include_runtime: bool = True) -> Table:
-    definition = store.suite_definition(suite)
-    axes = list(definition.get("axes", []))
-    fixed = definition.get("params", {})
-    # runs made before the suite's fixed parameters were last edited stay in the store, unused
-    runs = [r for r in store.runs(suite) if {k: v for k, v in r["params"].items() if k not in axes} == fixed]
-    reference = definition.get("reference")
-    references = [] if reference is None else [reference] if isinstance(reference, str) else list(reference)
-    ref_values, all_optimal = _reference_values(runs, references)
-    metric_specs = [m.split(":") + ["max"] if ":" not in m else m.split(":") for m in definition["metrics"]]
-    columns = [Column(f"metric:{name}", name, better) for name, better, *_ in metric_specs]
-    if references:
-        columns.append(Column("gap", "gap to optimum" if all_optimal else "gap to bound", "min"))
+    data = load_runs(store, suite)
+    columns = [_metric_column(data, spec) for spec in data.definition["metrics"]]
+    if data.references:
+        columns.append(Column("gap", data.info("gap"), "min"))
     if include_runtime:
-        columns.append(Column("runtime_s", "runtime (s)", "min"))
+        columns.append(Column("runtime_s", data.info("runtime_s"), None))
 
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    points: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        key = _point_key(run["point"])
-        points[key] = run["point"]
-        grouped.setdefault((key, run["label"]), []).append(run)
-
-    method_order = {label: i for i, label in enumerate(definition.get("methods", []))}
-    ordered_points = sorted(points, key=lambda k: [(_sortable(v)) for _, v in sorted(points[k].items())])
+    for run in data.runs:
+        grouped.setdefault((point_key(run["point"]), run["label"]), []).append(run)
     rows = []
-    for pkey in ordered_points:
-        labels = sorted({label for (p, label) in grouped if p == pkey}, key=lambda l: (method_order.get(l, 1e9), l))
-        for label in labels:
+    for pkey, point in data.points().items():
+        for label in [m for m in data.methods() if (pkey, m) in grouped]:
             group = sorted(grouped[(pkey, label)], key=lambda r: r["seed"])
-            values: dict[str, Cell | None] = {}
-            for column in columns:
-                values[column.key] = summarize(_column_values(column.key, group, ref_values, pkey), ci)
-            rows.append(Row(points[pkey], label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
-    return Table(suite, axes, columns, rows, "95% CI" if ci else "std", _versions(runs))
+            values = {c.key: summarize(_values(data, c.key, group), ci) for c in columns}
+            rows.append(Row(point, label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
+    seeds = {run["seed"] for run in data.runs}
+    return Table(suite, data.axes, {a: data.info(a) for a in data.axes}, columns, rows, "95% CI" if ci else "std",
+                 run_versions(data.runs), len(data.points()), len(seeds), data.definition.get("time_budget_s"))
 
 
-def _versions(runs: list[dict[str, Any]]) -> dict[str, str]:
+def _metric_column(data: SuiteRuns, spec: str) -> Column:
+    name, _, sense = spec.partition(":")
+    info = data.info(f"metric:{name}")
+    return Column(f"metric:{name}", info, sense or info.sense)
+
+
+def _values(data: SuiteRuns, key: str, runs: list[dict[str, Any]]) -> list[float]:
+    return [v for v in (data.value(key, run) for run in runs) if v is not None]
+
+
+def versions_line(versions: dict[str, str]) -> str:
+    return ", ".join(f"{package} {version}" for package, version in versions.items())
+
+
+def run_versions(runs: list[dict[str, Any]]) -> dict[str, str]:
     """Every package version recorded by the runs, per package (several joined by " / ")."""
     seen: dict[str, list[str]] = {}
     for run in runs:
@@ -153,35 +144,14 @@ def _versions(runs: list[dict[str, Any]]) -> dict[str, str]:
     return {package: " / ".join(sorted(found)) for package, found in sorted(seen.items())}
 
 
-def _sortable(value: Any) -> tuple[int, Any]:
-    return (0, value) if isinstance(value, (int, float)) else (1, str(value))
-
-
-def _column_values(key: str, runs: Iterable[dict[str, Any]], ref: dict[tuple[str, int], float], pkey: str) -> list[float]:
-    out = []
-    for run in runs:
-        if key == "runtime_s":
-            value = run["runtime_s"]
-        elif key == "gap":
-            sense = Sense(run["report"].get("sense", "max"))
-            value = gap_to_reference(ref.get((pkey, run["seed"])), run["objective"], sense)
-        elif key.startswith("metric:report."):  # a field of the run's own report: bound, gap
-            value = run[key.removeprefix("metric:report.")]
-        else:
-            value = run["metrics"].get(key.removeprefix("metric:")) if run["feasible"] else None
-        if value is not None:
-            out.append(float(value))
-    return out
-
-
 def _best(table: Table) -> dict[tuple[str, str], set[int]]:
-    """Row indices holding the best mean of each column, per sweep point."""
+    """Row indices holding the best mean of each quality column, per sweep point."""
     best: dict[tuple[str, str], set[int]] = {}
     by_point: dict[str, list[int]] = {}
     for i, row in enumerate(table.rows):
-        by_point.setdefault(_point_key(row.point), []).append(i)
+        by_point.setdefault(point_key(row.point), []).append(i)
     for pkey, indices in by_point.items():
-        for column in table.columns:
+        for column in (c for c in table.columns if c.better):
             means = {i: table.rows[i].values[column.key].mean for i in indices if table.rows[i].values[column.key]}
             if not means:
                 continue
@@ -190,59 +160,107 @@ def _best(table: Table) -> dict[tuple[str, str], set[int]]:
     return best
 
 
-def _fmt(cell: Cell | None, key: str) -> tuple[str, str]:
+def _cell_text(cell: Cell | None, info: MetricInfo) -> str:
     if cell is None:
-        return "—", ""
-    if key in ("gap", "metric:report.gap") or key.endswith("rate"):
-        return f"{100 * cell.mean:.1f}%", f"{100 * cell.spread:.1f}"
-    if key == "runtime_s":
-        return f"{cell.mean:.3g}", f"{cell.spread:.2g}"
-    return f"{cell.mean:,.1f}", f"{cell.spread:,.1f}"
+        return "—"
+    mean, spread = info.format_pair(cell.mean, cell.spread)
+    return f"{mean} ± {spread}" if cell.n > 1 else mean
+
+
+def _axis_text(table: Table, axis: str, value: Any) -> str:
+    """A sweep value as the suite gives it (a share as a percentage), with thousands separators."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        info = table.axis_info[axis]
+        return info.format(value) if info.percent else format(value, ",g")
+    return str(value)
+
+
+def _statuses(row: Row) -> str:
+    return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in row.statuses.items())
+
+
+def _body(table: Table) -> tuple[list[str], list[list[tuple[str, bool]]]]:
+    """Header and cells (text, bold) shared by Markdown and LaTeX."""
+    best = _best(table)
+    head = [table.axis_info[a].label for a in table.axes] + ["method"] + [c.title for c in table.columns] + ["runs"]
+    rows = []
+    for i, row in enumerate(table.rows):
+        cells = [(_axis_text(table, a, row.point.get(a, "")), False) for a in table.axes] + [(row.method, False)]
+        cells += [(_cell_text(row.values[c.key], c.info), i in best.get((point_key(row.point), c.key), set()))
+                  for c in table.columns]
+        rows.append(cells + [(_statuses(row), False)])
+    return head, rows
 
 
 def to_markdown(table: Table) -> str:
-    best = _best(table)
-    head = table.axes + ["method"] + [c.title for c in table.columns] + ["runs"]
+    head, rows = _body(table)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, row in enumerate(table.rows):
-        cells = [str(row.point.get(a, "")) for a in table.axes] + [row.method]
-        for column in table.columns:
-            mean, spread = _fmt(row.values[column.key], column.key)
-            text = f"{mean} ± {spread}" if spread else mean
-            if i in best.get((_point_key(row.point), column.key), set()):
-                text = f"**{text}**"
-            cells.append(text)
-        cells.append(", ".join(f"{n} {s}" for s, n in row.statuses.items()))
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append(f"\nmean ± {table.spread} over seeds; best per sweep point in bold.")
+    for cells in rows:
+        lines.append("| " + " | ".join(f"**{text}**" if bold else text for text, bold in cells) + " |")
+    lines.append(f"\n{table.note()}")
     lines.append(f"Made with {table.versions_line()}.")
     return "\n".join(lines) + "\n"
 
 
-def _latex_escape(text: str) -> str:
-    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
+def html_table(head: list[str], rows: list[list[tuple[str, bool]]], left: int = 1) -> str:
+    """An HTML ``<table>`` of ``head`` and cells (text, bold), escaped; the first ``left``
+    columns (names) align left, the others (numbers) right."""
+    def cell(tag: str, i: int, text: str) -> str:
+        return f'<{tag} class="l">{text}</{tag}>' if i < left else f"<{tag}>{text}</{tag}>"
+
+    lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, html.escape(h)) for i, h in enumerate(head))
+             + "</tr></thead>", "<tbody>"]
+    for cells in rows:
+        lines.append("<tr>" + "".join(cell("td", i, f"<b>{html.escape(t)}</b>" if bold else html.escape(t))
+                                      for i, (t, bold) in enumerate(cells)) + "</tr>")
+    return "\n".join(lines + ["</tbody>", "</table>"])
 
 
-def to_latex(table: Table) -> str:
-    best = _best(table)
-    head = table.axes + ["method"] + [c.title for c in table.columns]
+def to_html(table: Table) -> str:
+    """The Markdown table as an HTML ``<table>`` and its note (for the report)."""
+    head, rows = _body(table)
+    return html_table(head, rows, left=len(table.axes) + 1) + f"\n<p class=\"note\">{html.escape(table.note())}</p>"
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_UNICODE = {"±": r"$\pm$", "×": r"$\times$", "—": "--", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$",
+                  "α": r"$\alpha$", "τ": r"$\tau$", "λ": r"$\lambda$", "μ": r"$\mu$"}
+
+
+def latex_text(text: str) -> str:
+    """``text`` as LaTeX source that pdflatex compiles: specials escaped, symbols as math."""
+    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    return "".join(_LATEX_UNICODE.get(ch, ch) for ch in out)
+
+
+LATEX_PREAMBLE = [r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{booktabs}",
+                  r"\usepackage[margin=1.5cm,landscape]{geometry}", r"\begin{document}"]
+
+
+def to_latex(table: Table, standalone: bool = False) -> str:
+    """A ``table`` float with booktabs rules (``\\usepackage{booktabs}``) and a caption saying what
+    the numbers are; ``standalone``: a whole document that pdflatex compiles as it is."""
+    head, rows = _body(table)
+    align = "l" * (len(table.axes) + 1) + "r" * len(table.columns) + "l"
     lines = [
-        r"\begin{tabular}{" + "l" * (len(table.axes) + 1) + "r" * len(table.columns) + "}",
+        r"% needs \usepackage{booktabs}",
+        r"\begin{table}[tbp]",
+        r"\centering",
+        r"\caption{" + latex_text(table.note()) + "}",
+        r"\label{tab:" + table.suite + "}",
+        r"\begin{tabular}{" + align + "}",
         r"\toprule",
-        " & ".join(_latex_escape(h) for h in head) + r" \\",
+        " & ".join(latex_text(h) for h in head) + r" \\",
         r"\midrule",
     ]
-    for i, row in enumerate(table.rows):
-        cells = [_latex_escape(str(row.point.get(a, ""))) for a in table.axes] + [_latex_escape(row.method)]
-        for column in table.columns:
-            mean, spread = _fmt(row.values[column.key], column.key)
-            text = _latex_escape(f"{mean} ± {spread}" if spread else mean).replace("±", r"$\pm$").replace("—", "--")
-            if i in best.get((_point_key(row.point), column.key), set()):
-                text = r"\textbf{" + text + "}"
-            cells.append(text)
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", f"% made with {table.versions_line()}"]
-    return "\n".join(lines) + "\n"
+    for cells in rows:
+        lines.append(" & ".join(r"\textbf{" + latex_text(t) + "}" if bold else latex_text(t) for t, bold in cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    footer = f"% made with {table.versions_line()}"
+    if standalone:
+        return "\n".join(LATEX_PREAMBLE + lines + [footer, r"\end{document}"]) + "\n"
+    return "\n".join(lines + [footer]) + "\n"
 
 
 def to_csv(table: Table) -> str:

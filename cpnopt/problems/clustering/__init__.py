@@ -27,6 +27,7 @@ from cpnopt.problems.clustering.instance import (
     Server,
     Task,
 )
+from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -56,6 +57,20 @@ def describe(instance: ClusteringInstance) -> dict[str, Any]:
     }
 
 
+METRICS = {  # display metadata of the metrics and swept parameters (tables, figures)
+    "platform_profit": MetricInfo("platform profit", "price units", "max", decimals=1),
+    "server_utility": MetricInfo("server utility", "price units", "max", decimals=1),
+    "user_payment": MetricInfo("user payment", "price units", decimals=1),
+    "offloading_rate": MetricInfo("offloading rate", sense="max", percent=True),
+    "served_tasks": MetricInfo("served tasks", sense="max", integer=True),
+    "clusters": MetricInfo("clusters", integer=True),
+    "mean_delay_s": MetricInfo("mean delay", "s", "min"),
+    "report.bound": MetricInfo("bound on profit", "price units", "min", decimals=1),
+    "n_servers": MetricInfo("servers", integer=True),
+    "arrivals_per_slot": MetricInfo("arrivals per slot", integer=True),
+    "r_max_km": MetricInfo("cluster diameter limit", "km"),
+}
+
 FAMILY = register_family(
     Family(
         name="clustering",
@@ -75,6 +90,7 @@ FAMILY = register_family(
             "cpnopt.solvers.clustering.agents",
         ),
         env="cpnopt.problems.clustering.env:ClusteringEnv",
+        metrics=METRICS,
     )
 )
 

@@ -21,6 +21,7 @@ from cpnopt.problems.offloading.evaluate import NetworkState, TaskView, evaluate
 from cpnopt.problems.offloading.generator import OffloadingParams, generate
 from cpnopt.problems.offloading.instance import ComputeNode, Device, Link, OffloadingInstance, Task
 from cpnopt.problems.offloading.latency import Cell
+from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -42,6 +43,19 @@ def describe(instance: OffloadingInstance) -> dict[str, Any]:
     }
 
 
+METRICS = {  # display metadata of the metrics and swept parameters (tables, figures)
+    "mean_latency_ms": MetricInfo("mean latency", "ms", "min"),
+    "mean_computation_ms": MetricInfo("mean computation latency", "ms", "min"),
+    "mean_transmission_ms": MetricInfo("mean transmission latency", "ms", "min"),
+    "max_latency_ms": MetricInfo("maximum latency", "ms", "min"),
+    "p95_latency_ms": MetricInfo("95th percentile latency", "ms", "min"),
+    "mean_paths_used": MetricInfo("paths used per task", digits=3),
+    "tasks": MetricInfo("tasks", integer=True),
+    "arrival_rate_per_s": MetricInfo("arrival rate", "tasks/s"),
+    "topology": MetricInfo("topology"),
+    "n_tasks": MetricInfo("tasks", integer=True),
+}
+
 FAMILY = register_family(
     Family(
         name="offloading",
@@ -55,6 +69,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=("cpnopt.formulations.offloading.milp", "cpnopt.solvers.offloading.heuristics", "cpnopt.solvers.offloading.agents"),
         env="cpnopt.problems.offloading.env:OffloadingEnv",
+        metrics=METRICS,
     )
 )
 

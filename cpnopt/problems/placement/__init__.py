@@ -17,6 +17,7 @@ from cpnopt.problems.placement.decision import PlacementDecision
 from cpnopt.problems.placement.evaluate import evaluate, iteration_cost
 from cpnopt.problems.placement.generator import MOBILENET_V1, PlacementParams, generate, mobilenet_layers
 from cpnopt.problems.placement.instance import Device, DeviceState, IterationTerms, Layer, PlacementInstance
+from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -37,6 +38,19 @@ def describe(instance: PlacementInstance) -> dict[str, Any]:
     }
 
 
+METRICS = {  # display metadata of the metrics and swept parameters (tables, figures)
+    "objective": MetricInfo("weighted cost (Eq. 10)", sense="min"),
+    "energy_j": MetricInfo("energy", "J", "min"),
+    "time_s": MetricInfo("training time", "s", "min"),
+    "energy_norm": MetricInfo("normalised energy", sense="min"),
+    "time_norm": MetricInfo("normalised time", sense="min"),
+    "waiting_s": MetricInfo("waiting time", "s", "min"),
+    "devices_used_mean": MetricInfo("devices used per iteration"),
+    "alpha": MetricInfo("energy weight alpha"),
+    "n_devices": MetricInfo("devices", integer=True),
+    "n_iterations": MetricInfo("iterations", integer=True),
+}
+
 FAMILY = register_family(
     Family(
         name="placement",
@@ -55,6 +69,7 @@ FAMILY = register_family(
             "cpnopt.solvers.placement.agents",
         ),
         env="cpnopt.problems.placement.env:PlacementEnv",
+        metrics=METRICS,
     )
 )
 

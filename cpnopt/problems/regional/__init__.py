@@ -20,6 +20,7 @@ from cpnopt.problems.regional.decision import RegionalDecision
 from cpnopt.problems.regional.evaluate import evaluate
 from cpnopt.problems.regional.generator import RegionalParams, generate
 from cpnopt.problems.regional.instance import DEADLINE_TOLERANCE_S, Region, RegionalInstance, Server, Task
+from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -41,6 +42,21 @@ def describe(instance: RegionalInstance) -> dict[str, Any]:
     }
 
 
+METRICS = {  # display metadata of the metrics and swept parameters (tables, figures)
+    "profit": MetricInfo("profit", "price units", "max", decimals=1),
+    "revenue": MetricInfo("revenue", "price units", "max", decimals=1),
+    "cost": MetricInfo("energy cost", "price units", "min", decimals=1),
+    "acceptance_rate": MetricInfo("acceptance rate", sense="max", percent=True),
+    "served_tasks": MetricInfo("served tasks", sense="max", integer=True),
+    "migration_rate": MetricInfo("migration rate", percent=True),
+    "cheap_region_work_share": MetricInfo("work in cheap regions", sense="max", percent=True),
+    "mean_delay_s": MetricInfo("mean delay", "s", "min"),
+    "mean_transmission_s": MetricInfo("mean transmission delay", "s", "min"),
+    "mean_queueing_s": MetricInfo("mean queueing delay", "s", "min"),
+    "n_tasks": MetricInfo("tasks", integer=True),
+    "east_demand_share": MetricInfo("demand in the east", percent=True),
+}
+
 FAMILY = register_family(
     Family(
         name="regional",
@@ -59,6 +75,7 @@ FAMILY = register_family(
             "cpnopt.solvers.regional.agents",
         ),
         env="cpnopt.problems.regional.env:RegionalEnv",
+        metrics=METRICS,
     )
 )
 

@@ -18,6 +18,7 @@ from cpnopt.problems.routing.decision import REJECTED, RoutingDecision, TaskRout
 from cpnopt.problems.routing.evaluate import DetailedEvaluation, TaskDelay, evaluate, evaluate_detailed
 from cpnopt.problems.routing.generator import RoutingParams, generate
 from cpnopt.problems.routing.instance import Economics, Frame, Link, Node, RoutingInstance, Task, User
+from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -39,6 +40,21 @@ def describe(instance: RoutingInstance) -> dict[str, Any]:
     }
 
 
+METRICS = {  # display metadata of the metrics and swept parameters (tables, figures)
+    "profit": MetricInfo("profit", "price units", "max", decimals=2),
+    "revenue": MetricInfo("revenue", "price units", "max", decimals=2),
+    "energy_cost": MetricInfo("energy cost", "price units", "min", decimals=2),
+    "served_tasks": MetricInfo("served tasks", sense="max", integer=True),
+    "acceptance_rate": MetricInfo("acceptance rate", sense="max", percent=True),
+    "mean_delay_s": MetricInfo("mean delay", "s", "min"),
+    "mean_transmission_s": MetricInfo("mean transmission delay", "s", "min"),
+    "mean_offset_s": MetricInfo("mean frame offset", "s"),
+    "mean_computation_s": MetricInfo("mean computation delay", "s", "min"),
+    "size_mb": MetricInfo("model size", "MB"),
+    "power_tflops": MetricInfo("computing power range", "TFLOPS"),
+    "n_tasks": MetricInfo("tasks", integer=True),
+}
+
 FAMILY = register_family(
     Family(
         name="routing",
@@ -58,6 +74,7 @@ FAMILY = register_family(
             "cpnopt.solvers.routing.agents",
         ),
         env="cpnopt.problems.routing.env:RoutingEnv",
+        metrics=METRICS,
     )
 )
 
