@@ -105,6 +105,7 @@ FAMILY = register_family(
         method_modules=(
             "cpnopt.formulations.clustering",
             "cpnopt.formulations.clustering_cg",
+            "cpnopt.formulations.clustering_bp",
             "cpnopt.solvers.enumeration",
             "cpnopt.solvers.heuristics.clustering",
             "cpnopt.solvers.learned.dcat",

@@ -96,6 +96,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=(
             "cpnopt.formulations.regional",
+            "cpnopt.formulations.regional_bp",
             "cpnopt.solvers.regional_enumeration",
             "cpnopt.solvers.heuristics.regional",
             "cpnopt.solvers.learned.regional_drl",
