@@ -58,6 +58,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from cpnopt.errors import InputError
 from cpnopt.formulations.fifo_pricing import FORBIDDEN, FORCED, QueueTable, price
@@ -275,7 +276,7 @@ class BranchAndPrice:
 
     def __init__(self, problem: PackingProblem, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
                  threads: int | None = None, smoothing: float = SMOOTHING, chunk: int | None = None,
-                 mip_every_s: float = 30.0, max_nodes: int | None = None) -> None:
+                 mip_every_s: float = 30.0, max_nodes: int | None = None, dive_share: float = 0.3) -> None:
         if time_limit is not None and not time_limit > 0:
             raise InputError("time_limit", time_limit, "must be a positive number of seconds")
         if not 0 <= mip_rel_gap < 1:
@@ -293,6 +294,7 @@ class BranchAndPrice:
         self.smoothing = smoothing
         self.chunk = chunk or max(64, problem.n_queues // 8)
         self.mip_every_s = mip_every_s
+        self.dive_share = dive_share
         self.max_nodes = max_nodes
         table = problem.table
         self.penalty = float(np.bincount(table.task, weights=np.maximum(table.margin, 0), minlength=problem.n_tasks).sum()) + 1.0
@@ -308,6 +310,9 @@ class BranchAndPrice:
                           for q in range(problem.n_queues)]
         self.singleton = {m[0]: q for q, m in enumerate(problem.members) if len(m) == 1}
         self.size = np.array([len(m) for m in problem.members], dtype=float)
+        self.incidence = csr_matrix((np.ones(int(self.size.sum())), np.concatenate([list(m) for m in problem.members]),
+                                     np.concatenate([[0], np.cumsum(self.size)]).astype(np.int64)),
+                                    shape=(problem.n_queues, problem.n_resources))
         self.columns: list[Column] = []
         self.col_queue = np.zeros(0, dtype=np.int64)
         self.task_cols: list[list[int]] = [[] for _ in range(problem.n_tasks)]
@@ -317,7 +322,8 @@ class BranchAndPrice:
         self.incumbent_value = -math.inf
         self.trace: list[tuple[float, float, float]] = []
         self.stats = {"nodes": 0, "pricing_rounds": 0, "full_rounds": 0, "lp_solves": 0, "mispricings": 0,
-                      "pricing_s": 0.0, "lp_s": 0.0, "mip_s": 0.0, "mip_runs": 0, "max_depth": 0}
+                      "pricing_s": 0.0, "lp_s": 0.0, "mip_s": 0.0, "mip_runs": 0, "max_depth": 0,
+                      "dive_nodes": 0, "dive_s": 0.0}
 
     # ------------------------------------------------------------------ columns and incumbents
     def column(self, queue: int, tasks: tuple[int, ...]) -> Column:
@@ -367,7 +373,7 @@ class BranchAndPrice:
         return chosen
 
     def _run_mip(self) -> None:
-        budget = min(max(0.0, self.limit - self.elapsed()) * 0.25, 60.0)
+        budget = min(max(0.0, self.limit - self.elapsed()) * 0.1, 30.0)
         if budget < 0.5:
             return
         tic = time.perf_counter()
@@ -402,7 +408,7 @@ class BranchAndPrice:
         """One pricing round: columns of positive reduced cost, and every queue's best reduced cost
         when the round went through all queues (else None)."""
         order = allowed_queues[np.argsort(-self.priority[allowed_queues], kind="stable")]
-        queue_dual = np.array([pi[list(m)].sum() for m in self.problem.members])
+        queue_dual = self.incidence @ pi
         found: list[Column] = []
         reduced = np.full(self.problem.n_queues, -math.inf)
         tic = time.perf_counter()
@@ -414,9 +420,8 @@ class BranchAndPrice:
             rc = priced.values - queue_dual[part]
             reduced[part] = rc
             self.priority[part] = np.where(np.isfinite(rc), rc, -math.inf)
-            for q, r, tasks in zip(part, rc, priced.tasks):
-                if r > 1e-7 * max(1.0, abs(self.incumbent_value)):
-                    found.append(self.column(int(q), tasks))
+            for j in np.flatnonzero(rc > 1e-7 * max(1.0, abs(self.incumbent_value))):
+                found.append(self.column(int(part[j]), priced.tasks(j)))
             if len(found) >= target and lo + self.chunk < len(order):
                 full = False
                 break
@@ -445,7 +450,7 @@ class BranchAndPrice:
             check = price(self.problem.table, forced_queues, np.full(self.problem.n_tasks, 1e9), state.state)
             if not np.isfinite(check.values).all():
                 return "pruned", -math.inf, None, None
-            self._add_columns([self.column(int(q), t) for q, t in zip(check.queues, check.tasks)])
+            self._add_columns([self.column(int(q), check.tasks(j)) for j, q in enumerate(check.queues)])
         self.master.set_allowed(state.allowed_columns(self.col_queue, self.task_cols))
         allowed_queues = np.flatnonzero(~state.queue_off)
         bound = node.bound
@@ -453,13 +458,15 @@ class BranchAndPrice:
         centre: tuple[np.ndarray, np.ndarray] | None = None
         centre_value = math.inf
         mispriced = 0
+        fresh = [None]
         while True:
             if self.elapsed() > self.limit:
                 return "timeout", bound, None, state
-            tic = time.perf_counter()
-            value, artificial, lam, pi, sigma = self.master.solve()
-            self.stats["lp_s"] += time.perf_counter() - tic
-            self.stats["lp_solves"] += 1
+            if fresh:  # the master changed (new columns, or a new node): solve it again
+                tic = time.perf_counter()
+                value, artificial, lam, pi, sigma = self.master.solve()
+                self.stats["lp_s"] += time.perf_counter() - tic
+                self.stats["lp_solves"] += 1
             alpha = self.smoothing if centre is not None and mispriced < MISPRICES_BEFORE_PLAIN else 0.0
             if alpha > 0:
                 pi_s, sigma_s = alpha * centre[0] + (1 - alpha) * pi, alpha * centre[1] + (1 - alpha) * sigma
@@ -512,6 +519,30 @@ class BranchAndPrice:
         if decision_pair is None:
             return None
         return [Node(node.bound, node.decisions + (d,), node.depth + 1) for d in decision_pair]
+
+    def _dive(self, node: Node, lam: np.ndarray, state: _Restrictions) -> None:
+        """Diving with column fixing from a solved node: fix the column of largest λ not yet fixed (its
+        queue used, its tasks forced into it), redo column generation, round every LP on the way,
+        until the LP is integral, the dive cannot beat the incumbent, or ``dive_share`` of the time
+        left is spent. Incumbents only: the dive's nodes are no part of the tree."""
+        tic = time.perf_counter()
+        stop = self.elapsed() + self.dive_share * max(0.0, self.limit - self.elapsed())
+        decisions = node.decisions
+        while self.elapsed() < stop:
+            support = [j for j in np.flatnonzero(lam > 1e-9) if not state.queue_on[self.col_queue[j]]]
+            if not support:
+                break
+            c = self.columns[max(support, key=lambda j: (lam[j], self.columns[j].profit))]
+            decisions = decisions + (Decision(c.queue, None, 1),) + tuple(Decision(c.queue, n, 1) for n in c.tasks)
+            outcome, _, lam, state = self._solve_node(Node(node.bound, decisions, node.depth))
+            self.stats["dive_nodes"] += 1
+            if outcome != "solved":
+                break
+            self.offer(self._greedy(lam))
+            if self._branch(node, lam, state) is None:
+                self.offer(self._integral_plan(lam))
+                break
+        self.stats["dive_s"] += time.perf_counter() - tic
 
     def _integral_plan(self, lam: np.ndarray) -> list[Column]:
         """With z and y integral: one column per used queue (all its support columns serve the same tasks)."""
@@ -567,6 +598,7 @@ class BranchAndPrice:
                 self.stats["root_s"] = self.elapsed()
                 root_done = True
                 if children is not None:
+                    self._dive(node, lam, state)
                     self._run_mip()
             elif children is not None and self.elapsed() - self.last_mip > self.mip_every_s:
                 self._run_mip()

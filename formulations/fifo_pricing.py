@@ -184,7 +184,13 @@ class Priced:
 
     queues: np.ndarray
     values: np.ndarray
-    tasks: list[tuple[int, ...]]
+    counts: np.ndarray
+    chosen: np.ndarray  # the task set of queue queues[q] is chosen[start[queues[q]] :][: counts[q]]
+    start: np.ndarray
+
+    def tasks(self, q: int) -> tuple[int, ...]:
+        lo = self.start[self.queues[q]]
+        return tuple(sorted(self.chosen[lo : lo + max(self.counts[q], 0)].tolist()))
 
 
 def price(table: QueueTable, queues: np.ndarray, task_dual: np.ndarray, state: np.ndarray) -> Priced:
@@ -196,9 +202,5 @@ def price(table: QueueTable, queues: np.ndarray, task_dual: np.ndarray, state: n
     chosen = np.empty(len(table.task), dtype=np.int64)
     _price(table.start, table.release, table.processing, table.due, table.margin, table.task, queues,
            np.ascontiguousarray(task_dual, dtype=np.float64), state, values, counts, chosen)
-    tasks = []
-    for q, k in enumerate(queues):
-        lo = table.start[k]
-        tasks.append(tuple(sorted(int(n) for n in chosen[lo : lo + max(counts[q], 0)])))
     values[counts < 0] = -np.inf
-    return Priced(queues=queues, values=values, tasks=tasks)
+    return Priced(queues=queues, values=values, counts=counts, chosen=chosen, start=table.start)
