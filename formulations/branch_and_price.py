@@ -578,12 +578,13 @@ class BranchAndPrice:
             self.stats["max_depth"] = max(self.stats["max_depth"], node.depth)
             outcome, bound, lam, state = self._solve_node(node)
             node.bound = bound
-            self.current_bound = -math.inf
+            self.current_bound = bound  # until its children are queued
             if outcome == "timeout":
                 self.queue.append(node)
                 break
             if outcome == "pruned":
                 self.pruned_bound = max(self.pruned_bound, min(bound, self.incumbent_value + self._tolerance()))
+                self.current_bound = -math.inf
                 self._record()
                 continue
             self.offer(self._greedy(lam))
@@ -593,6 +594,7 @@ class BranchAndPrice:
                 self.pruned_bound = max(self.pruned_bound, min(bound, self.incumbent_value + self._tolerance()))
             else:
                 self.queue.extend(children)
+            self.current_bound = -math.inf
             if not root_done:
                 self.stats["root_bound"] = bound
                 self.stats["root_s"] = self.elapsed()
@@ -633,5 +635,6 @@ def output(result: Result, decision: object, trace: str | Path | None) -> Method
         write_trace(trace, result.info["trace"])
     status = Status.OPTIMAL if result.proven else Status.TIME_LIMIT
     message = "" if result.proven else f"stopped with {result.info['open_nodes']} open nodes"
-    return MethodOutput(decision=decision, status=status, bound=result.bound, model_objective=result.objective,
+    bound = result.bound if math.isfinite(result.bound) else None  # stopped before a full pricing round
+    return MethodOutput(decision=decision, status=status, bound=bound, model_objective=result.objective,
                         info=result.info, message=message)
