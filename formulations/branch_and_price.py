@@ -197,6 +197,7 @@ class _MasterLP:
         self.highs.addCols(n_res, np.full(n_res, -penalty), np.zeros(n_res), np.full(n_res, inf), n_res,
                            np.arange(n_res, dtype=np.int32), rows, np.ones(n_res))  # artificials a_i
         self.n_artificial = n_res
+        self.restarts = 0
 
     def add(self, columns: list[Column]) -> None:
         if not columns:
@@ -220,6 +221,10 @@ class _MasterLP:
         """Objective, artificial values, column values λ, resource duals π and task duals σ."""
         with highs_session(self.threads):
             status = self.highs.run()
+            if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                self.restarts += 1  # the warm start failed (numerical trouble): solve from scratch
+                self.highs.clearSolver()
+                status = self.highs.run()
         model_status = self.highs.getModelStatus()
         if status == highspy.HighsStatus.kError or model_status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"master LP: HiGHS {status.name}, {model_status.name}")
@@ -615,7 +620,7 @@ class BranchAndPrice:
             bound = max(bound, self.pruned_bound)
         self._record()
         info = dict(self.stats)
-        info.update(columns=len(self.columns), queues=self.problem.n_queues, open_nodes=len(self.queue),
+        info.update(columns=len(self.columns), lp_restarts=self.master.restarts, queues=self.problem.n_queues, open_nodes=len(self.queue),
                     trace=[list(t) for t in self.trace])
         return Result(columns=self.incumbent, objective=self.incumbent_value, bound=bound, proven=proven, info=info)
 
