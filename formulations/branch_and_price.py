@@ -10,9 +10,9 @@ FIFO-feasible task set S) worth Σ_{n∈S} margin_{q,n}.
 Master LP (Dantzig–Wolfe, λ ≥ 0 per column):   max Σ profit_col λ_col
     Σ_{col ∋ resource i} λ_col + a_i = 1     ∀ i   (dual π_i)   partition (DCAT Eq. 10a)
     Σ_{col ∋ task n} λ_col ≤ 1               ∀ n   (dual σ_n ≥ 0)
-with artificial columns a_i of cost −M (M = Σ_n max_q margin + 1, more than any plan earns),
-so that every node's master is feasible; any integer plan that needs one is worth < 0 and
-is pruned. Pricing per queue q: max Σ_{n∈S} (margin_{q,n} − σ_n) − Σ_{i∈q} π_i, the exact
+with artificial columns a_i (and a_n in the task rows) of cost −M (M = Σ_n max_q margin + 1,
+more than any plan earns), so that every node's master is feasible; it stays a relaxation
+of the node, and any plan that needs an artificial is worth < 0, so its bound prunes it. Pricing per queue q: max Σ_{n∈S} (margin_{q,n} − σ_n) − Σ_{i∈q} π_i, the exact
 DP of :mod:`cpnopt.formulations.fifo_pricing`.
 
 **Bound (Lagrangian).** For any duals (π, σ ≥ 0) with reduced costs rc_q of each queue's
@@ -30,12 +30,15 @@ between the bound and z_RMP by at least the factor α; after a few in a row α d
 stops once enough columns are found, and only a full round (every allowed queue) updates
 the bound, so the bound is never claimed from partial pricing.
 
-**Branching** keeps the pricing exact and the master unchanged (only column bounds):
-first on a queue being used, z_q = Σ_{col of q} λ (z_q = 1 forbids every queue sharing a
-resource with q; z_q = 0 forbids q), then on a task being served by a queue,
-y_{q,n} = Σ_{col of q ∋ n} λ (y = 0 forbids n in q's pricing; y = 1 forces n into q's
-pricing and forbids n in every other queue, and forces q as z_q = 1). With z and y integral
-every used queue's columns in the support serve the same tasks, so the plan is integral.
+**Branching** keeps the pricing exact and the master's rows unchanged (only column
+bounds, and a task row's lower bound): first on a queue being used, z_q = Σ_{col of q} λ
+(z_q = 1 forbids every queue sharing a resource with q; z_q = 0 forbids q), then on a task
+being served at all, x_n = Σ_{col ∋ n} λ (x_n = 1 makes its row an equality, whose dual σ_n
+may then be negative — the DP takes any weight; x_n = 0 forbids n everywhere), then on a
+task being served by a queue, y_{q,n} = Σ_{col of q ∋ n} λ (y = 0 forbids n in q's pricing;
+y = 1 forces n into q's pricing and forbids n in every other queue, and forces q as
+z_q = 1). With z and y integral every used queue's columns in the support serve the same
+tasks, so the plan is integral.
 Nodes are explored best bound first.
 
 **Incumbents** come from the warm start (the families' heuristics, as columns), from every
@@ -98,9 +101,10 @@ class PackingProblem:
 
 @dataclass(frozen=True)
 class Decision:
-    """One branching decision: on z_q (``task`` None) or on y_{q,task}, fixed to ``value``."""
+    """One branching decision, fixed to ``value``: on z_q (``task`` None), on x_task (``queue`` None)
+    or on y_{q,task}."""
 
-    queue: int
+    queue: int | None
     task: int | None
     value: int
 
@@ -131,9 +135,16 @@ class _Restrictions:
         self.queue_off = np.zeros(problem.n_queues, dtype=bool)
         self.task_off: list[tuple[int, int]] = []
         self.task_on: dict[int, int] = {}  # task → the queue it is forced into
+        self.served = np.zeros(problem.n_tasks, dtype=bool)  # x_n = 1: the task row is an equality
+        rejected: list[int] = []
         self.state = np.zeros(len(table.task), dtype=np.int8)
         for d in decisions:
-            if d.task is None:
+            if d.queue is None:
+                if d.value:
+                    self.served[d.task] = True
+                else:
+                    rejected.append(d.task)
+            elif d.task is None:
                 (self.queue_on if d.value else self.queue_off)[d.queue] = True
             elif d.value:
                 self.task_on[d.task] = d.queue
@@ -154,6 +165,9 @@ class _Restrictions:
         for q, n in self.task_off:
             entries = task_entries[n]
             self.state[entries[entry_queue[entries] == q]] = FORBIDDEN
+        self.rejected = rejected
+        for n in rejected:
+            self.state[task_entries[n]] = FORBIDDEN
         for n, q in self.task_on.items():
             entries = task_entries[n]
             mine = entry_queue[entries] == q
@@ -164,6 +178,8 @@ class _Restrictions:
 
     def allowed_columns(self, col_queue: np.ndarray, task_cols: list[list[int]]) -> np.ndarray:
         allowed = ~self.queue_off[col_queue]
+        for n in self.rejected:
+            allowed[np.asarray(task_cols[n], dtype=np.int64)] = False
         for q, n in self.task_off:
             ids = np.asarray(task_cols[n], dtype=np.int64)
             allowed[ids[col_queue[ids] == q]] = False
@@ -193,10 +209,10 @@ class _MasterLP:
         self.highs.addRows(n_res + n_tasks, lower, np.ones(n_res + n_tasks), 0, np.array([], np.int32),
                            np.array([], np.int32), np.array([]))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        rows = np.arange(n_res, dtype=np.int32)
-        self.highs.addCols(n_res, np.full(n_res, -penalty), np.zeros(n_res), np.full(n_res, inf), n_res,
-                           np.arange(n_res, dtype=np.int32), rows, np.ones(n_res))  # artificials a_i
-        self.n_artificial = n_res
+        rows = np.arange(n_res + n_tasks, dtype=np.int32)  # artificials a_i, a_n: one per row
+        self.highs.addCols(len(rows), np.full(len(rows), -penalty), np.zeros(len(rows)), np.full(len(rows), inf),
+                           len(rows), rows, rows, np.ones(len(rows)))
+        self.n_artificial = len(rows)
         self.restarts = 0
 
     def add(self, columns: list[Column]) -> None:
@@ -217,6 +233,12 @@ class _MasterLP:
         upper = np.where(allowed, highspy.kHighsInf, 0.0)
         self.highs.changeColsBounds(n, ids, np.zeros(n), upper)
 
+    def set_served(self, served: np.ndarray) -> None:
+        """Task rows: Σ λ ≤ 1, or = 1 where ``served``."""
+        n_res, n = self.problem.n_resources, self.problem.n_tasks
+        lower = np.where(served, 1.0, -highspy.kHighsInf)
+        self.highs.changeRowsBounds(n, np.arange(n_res, n_res + n, dtype=np.int32), lower, np.ones(n))
+
     def solve(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Objective, artificial values, column values λ, resource duals π and task duals σ."""
         with highs_session(self.threads):
@@ -233,7 +255,7 @@ class _MasterLP:
         duals = np.asarray(solution.row_dual)
         n_res = self.problem.n_resources
         return (self.highs.getInfo().objective_function_value, values[: self.n_artificial],
-                values[self.n_artificial :], duals[:n_res], np.maximum(duals[n_res:], 0.0))
+                values[self.n_artificial :], duals[:n_res], duals[n_res:])
 
 
 def _restricted_mip(problem: PackingProblem, columns: list[Column], start: list[Column] | None,
@@ -438,10 +460,11 @@ class BranchAndPrice:
     def _lagrangian(self, pi: np.ndarray, sigma: np.ndarray, reduced: np.ndarray) -> float:
         share = np.maximum(reduced, 0.0) / self.size
         best = np.maximum(-self.penalty - pi, 0.0)  # the artificial column of each resource
+        extra = float(np.maximum(-self.penalty - sigma, 0.0).sum())  # task artificials (≤ 1 each)
         for q in np.flatnonzero(share > 0):
             for i in self.problem.members[q]:
                 best[i] = max(best[i], share[q])
-        return float(pi.sum() + sigma.sum() + best.sum())
+        return float(pi.sum() + sigma.sum() + best.sum()) + extra
 
     # ------------------------------------------------------------------ one node
     def _solve_node(self, node: Node) -> tuple[str, float, np.ndarray | None, _Restrictions | None]:
@@ -457,6 +480,7 @@ class BranchAndPrice:
                 return "pruned", -math.inf, None, None
             self._add_columns([self.column(int(q), check.tasks(j)) for j, q in enumerate(check.queues)])
         self.master.set_allowed(state.allowed_columns(self.col_queue, self.task_cols))
+        self.master.set_served(state.served)
         allowed_queues = np.flatnonzero(~state.queue_off)
         bound = node.bound
         self.current_bound = bound
@@ -470,6 +494,7 @@ class BranchAndPrice:
             if fresh:  # the master changed (new columns, or a new node): solve it again
                 tic = time.perf_counter()
                 value, artificial, lam, pi, sigma = self.master.solve()
+                sigma = np.where(state.served, sigma, np.maximum(sigma, 0.0))  # σ ≥ 0 on ≤ rows
                 self.stats["lp_s"] += time.perf_counter() - tic
                 self.stats["lp_solves"] += 1
             alpha = self.smoothing if centre is not None and mispriced < MISPRICES_BEFORE_PLAIN else 0.0
@@ -493,8 +518,7 @@ class BranchAndPrice:
             if bound - value <= self._tolerance() or (not fresh and alpha == 0.0):
                 solution = np.zeros(len(self.columns))
                 solution[: len(lam)] = lam
-                if artificial.max(initial=0.0) > 1e-6:
-                    return "pruned", bound, None, state
+                self.artificial_used = artificial.max(initial=0.0) > 1e-6
                 return "solved", bound, solution, state
             mispriced = 0 if fresh else mispriced + 1
             self.stats["mispricings"] += int(not fresh)
@@ -506,9 +530,16 @@ class BranchAndPrice:
         frac = np.minimum(z, 1 - z)
         frac[state.queue_on] = 0.0
         decision_pair: tuple[Decision, Decision] | None = None
+        x = np.zeros(self.problem.n_tasks)
+        for j in support:
+            x[list(self.columns[j].tasks)] += lam[j]
+        x_frac = np.minimum(x, 1 - x)
         if frac.max() > 1e-6:
             q = int(np.argmax(frac - 1e-9 * self.size))  # most fractional, smallest queue on ties
             decision_pair = (Decision(q, None, 1), Decision(q, None, 0))
+        elif x_frac.max() > 1e-6:
+            n = int(np.argmax(x_frac))
+            decision_pair = (Decision(None, n, 1), Decision(None, n, 0))
         else:
             y: dict[tuple[int, int], float] = {}
             for j in support:
@@ -545,7 +576,8 @@ class BranchAndPrice:
                 break
             self.offer(self._greedy(lam))
             if self._branch(node, lam, state) is None:
-                self.offer(self._integral_plan(lam))
+                if not self.artificial_used:
+                    self.offer(self._integral_plan(lam))
                 break
         self.stats["dive_s"] += time.perf_counter() - tic
 
@@ -594,8 +626,9 @@ class BranchAndPrice:
                 continue
             self.offer(self._greedy(lam))
             children = self._branch(node, lam, state)
-            if children is None:
+            if children is None and not self.artificial_used:  # else the plan needs an artificial: worth < 0
                 self.offer(self._integral_plan(lam))
+            if children is None:
                 self.pruned_bound = max(self.pruned_bound, min(bound, self.incumbent_value + self._tolerance()))
             else:
                 self.queue.extend(children)

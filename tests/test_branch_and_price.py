@@ -1,6 +1,7 @@
 """Branch-and-price (method ``bp``, both families): exact pricing, exact optimum, valid bounds, every incumbent feasible."""
 
 import csv
+import json
 import itertools
 
 import numpy as np
@@ -188,3 +189,19 @@ def test_bad_option_names_the_field():
     inst = tiny_regional(0)
     with pytest.raises(InputError, match="smoothing"):
         cpnopt.solve(inst, "bp", smoothing=1.5)
+
+
+def test_cli_writes_the_trace_keeps_stdout_clean_and_rejects_bad_options(tmp_path):
+    import subprocess
+    import sys
+
+    inst_path, trace = tmp_path / "inst.json", tmp_path / "trace.csv"
+    cli = lambda *args: subprocess.run([sys.executable, "-m", "cpnopt.cli", *args], capture_output=True, text=True)
+    assert cli("generate", "clustering", "--seed", "1", "-o", str(inst_path)).returncode == 0
+    run = cli("solve", str(inst_path), "--method", "bp", "--threads", "1", "--json", "--option", f"trace={trace}")
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)  # one JSON object: no solver banner on stdout
+    assert summary["status"] == "optimal" and summary["feasible"]
+    assert trace.read_text().startswith("time_s,incumbent,bound")
+    bad = cli("solve", str(inst_path), "--method", "bp", "--option", "smoothing=2")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "smoothing" in bad.stderr
