@@ -44,7 +44,8 @@ Nodes are explored best bound first.
 **Incumbents** come from the warm start (the families' heuristics, as columns), from every
 node LP (an integral one, or a greedy packing of its columns by λ then profit; resources
 left over take their singleton queue serving nothing), and from the restricted master
-solved as a MIP by HiGHS over the column pool (after the root, then every ``mip_every_s``).
+solved as a MIP by HiGHS over the column pool, and from a dive with column fixing (both
+after the root, then every ``mip_every_s`` from the node at hand).
 
 The master LP is one highspy object: columns are added incrementally, node switches only
 change column bounds, and every solve is warm-started from the last basis. Every HiGHS
@@ -303,7 +304,7 @@ class BranchAndPrice:
 
     def __init__(self, problem: PackingProblem, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
                  threads: int | None = None, smoothing: float = SMOOTHING, chunk: int | None = None,
-                 mip_every_s: float = 30.0, max_nodes: int | None = None, dive_share: float = 0.3) -> None:
+                 mip_every_s: float = 15.0, max_nodes: int | None = None, dive_share: float = 0.3) -> None:
         if time_limit is not None and not time_limit > 0:
             raise InputError("time_limit", time_limit, "must be a positive number of seconds")
         if not 0 <= mip_rel_gap < 1:
@@ -641,6 +642,7 @@ class BranchAndPrice:
                     self._dive(node, lam, state)
                     self._run_mip()
             elif children is not None and self.elapsed() - self.last_mip > self.mip_every_s:
+                self._dive(node, lam, state)  # from a best-bound node: another region of the plan space
                 self._run_mip()
             self._record()
         else:
