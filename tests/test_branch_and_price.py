@@ -1,8 +1,10 @@
 """Branch-and-price (method ``bp``, both families): exact pricing, exact optimum, valid bounds, every incumbent feasible."""
 
 import csv
-import json
 import itertools
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +16,9 @@ from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
 from cpnopt.formulations import clustering_bp, regional_bp
 from cpnopt.formulations.branch_and_price import BranchAndPrice
+from cpnopt.formulations.clustering_cg import Column, decision_from_columns
 from cpnopt.formulations.fifo_pricing import FORBIDDEN, FORCED, FREE, QueueTable, price
+from cpnopt.problems.regional import RegionalDecision
 from cpnopt.registry import methods
 from cpnopt.solution import Status
 from conftest import tiny_instance
@@ -121,8 +125,6 @@ def test_every_clustering_incumbent_passes_the_evaluator():
     result = solver.solve(starts)
     assert result.proven and len(solver.history) >= 2
     for plan, value in solver.history:
-        from cpnopt.formulations.clustering_cg import Column, decision_from_columns
-
         decision = decision_from_columns(inst, clusters, terms, [Column(c.queue, c.tasks, c.profit) for c in plan])
         evaluation = cpnopt.evaluate(inst, decision)
         assert evaluation.feasible, evaluation.violations
@@ -140,7 +142,7 @@ def test_every_regional_incumbent_passes_the_evaluator():
         for c in plan:
             for n in c.tasks:
                 assignment[n] = c.queue
-        evaluation = cpnopt.evaluate(inst, cpnopt.problems.regional.RegionalDecision(tuple(assignment)))
+        evaluation = cpnopt.evaluate(inst, RegionalDecision(tuple(assignment)))
         assert evaluation.feasible, evaluation.violations
         assert evaluation.objective == pytest.approx(value, rel=1e-9)
 
@@ -192,9 +194,6 @@ def test_bad_option_names_the_field():
 
 
 def test_cli_writes_the_trace_keeps_stdout_clean_and_rejects_bad_options(tmp_path):
-    import subprocess
-    import sys
-
     inst_path, trace = tmp_path / "inst.json", tmp_path / "trace.csv"
     cli = lambda *args: subprocess.run([sys.executable, "-m", "cpnopt.cli", *args], capture_output=True, text=True)
     assert cli("generate", "clustering", "--seed", "1", "-o", str(inst_path)).returncode == 0
