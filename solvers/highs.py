@@ -140,21 +140,22 @@ class HighsResult:
 
 
 class IncrementalLP:
-    """An LP kept in one highspy object: fixed rows, columns added between solves (a column
-    generation's restricted master); every call runs inside :func:`highs_session`."""
+    """An LP kept in one highspy object: fixed rows, columns added and bounds changed between
+    solves (a column generation's restricted master, a branch-and-price node's LP); every
+    call runs inside :func:`highs_session`. Infinite bounds are given as ``±numpy.inf``."""
 
     def __init__(self, row_lower: np.ndarray, row_upper: np.ndarray, maximize: bool = True,
                  threads: int | None = None, verbose: bool = False) -> None:
         self.threads, self.verbose = threads, verbose
+        self.restarts = 0  # solves that HiGHS's warm start failed and that were redone from scratch
         with highs_session(threads, verbose):
             self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", verbose)
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
-        lower = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
-        upper = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
         empty = np.array([], dtype=np.int32)
-        self.highs.addRows(len(lower), lower, upper, 0, empty, empty, np.array([]))
+        self.highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty,
+                           np.array([]))
         if maximize:
             self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
@@ -162,13 +163,79 @@ class IncrementalLP:
         """A column x ≥ 0 of objective ``cost`` with coefficients ``values`` in ``rows``."""
         self.highs.addCol(cost, 0.0, highspy.kHighsInf, len(rows), np.asarray(rows, dtype=np.int32), values)
 
+    def add_columns(self, costs: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: np.ndarray,
+                    rows: np.ndarray, values: np.ndarray) -> None:
+        """Columns in compressed-column form: column j has ``values[starts[j]:starts[j+1]]`` in those ``rows``."""
+        self.highs.addCols(len(costs), np.asarray(costs, dtype=float), _highs_inf(lower), _highs_inf(upper),
+                           len(rows), np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32),
+                           np.asarray(values, dtype=float))
+
+    def set_column_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.highs.changeColsBounds(len(columns), np.asarray(columns, dtype=np.int32), _highs_inf(lower),
+                                    _highs_inf(upper))
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.highs.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32), _highs_inf(lower),
+                                    _highs_inf(upper))
+
     def solve(self) -> tuple[float, np.ndarray]:
         """The optimal objective and the row duals; an LP HiGHS does not solve to optimality raises."""
+        objective, _, duals = self.solve_primal_dual()
+        return objective, duals
+
+    def solve_primal_dual(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """The optimal objective, column values and row duals. When the warm-started solve
+        fails (numerical trouble), it is redone from scratch once; then it raises."""
         with highs_session(self.threads, self.verbose):
             status = self.highs.run()
-        if status != highspy.HighsStatus.kOk or self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"LP: HiGHS {status.name}, {self.highs.getModelStatus().name}")
-        return self.highs.getInfo().objective_function_value, np.asarray(self.highs.getSolution().row_dual)
+            if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                self.restarts += 1
+                self.highs.clearSolver()
+                status = self.highs.run()
+        model_status = self.highs.getModelStatus()
+        if status == highspy.HighsStatus.kError or model_status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP: HiGHS {status.name}, {model_status.name}")
+        solution = self.highs.getSolution()
+        return (self.highs.getInfo().objective_function_value, np.asarray(solution.col_value),
+                np.asarray(solution.row_dual))
+
+
+def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np.ndarray, starts: np.ndarray,
+                         rows: np.ndarray, values: np.ndarray, *, maximize: bool = True,
+                         start: np.ndarray | None = None, time_limit: float = 60.0,
+                         threads: int | None = None) -> np.ndarray | None:
+    """Solve max (or min) costs·x over binary x with row_lower ≤ A x ≤ row_upper (A in
+    compressed-column form, as :meth:`IncrementalLP.add_columns`), from the MIP start
+    ``start`` when given; the best point found within ``time_limit`` seconds, or None."""
+    with highs_session(threads):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    empty = np.array([], dtype=np.int32)
+    highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty, np.array([]))
+    n = len(costs)
+    highs.addCols(n, np.asarray(costs, dtype=float), np.zeros(n), np.ones(n), len(rows),
+                  np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32), np.asarray(values, dtype=float))
+    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
+    if maximize:
+        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float).tolist()
+        solution.value_valid = True
+        highs.setSolution(solution)
+    with highs_session(threads):
+        highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # no feasible point
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
+def _highs_inf(bounds: np.ndarray) -> np.ndarray:
+    """±numpy.inf as HiGHS's infinity."""
+    return np.clip(np.asarray(bounds, dtype=float), -highspy.kHighsInf, highspy.kHighsInf)
 
 
 def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:

@@ -149,7 +149,7 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
     else:
         chosen, objective = greedy, float(sum(c.profit for c in greedy))
         info["incumbent"] = "greedy packing"
-    decision = _decision(instance, clusters, terms, chosen)
+    decision = decision_from_columns(instance, clusters, terms, chosen)
     if not converged:
         status = Status.TIME_LIMIT
     elif objective >= bound - max(mip_rel_gap * abs(bound), 1e-6):
@@ -195,8 +195,8 @@ def _greedy_packing(instance: ClusteringInstance, clusters: list[tuple[int, ...]
     return chosen
 
 
-def _decision(instance: ClusteringInstance, clusters: list[tuple[int, ...]], terms: list[ClusterTerms],
-              chosen: list[Column]) -> ClusteringDecision:
+def decision_from_columns(instance: ClusteringInstance, clusters: list[tuple[int, ...]], terms: list[ClusterTerms],
+                          chosen: list[Column]) -> ClusteringDecision:
     assignment: list[int | None] = [None] * instance.n_tasks
     payments: list[float | None] = [None] * instance.n_tasks
     for position, column in enumerate(chosen):

@@ -85,6 +85,7 @@ FAMILY = register_family(
         method_modules=(
             "cpnopt.formulations.clustering.milp",
             "cpnopt.formulations.clustering.cg",
+            "cpnopt.formulations.clustering.bp",
             "cpnopt.solvers.clustering.enumerate",
             "cpnopt.solvers.clustering.heuristics",
             "cpnopt.solvers.clustering.agents",

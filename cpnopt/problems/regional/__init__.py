@@ -70,6 +70,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=(
             "cpnopt.formulations.regional.milp",
+            "cpnopt.formulations.regional.bp",
             "cpnopt.solvers.regional.enumerate",
             "cpnopt.solvers.regional.heuristics",
             "cpnopt.solvers.regional.agents",
