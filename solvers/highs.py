@@ -34,10 +34,12 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
@@ -233,6 +235,15 @@ def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np
     return np.asarray(highs.getSolution().col_value)
 
 
+def _solve_as_loaded(update_config: Any) -> None:
+    """Tell Pyomo's interface that the model loaded by ``set_instance`` has not changed since,
+    so ``solve`` does not scan it again."""
+    for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                 "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                 "update_vars", "update_params", "update_named_expressions", "update_objective"):
+        setattr(update_config, flag, False)
+
+
 def _highs_inf(bounds: np.ndarray) -> np.ndarray:
     """±numpy.inf as HiGHS's infinity."""
     return np.clip(np.asarray(bounds, dtype=float), -highspy.kHighsInf, highspy.kHighsInf)
@@ -265,6 +276,15 @@ def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, 
         solver.highs_options = {"threads": int(threads)}
     try:
         with highs_session(threads, verbose):
+            loading = time.perf_counter()
+            solver.set_instance(model)  # the Pyomo → HiGHS translation counts against the time limit
+            if time_limit is not None:
+                left = float(time_limit) - (time.perf_counter() - loading)
+                if left <= 0:
+                    return HighsResult(Status.TIME_LIMIT, None, None, False,
+                                       "time limit reached while loading the model into HiGHS")
+                solver.config.time_limit = left
+            _solve_as_loaded(solver.update_config)
             results = solver.solve(model)
     except Exception as exc:  # HiGHS or the interface failed: report, never crash a sweep
         return HighsResult(Status.ERROR, None, None, False, f"{type(exc).__name__}: {exc}")
