@@ -39,7 +39,7 @@ import numpy as np
 
 import cpnopt
 from cpnopt.problems.clustering.auction import auction_tasks
-from cpnopt.solvers.heuristics.clustering import kmeans_clustering
+from cpnopt.solvers.clustering.heuristics import kmeans_clustering
 
 T0 = time.perf_counter()
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from cpnopt.bench.store import Store
-from cpnopt.envs.base import BatchedEnv, Observation
+from cpnopt.rl_env import BatchedEnv, Observation
 from cpnopt.solution import Sense, Status, gap_to_reference
 
 

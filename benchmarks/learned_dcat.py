@@ -27,9 +27,9 @@ import cpnopt
 from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_markdown
-from cpnopt.envs.clustering import BatchedClusteringEnv, ClusteringEnv
+from cpnopt.problems.clustering.env import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.solution import Sense
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from learned_common import env_throughput, publish, random_candidate, score, timed  # the script directory is on sys.path
 
 LEARNED = "dcat"

@@ -28,9 +28,9 @@ import cpnopt
 from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
 from cpnopt.bench.tables import build_table, to_markdown
-from cpnopt.envs.base import BatchedEnv
+from cpnopt.rl_env import BatchedEnv
 from cpnopt.solution import Sense
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from learned_common import env_throughput, score, timed  # the script directory is on sys.path
 
 
@@ -95,7 +95,7 @@ def arguments(suite: str) -> argparse.Namespace:
 
 
 def main() -> None:
-    from cpnopt.envs.placement import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
+    from cpnopt.problems.placement.env import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
 
     args = arguments("learned-gwp")
     instances = [cpnopt.generate("placement", seed=s, n_iterations=5) for s in range(args.batch)]

@@ -12,7 +12,7 @@ environment transitions per second; the training record.
 from __future__ import annotations
 
 import cpnopt
-from cpnopt.envs.regional import BatchedRegionalEnv, RegionalEnv
+from cpnopt.problems.regional.env import BatchedRegionalEnv, RegionalEnv
 from cpnopt.solution import Sense
 from learned_common import random_candidate  # the script directory is on sys.path
 from learned_gwp import arguments, report

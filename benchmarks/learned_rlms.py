@@ -32,9 +32,9 @@ import torch
 import cpnopt
 from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
-from cpnopt.envs.base import Observation
-from cpnopt.envs.offloading import BatchedOffloadingEnv, OffloadingEnv
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from cpnopt.rl_env import Observation
+from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from learned_common import env_throughput, publish, timed
 
 AGENTS = ("rlms", "rlms-mlp", "gnn-dqn", "gnn-dqn-latency")

@@ -29,9 +29,9 @@ import torch
 import cpnopt
 from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
-from cpnopt.envs.routing import BatchedRoutingEnv, RoutingEnv
+from cpnopt.problems.routing.env import BatchedRoutingEnv, RoutingEnv
 from cpnopt.solution import Sense, Status, gap_to_reference
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from learned_common import env_throughput, publish, random_candidate, timed  # noqa: E402  (the script directory is on sys.path)
 
 AGENTS = ("stper", "stper refine=True", "stper-l", "stper-m")

@@ -4,7 +4,7 @@
     python benchmarks/offloading_tsft.py --table hw.csv --heldout edgegpu,raspi4 [--labelled 50]
 
 Without ``--table`` the latencies come from the device-execution simulator of
-cpnopt.problems.offloading.measured (23 simulated devices: 18 train TSFT's base model, the
+studies.tsft.measured (23 simulated devices: 18 train TSFT's base model, the
 last 5 — of every class — are held out; their operation profiles feed the layer-wise
 predictor): **the figures describe the simulator, not real hardware.** With ``--table`` the
 same study runs on a measured HW-NAS-Bench-style CSV (load_latency_table); it has no
@@ -27,7 +27,7 @@ import torch
 
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading.latency import LatencyTable, load_latency_table, random_cell
-from cpnopt.problems.offloading.measured import (
+from studies.tsft.measured import (
     MeasuredDevice,
     OperationProfile,
     measure,
@@ -35,9 +35,9 @@ from cpnopt.problems.offloading.measured import (
     profile_operations,
     simulated_devices,
 )
-from cpnopt.solvers.latency.baselines import LayerwisePredictor
-from cpnopt.solvers.latency.study import PREDICTORS, Score, StudyConfig, run_study
-from cpnopt.solvers.latency.tsft import TSFTConfig
+from studies.tsft.baselines import LayerwisePredictor
+from studies.tsft.study import PREDICTORS, Score, StudyConfig, run_study
+from studies.tsft.tsft import TSFTConfig
 
 N_DEVICES, N_HELDOUT = 23, 5
 DEVICE_SEED, MEASURE_SEED, PROFILE_SEED, ARCH_SEED = 2026, 1, 2, 0
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             table, devices, profile = simulated_study_data(n_archs)
             heldout = tuple(d.name for d in devices[-N_HELDOUT:])
-            source = (f"the device-execution simulator (cpnopt.problems.offloading.measured; {N_DEVICES} devices drawn with "
+            source = (f"the device-execution simulator (studies.tsft.measured; {N_DEVICES} devices drawn with "
                       f"seed {DEVICE_SEED}, {n_archs} distinct cells) — figures describe the simulator, not real hardware")
         data_s = time.perf_counter() - start
         config = StudyConfig(labelled_sizes=sizes, n_unlabelled=min(args.unlabelled, len(table.cells) // 2),

@@ -17,12 +17,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from cpnopt import quickstart
-from cpnopt.api import evaluate, solve
+from cpnopt.api import evaluate, generate, solve
 from cpnopt.bench.cli import add_bench_parser
 from cpnopt.errors import InputError
 from cpnopt.files import load_decision, load_instance, save_instance, save_solution
-from cpnopt.jsonio import from_dict, to_dict
-from cpnopt.registry import families, get_family, methods
+from cpnopt.jsonio import to_dict
+from cpnopt.registry import Kind, families, get_family, methods
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, Any]:
@@ -41,8 +41,7 @@ def parse_assignments(pairs: list[str], what: str) -> dict[str, Any]:
 
 def cmd_generate(args: argparse.Namespace) -> None:
     family = get_family(args.family)
-    params = from_dict(family.params_type, parse_assignments(args.set, "--set"), "params")
-    instance = family.generate(params, args.seed)
+    instance = generate(family.name, args.seed, **parse_assignments(args.set, "--set"))
     save_instance(instance, args.output)
     figures = family.describe(instance)
     print(f"wrote {args.output}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in figures.items()), file=sys.stderr)
@@ -97,11 +96,11 @@ def cmd_methods(args: argparse.Namespace) -> None:
     for name in names:
         family = get_family(name)
         print(f"{family.name}: {family.description}")
-        listed = sorted(methods(name).values(), key=lambda m: (m.kind != "exact", m.name))
+        listed = sorted(methods(name).values(), key=lambda m: (m.kind is not Kind.EXACT, m.name))
         width = max(len(m.name) for m in listed)
         for method in listed:
             alias = f" (alias {', '.join(method.aliases)})" if method.aliases else ""
-            print(f"  {method.name:<{width}} {method.kind:<9} {method.description}{alias}")
+            print(f"  {method.name:<{width}} {method.kind.value:<9} {method.description}{alias}")
             if method.option_names():
                 print(f"  {'':<{width}} {'':<9} options: {', '.join(method.option_names())}")
 
@@ -111,7 +110,7 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from cpnopt.solvers.learned.train import train  # PyTorch loads only for this command
+    from cpnopt.solvers.rl.train import train  # PyTorch loads only for this command
 
     path = train(args.family, args.method, steps=args.steps, seed=args.seed, device=args.device, output=args.output,
                  resume=args.resume, progress=not args.quiet, threads=args.threads)

@@ -8,13 +8,16 @@
   energy plus server time. s_i is the relative electricity price at server i (1 in the
   DCAT paper; the regional family prices energy by region); a single server is C = {i}.
 
-Units are the rescaled ones of the clustering family's docstring: work in Gcycles, power
-in Gcycles/s (GHz), money in the paper's price unit.
+Units are the rescaled ones of docs/families/clustering.md: work in Gcycles, power
+in Gcycles/s (GHz), money in the paper's price unit. :class:`PricedTasks` gives an instance
+of such a family its tasks' figures (deadlines, due times, workloads, prices) once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +26,7 @@ from cpnopt.checks import nonnegative, positive
 
 @dataclass(frozen=True)
 class Economics:
-    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of the clustering docstring."""
+    """Price (Eq. 5) and cost (Eq. 8) coefficients, in the rescaled units of docs/families/clustering.md."""
 
     base_price: float = 10.0  # p, money per Gcycle
     urgency: float = 2.0  # μ, seconds
@@ -50,3 +53,44 @@ def execution_cost(economics: Economics, workload_gcycles: np.ndarray, power_ghz
     power = np.asarray(power_ghz, dtype=float)
     energy = float((energy_price * power**3).sum())
     return workload_gcycles * (economics.energy_coef * energy + economics.time_coef * len(power)) / float(power.sum())
+
+
+class PricedTasks:
+    """The task figures of an instance priced by this model (the clustering and regional families).
+
+    The instance has ``tasks`` (each with ``workload_gcycles`` and ``deadline_s``), ``arrival_s``,
+    ``economics`` and its family's deadline tolerance as the class attribute ``deadline_tolerance_s``.
+    """
+
+    tasks: tuple[Any, ...]
+    economics: Economics
+    arrival_s: np.ndarray
+    deadline_tolerance_s: float
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.tasks)
+
+    @cached_property
+    def deadline_s(self) -> np.ndarray:
+        """τ_n, each task's relative deadline."""
+        return np.array([t.deadline_s for t in self.tasks], dtype=float)
+
+    @cached_property
+    def due_s(self) -> np.ndarray:
+        """Absolute deadline of each task, a_n + τ_n (DCAT Eq. 10b)."""
+        return self.arrival_s + self.deadline_s
+
+    @cached_property
+    def latest_finish_s(self) -> np.ndarray:
+        """The latest completion that counts as on time: a_n + τ_n + the family's deadline tolerance."""
+        return self.due_s + self.deadline_tolerance_s
+
+    @cached_property
+    def workload_gcycles(self) -> np.ndarray:
+        return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
+
+    @cached_property
+    def price(self) -> np.ndarray:
+        """p_n = p (1 + μ/τ_n) l_n, Eq. (5): what the user pays for a served task."""
+        return posted_price(self.economics, self.workload_gcycles, self.deadline_s)

@@ -13,6 +13,7 @@ validators narrow these ranges further. Reports read back from a solution file
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import enum
 import json
@@ -138,6 +139,16 @@ def read_text(path: str | Path, what: str = "file") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(str(path), data[exc.start:exc.start + 4], f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_csv_rows(path: str | Path, field: str) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header line, as dicts; a file that cannot be read is an InputError naming ``field``."""
+    path = Path(path)
+    try:
+        with path.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+    except OSError as exc:
+        raise InputError(field, str(path), f"cannot read file: {exc.strerror}") from None
 
 
 def read_json(path: str | Path) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from cpnopt.api import generate, solve
-from cpnopt.registry import get_family, methods
+from cpnopt.registry import Kind, get_family, methods
 from cpnopt.solution import Solution, gap_to_reference
 
 FAMILY = "clustering"
@@ -33,8 +33,8 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
     instance = generate(FAMILY, seed=seed)
     figures = get_family(FAMILY).describe(instance)
     registered = methods(FAMILY)
-    names = ["milp", "cg"] + sorted(n for n, m in registered.items() if m.kind == "heuristic")
-    names += sorted(n for n, m in registered.items() if m.kind == "learned")
+    names = ["milp", "cg"] + sorted(n for n, m in registered.items() if m.kind is Kind.HEURISTIC)
+    names += sorted(n for n, m in registered.items() if m.kind is Kind.LEARNED)
     solutions: dict[str, Solution] = {}
     for name in tqdm(names, desc="solving", disable=not show_progress, file=sys.stderr, leave=False):
         options = {"time_limit": time_limit} if name in ("milp", "cg", "opt-rea") else {}
@@ -46,7 +46,7 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
         metrics = sol.evaluation.metrics if sol.evaluation else {}
         rows.append(Row(
             method=name,
-            kind=registered[name].kind,
+            kind=registered[name].kind.value,
             status=sol.report.status.value,
             profit=sol.report.objective,
             offloading_rate=metrics.get("offloading_rate"),

@@ -1,14 +1,19 @@
 """Family and method registries.
 
 Families register themselves in their package ``cpnopt.problems.<family>`` (every
-subpackage of ``cpnopt.problems`` is imported when the families are first listed); methods
-register with :func:`register_method` in the modules a family lists in
+subpackage of ``cpnopt.problems`` is imported once, when the families are first listed);
+methods register with :func:`register_method` in the modules a family lists in
 ``Family.method_modules`` (formulations and solvers), which are imported on first use so
-that the problem packages never import a solver.
+that the problem packages never import a solver. ``Family.env`` names the family's
+Gymnasium environment class (``module:Class``), which :mod:`cpnopt.envs` registers.
+
+A family outside cpnopt is a package that calls :func:`register_family` on import and
+names itself in its distribution's ``cpnopt.families`` entry points (docs/adding-a-family.md).
 """
 
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 import math
@@ -16,12 +21,21 @@ import pkgutil
 import types
 import typing
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cpnopt.errors import InputError
 from cpnopt.metrics import MetricInfo
 from cpnopt.solution import Evaluation, MethodOutput, Sense
+
+
+class Kind(str, enum.Enum):
+    """What a method's result promises: a proof (exact), nothing (heuristic), a trained policy (learned)."""
+
+    EXACT = "exact"
+    HEURISTIC = "heuristic"
+    LEARNED = "learned"
 
 
 @dataclass(frozen=True)
@@ -38,13 +52,14 @@ class Family:
     method_modules: tuple[str, ...]
     # display name, unit, sense and format of each metric and of the parameters suites sweep
     metrics: Mapping[str, MetricInfo] = field(default_factory=dict)
+    env: str | None = None  # "module:Class" of its Gymnasium environment (None: no learned methods)
 
 
 @dataclass(frozen=True)
 class Method:
     family: str
     name: str
-    kind: str  # "exact", "heuristic" or "learned"
+    kind: Kind
     run: Callable[..., MethodOutput]
     description: str
     aliases: tuple[str, ...] = ()
@@ -130,7 +145,7 @@ def _check_range(field: str, key: str, value: Any) -> None:
     if key == "write_model" and not Path(value).resolve().parent.is_dir():
         raise InputError(field, value, "its folder does not exist")
     if key == "device":
-        from cpnopt.solvers.learned.session import resolve_device  # only learned methods have a device
+        from cpnopt.solvers.rl.session import resolve_device  # only learned methods have a device
 
         try:
             resolve_device(value)
@@ -153,23 +168,36 @@ def register_family(family: Family) -> Family:
 
 
 def register_method(
-    family: str, name: str, kind: str, description: str, aliases: tuple[str, ...] = ()
+    family: str, name: str, kind: Kind, description: str, aliases: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
-    """Decorator: register ``run(instance, **options) -> MethodOutput`` under ``name``."""
+    """Decorator: register ``run(instance, **options) -> MethodOutput`` under ``name``.
+
+    The one way to register a method, variants included (one decorated function each)."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
-        _methods.setdefault(family, {})[name] = Method(family, name, kind, run, description, aliases)
+        _methods.setdefault(family, {})[name] = Method(family, name, Kind(kind), run, description, aliases)
         return run
 
     return decorate
 
 
+FAMILY_ENTRY_POINTS = "cpnopt.families"  # entry-point group: module of a family package
+_loaded = False
+
+
 def _load_families() -> None:
+    """Import every family package once per process (later calls cost nothing)."""
+    global _loaded
+    if _loaded:
+        return
     import cpnopt.problems
 
     for module in pkgutil.iter_modules(cpnopt.problems.__path__, prefix="cpnopt.problems."):
         if module.ispkg:
             importlib.import_module(module.name)
+    for entry in metadata.entry_points(group=FAMILY_ENTRY_POINTS):  # families of other packages
+        importlib.import_module(entry.value)
+    _loaded = True
 
 
 def families() -> dict[str, Family]:

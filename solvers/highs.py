@@ -1,12 +1,16 @@
-"""The one HiGHS runner used by every exact method in cpnopt.
+"""The one HiGHS runner used by every exact method in cpnopt, and the options they all take.
 
-:func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's ``appsi_highs``
-interface to highspy) under a time limit, relative MIP gap and thread count, maps the
-termination to a :class:`~cpnopt.solution.Status`, loads the incumbent into the model
-when there is one, and reads the incumbent objective and the best bound from the solver.
-``write_model`` saves the model as LP or MPS (by extension) before solving, so that anyone
-can re-solve it with another solver; ``warm_start`` hands HiGHS the variables' current
-values as a MIP start.
+:class:`ExactOptions` declares the options of every exact method once (``time_limit``,
+``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, with one default for every
+family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
+``appsi_highs`` interface to highspy) under those options, maps the termination to a
+:class:`~cpnopt.solution.Status`, loads the incumbent into the model when there is one,
+and reads the incumbent objective and the best bound from the solver. ``write_model``
+saves the model as LP or MPS (by extension) before solving, so that anyone can re-solve it
+with another solver; ``warm_start`` hands HiGHS the variables' current values as a MIP
+start. The ending every exact method shares (time budget, solve, read back) is
+:mod:`cpnopt.formulations.common.exact`. :class:`IncrementalLP` is the LP a column
+generation re-solves as it adds columns (one highspy object, warm-started by HiGHS).
 
 Every HiGHS call in cpnopt (Pyomo's interface, highspy objects, CVXPY's HIGHS) runs inside
 :func:`highs_session`, which guards two process-wide states of HiGHS:
@@ -30,12 +34,15 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
@@ -96,12 +103,150 @@ def highs_session(threads: int | None = None, verbose: bool = False) -> Iterator
 
 
 @dataclass(frozen=True)
+class ExactOptions:
+    """The options of every exact method, declared once, with one default for every family."""
+
+    time_limit: float | None = 60.0  # seconds for the whole call, model building included; None: no limit
+    mip_rel_gap: float = 1e-6
+    threads: int | None = None  # None: HiGHS's default
+    write_model: str | None = None  # save the model (.lp or .mps) before solving
+    verbose: bool = False  # HiGHS's log on stdout
+
+    def __post_init__(self) -> None:
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise InputError("time_limit", self.time_limit, "must be a positive number of seconds")
+        if not 0 <= self.mip_rel_gap < 1:
+            raise InputError("mip_rel_gap", self.mip_rel_gap, "must be in [0, 1)")
+        if self.threads is not None and self.threads < 1:
+            raise InputError("threads", self.threads, "must be ≥ 1")
+        if self.write_model is not None and Path(self.write_model).suffix.lower() not in (".lp", ".mps"):
+            raise InputError("write_model", self.write_model, "file name must end in .lp or .mps")
+
+    def time_left(self, elapsed_s: float, solves_left: int = 1, floor_s: float = 1.0) -> float | None:
+        """HiGHS's share of what ``elapsed_s`` left of the limit, over ``solves_left`` solves (at least ``floor_s``)."""
+        if self.time_limit is None:
+            return None
+        return max(floor_s, (self.time_limit - elapsed_s) / solves_left)
+
+
+UNLIMITED = ExactOptions(time_limit=None)  # internal solves (small LPs) that no method option limits
+
+
+@dataclass(frozen=True)
 class HighsResult:
     status: Status
     objective: float | None  # incumbent's model objective (None without an incumbent)
     bound: float | None  # best bound proven by HiGHS
     has_solution: bool  # the incumbent is loaded into the model's variables
     message: str = ""
+
+
+class IncrementalLP:
+    """An LP kept in one highspy object: fixed rows, columns added and bounds changed between
+    solves (a column generation's restricted master, a branch-and-price node's LP); every
+    call runs inside :func:`highs_session`. Infinite bounds are given as ``±numpy.inf``."""
+
+    def __init__(self, row_lower: np.ndarray, row_upper: np.ndarray, maximize: bool = True,
+                 threads: int | None = None, verbose: bool = False) -> None:
+        self.threads, self.verbose = threads, verbose
+        self.restarts = 0  # solves that HiGHS's warm start failed and that were redone from scratch
+        with highs_session(threads, verbose):
+            self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", verbose)
+        if threads is not None:
+            self.highs.setOptionValue("threads", int(threads))
+        empty = np.array([], dtype=np.int32)
+        self.highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty,
+                           np.array([]))
+        if maximize:
+            self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def add_column(self, cost: float, rows: np.ndarray, values: np.ndarray) -> None:
+        """A column x ≥ 0 of objective ``cost`` with coefficients ``values`` in ``rows``."""
+        self.highs.addCol(cost, 0.0, highspy.kHighsInf, len(rows), np.asarray(rows, dtype=np.int32), values)
+
+    def add_columns(self, costs: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: np.ndarray,
+                    rows: np.ndarray, values: np.ndarray) -> None:
+        """Columns in compressed-column form: column j has ``values[starts[j]:starts[j+1]]`` in those ``rows``."""
+        self.highs.addCols(len(costs), np.asarray(costs, dtype=float), _highs_inf(lower), _highs_inf(upper),
+                           len(rows), np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32),
+                           np.asarray(values, dtype=float))
+
+    def set_column_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.highs.changeColsBounds(len(columns), np.asarray(columns, dtype=np.int32), _highs_inf(lower),
+                                    _highs_inf(upper))
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.highs.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32), _highs_inf(lower),
+                                    _highs_inf(upper))
+
+    def solve(self) -> tuple[float, np.ndarray]:
+        """The optimal objective and the row duals; an LP HiGHS does not solve to optimality raises."""
+        objective, _, duals = self.solve_primal_dual()
+        return objective, duals
+
+    def solve_primal_dual(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """The optimal objective, column values and row duals. When the warm-started solve
+        fails (numerical trouble), it is redone from scratch once; then it raises."""
+        with highs_session(self.threads, self.verbose):
+            status = self.highs.run()
+            if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                self.restarts += 1
+                self.highs.clearSolver()
+                status = self.highs.run()
+        model_status = self.highs.getModelStatus()
+        if status == highspy.HighsStatus.kError or model_status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP: HiGHS {status.name}, {model_status.name}")
+        solution = self.highs.getSolution()
+        return (self.highs.getInfo().objective_function_value, np.asarray(solution.col_value),
+                np.asarray(solution.row_dual))
+
+
+def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np.ndarray, starts: np.ndarray,
+                         rows: np.ndarray, values: np.ndarray, *, maximize: bool = True,
+                         start: np.ndarray | None = None, time_limit: float = 60.0,
+                         threads: int | None = None) -> np.ndarray | None:
+    """Solve max (or min) costs·x over binary x with row_lower ≤ A x ≤ row_upper (A in
+    compressed-column form, as :meth:`IncrementalLP.add_columns`), from the MIP start
+    ``start`` when given; the best point found within ``time_limit`` seconds, or None."""
+    with highs_session(threads):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    empty = np.array([], dtype=np.int32)
+    highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty, np.array([]))
+    n = len(costs)
+    highs.addCols(n, np.asarray(costs, dtype=float), np.zeros(n), np.ones(n), len(rows),
+                  np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32), np.asarray(values, dtype=float))
+    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
+    if maximize:
+        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float).tolist()
+        solution.value_valid = True
+        highs.setSolution(solution)
+    with highs_session(threads):
+        highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # no feasible point
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
+def _solve_as_loaded(update_config: Any) -> None:
+    """Tell Pyomo's interface that the model loaded by ``set_instance`` has not changed since,
+    so ``solve`` does not scan it again."""
+    for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                 "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                 "update_vars", "update_params", "update_named_expressions", "update_objective"):
+        setattr(update_config, flag, False)
+
+
+def _highs_inf(bounds: np.ndarray) -> np.ndarray:
+    """±numpy.inf as HiGHS's infinity."""
+    return np.clip(np.asarray(bounds, dtype=float), -highspy.kHighsInf, highspy.kHighsInf)
 
 
 def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:
@@ -112,25 +257,11 @@ def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:
     model.write(str(path), io_options={"symbolic_solver_labels": True})
 
 
-def solve_pyomo(
-    model: pyo.ConcreteModel,
-    *,
-    time_limit: float | None = None,
-    mip_rel_gap: float = 1e-6,
-    threads: int | None = None,
-    write_model_to: str | Path | None = None,
-    verbose: bool = False,
-    warm_start: bool = False,
-) -> HighsResult:
-    """Solve ``model`` with HiGHS; see the module docstring."""
-    if time_limit is not None and not time_limit > 0:
-        raise InputError("time_limit", time_limit, "must be a positive number of seconds")
-    if not 0 <= mip_rel_gap < 1:
-        raise InputError("mip_rel_gap", mip_rel_gap, "must be in [0, 1)")
-    if threads is not None and threads < 1:
-        raise InputError("threads", threads, "must be ≥ 1")
-    if write_model_to is not None:
-        write_model(model, write_model_to)
+def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, warm_start: bool = False) -> HighsResult:
+    """Solve ``model`` with HiGHS under ``options`` (``time_limit`` here: the solve's own); see the module docstring."""
+    time_limit, mip_rel_gap, threads, verbose = options.time_limit, options.mip_rel_gap, options.threads, options.verbose
+    if options.write_model is not None:
+        write_model(model, options.write_model)
 
     solver = Highs()
     if not solver.available():
@@ -145,6 +276,15 @@ def solve_pyomo(
         solver.highs_options = {"threads": int(threads)}
     try:
         with highs_session(threads, verbose):
+            loading = time.perf_counter()
+            solver.set_instance(model)  # the Pyomo → HiGHS translation counts against the time limit
+            if time_limit is not None:
+                left = float(time_limit) - (time.perf_counter() - loading)
+                if left <= 0:
+                    return HighsResult(Status.TIME_LIMIT, None, None, False,
+                                       "time limit reached while loading the model into HiGHS")
+                solver.config.time_limit = left
+            _solve_as_loaded(solver.update_config)
             results = solver.solve(model)
     except Exception as exc:  # HiGHS or the interface failed: report, never crash a sweep
         return HighsResult(Status.ERROR, None, None, False, f"{type(exc).__name__}: {exc}")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import cpnopt
 from cpnopt.fifo import fifo_schedule
-from cpnopt.formulations.clustering_cg import best_task_set
+from cpnopt.formulations.clustering.cg import best_task_set
 from cpnopt.solution import Status
 from conftest import tiny_instance
 

@@ -58,3 +58,21 @@ def test_json_output_is_only_json(family, method, tmp_path):
     assert "HiGHS" not in done.stdout
     report = json.loads(done.stdout)
     assert report["method"] == method and report["feasible"]
+
+
+def test_loading_the_model_into_highs_counts_against_the_time_limit():
+    """The Pyomo → HiGHS translation is part of the solve's time limit (a limit it uses up
+    returns ``time_limit`` with no incumbent, never a solve that overruns)."""
+    import pyomo.environ as pyo
+
+    from cpnopt.solvers.highs import ExactOptions, solve_pyomo
+
+    model = pyo.ConcreteModel()
+    model.x = pyo.Var(range(2000), domain=pyo.Binary)
+    model.cap = pyo.Constraint(expr=sum(model.x[i] for i in range(2000)) <= 7)
+    model.obj = pyo.Objective(expr=sum(model.x[i] for i in range(2000)), sense=pyo.maximize)
+    stopped = solve_pyomo(model, ExactOptions(time_limit=1e-9))
+    assert stopped.status is Status.TIME_LIMIT and not stopped.has_solution
+    assert "loading" in stopped.message
+    solved = solve_pyomo(model, ExactOptions(time_limit=60))
+    assert solved.status is Status.OPTIMAL and solved.objective == pytest.approx(7)

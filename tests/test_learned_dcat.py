@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import cpnopt
 from cpnopt.problems.clustering.evaluate import cluster_violations
 from cpnopt.problems.clustering.auction import auction_tasks
-from cpnopt.solvers.learned.agents import get_agent
+from cpnopt.solvers.rl.serving import get_agent
 from conftest import tiny_instance
 
 

@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 
 import cpnopt
 import cpnopt.envs  # registers the environments
-from cpnopt.envs.clustering import BatchedClusteringEnv, ClusteringEnv
+from cpnopt.problems.clustering.env import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.problems.clustering.evaluate import cluster_violations
 
 from env_checks import assert_batched_equals_single

@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.envs.base import Observation
-from cpnopt.envs.offloading import BatchedOffloadingEnv
-from cpnopt.solvers.learned.agents import get_agent
-from cpnopt.solvers.learned.dqn import DQNConfig, QValues, ReplayBuffer, Transitions, epsilon_greedy, td_target
-from cpnopt.solvers.learned.gnn_dqn import BandwidthRewardEnv, action_mask, joint_action, path_mask
-from cpnopt.solvers.learned.session import Session
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.rl_env import Observation
+from cpnopt.problems.offloading.env import BatchedOffloadingEnv
+from cpnopt.solvers.rl.serving import get_agent
+from cpnopt.solvers.rl.dqn import DQNConfig, QValues, ReplayBuffer, Transitions, epsilon_greedy, td_target
+from cpnopt.problems.offloading.env import BandwidthRewardEnv
+from cpnopt.solvers.offloading.agents import action_mask, joint_action, path_mask
+from cpnopt.solvers.rl.session import Session
+from cpnopt.solvers.rl.train import train_agent
 
 K = 3
 

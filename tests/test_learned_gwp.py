@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs
-from cpnopt.envs.placement import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.problems.placement.env import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import train_agent
 
 SMALL = {"n_layers": 4, "width_multiplier": 0.25, "n_iterations": 3}  # 4 devices (the policy's size)
 

@@ -4,8 +4,8 @@ import itertools
 
 import torch
 
-from cpnopt.envs.base import Observation
-from cpnopt.solvers.learned.networks import AutoregressiveHead, CandidateActorCritic
+from cpnopt.rl_env import Observation
+from cpnopt.solvers.rl.networks import AutoregressiveHead, CandidateActorCritic
 
 
 def test_masked_candidates_are_never_chosen_and_any_size_works():

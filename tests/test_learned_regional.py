@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs
-from cpnopt.envs.regional import BatchedRegionalEnv, RegionalEnv
+from cpnopt.problems.regional.env import BatchedRegionalEnv, RegionalEnv
 from cpnopt.problems.regional.balancing import Plan, balance_within_region
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import train_agent
 
 from env_checks import assert_batched_equals_single
 

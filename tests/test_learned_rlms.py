@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs  # registers the environments
-from cpnopt.envs.base import Observation
-from cpnopt.envs.offloading import BatchedOffloadingEnv, OffloadingEnv, sparsemax
-from cpnopt.solvers.learned.agents import act_greedily, get_agent
-from cpnopt.solvers.learned.rlms import RLMSActorCritic
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.rl_env import Observation
+from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv, sparsemax
+from cpnopt.solvers.rl.serving import act_greedily, get_agent
+from cpnopt.solvers.offloading.agents import RLMSActorCritic
+from cpnopt.solvers.rl.train import train_agent
 
 PARAMS = {"n_tasks": 6}
 METHODS = ("rlms", "rlms-mlp")

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs  # registers the environments
-from cpnopt.envs.routing import N_NODE_FEATURES, BatchedRoutingEnv, RoutingEnv, normalized_adjacency
+from cpnopt.problems.routing.env import N_NODE_FEATURES, BatchedRoutingEnv, RoutingEnv, normalized_adjacency
 from cpnopt.problems.routing.firstfit import fastest_path, first_fit
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import train_agent
 
 from env_checks import assert_batched_equals_single
 

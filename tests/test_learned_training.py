@@ -8,9 +8,9 @@ import torch
 
 import cpnopt
 from cpnopt.cli import main
-from cpnopt.envs.clustering import BatchedClusteringEnv
-from cpnopt.solvers.learned.agents import act_greedily, get_agent, load_policy
-from cpnopt.solvers.learned.train import train_agent
+from cpnopt.problems.clustering.env import BatchedClusteringEnv
+from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import train_agent
 
 FIXED = cpnopt.generate("clustering", seed=11)  # the default size (8 servers, 12 tasks)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.formulations.offloading import split_lp, waterfill
+from cpnopt.formulations.offloading.milp import split_lp, waterfill
 from cpnopt.problems.offloading import NetworkState, evaluate, run_policy
 from cpnopt.problems.offloading.evaluate import transmission_s
 from cpnopt.solution import Status

@@ -10,16 +10,16 @@ import pytest
 
 import cpnopt
 from cpnopt.problems.offloading.latency import Cell, LatencyTable, load_latency_table, network_flops, random_cell
-from cpnopt.problems.offloading.measured import (
+from studies.tsft.measured import (
     measure,
     noiseless_latency_ms,
     operation_counts,
     profile_operations,
     simulated_devices,
 )
-from cpnopt.solvers.latency.baselines import FlopsPredictor, LayerwisePredictor
-from cpnopt.solvers.latency.study import StudyConfig, run_study, split_architectures
-from cpnopt.solvers.latency.tsft import TSFTConfig, adapt, encode_cells, predict, train_base
+from studies.tsft.baselines import FlopsPredictor, LayerwisePredictor
+from studies.tsft.study import StudyConfig, run_study, split_architectures
+from studies.tsft.tsft import TSFTConfig, adapt, encode_cells, predict, train_base
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_TSFT = TSFTConfig(n_reference=5, hidden=32, base_epochs=30, finetune_steps=60, finetune_lr=1e-3, ensemble=2)

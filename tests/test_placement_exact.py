@@ -4,7 +4,7 @@ import highspy
 import pytest
 
 import cpnopt
-from cpnopt.formulations.placement import SCALE
+from cpnopt.formulations.placement.milp import SCALE
 from cpnopt.solution import Status
 
 

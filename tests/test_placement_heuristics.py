@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import cpnopt
 from cpnopt.solution import Status
-from cpnopt.solvers.heuristics.placement import fit_memory, proportional
+from cpnopt.solvers.placement.heuristics import fit_memory, proportional
 
 BASELINES = ("random", "static", "rule", "heuristic")
 

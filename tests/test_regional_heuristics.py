@@ -5,7 +5,7 @@ import pytest
 
 import cpnopt
 from cpnopt.problems.regional.balancing import Plan, balance_within_region, pooled_unit_cost, schedule
-from cpnopt.solvers.heuristics.regional import cheapest_region
+from cpnopt.solvers.regional.heuristics import cheapest_region
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.formulations.routing_fpqt import CompiledSchedule, build_schedule
+from cpnopt.formulations.routing.fpqt import CompiledSchedule, build_schedule
 from cpnopt.solution import Status
 from test_routing_fixtures import small
 

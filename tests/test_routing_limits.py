@@ -5,7 +5,7 @@ to a heuristic destination set when the MILP gives none."""
 import pytest
 
 import cpnopt
-from cpnopt.formulations.routing import MAX_COEFFICIENTS, candidate_paths, schedule_size
+from cpnopt.formulations.routing.milp import MAX_COEFFICIENTS, candidate_paths, schedule_size
 from cpnopt.solution import Status
 
 
@@ -25,7 +25,7 @@ def test_milp_refuses_a_model_too_large_before_building_it():
 
 
 def test_size_estimate_is_the_built_model_and_small_horizons_pass():
-    from cpnopt.formulations.routing import frame_model
+    from cpnopt.formulations.routing.milp import frame_model
 
     inst = one_task(10.0)
     paths = {0: candidate_paths(inst, 0, list(range(inst.n_nodes)))[0]}

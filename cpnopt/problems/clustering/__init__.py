@@ -1,52 +1,12 @@
 """Family ``clustering``: P1 of the DCAT paper, profit-aware server clustering and task scheduling.
 
-The platform partitions servers into clusters of diameter ≤ R_max (Eq. 10c), each cluster
-pooling its computing power f_C = Σ f_i; tasks are offloaded to at most one cluster,
-queued FIFO there (Eq. 1–2) after the transmission delay of Eq. (3); the total delay
-(Eq. 4) must meet the deadline τ_n (Eq. 10b). A served task pays the posted price
-p_n = p (1 + μ/τ_n) l_n (Eq. 5) to the platform, which pays the cluster a payment q_n with
-cost c_{n,C} ≤ q_n ≤ p_n (rationality, Eq. 10f). Objective: platform profit
-Σ_n (p_n − q_n) over served tasks (Eq. 6).
-
-Units and the rescaling (Table I's units do not agree)
-------------------------------------------------------
-Work is in Gcycles (l_n ∈ [500, 900]) and power in Gcycles/s (f_i ∈ [200, 300]), so
-l_n / f_C is seconds and a task takes 1.7–4.5 s on one server and 0.6–1.5 s on a cluster
-of three: the deadline τ_n ∈ [2, 3] s binds and clustering pays. Table I's ε_e = 1e-28
-J/(cycle·Hz²) with f in GHz makes the energy cost ~1e-20 of the price (with f in Hz and l
-in cycles it is ~1e6 times the price instead). We keep Eq. (8)'s form
-c_{n,C} = Σ_i ε_e l_{n,i} f_i² + ε_t l_{n,i} / f_i with l_{n,i} = l_n f_i / f_C, and choose
-ε_e = 2.5e-4 money/(Gcycle·GHz²) and ε_t = 200 money/(server·s): the energy cost per
-Gcycle (ε_e f²) is 10–22.5 and the time cost ≈ 0.7–1 per Gcycle, straddling the price per
-Gcycle p(1 + μ/τ) = 16.7–20. Fast servers are then unprofitable alone but needed for
-deadlines, so both the deadline and the rationality constraints bind on the default
-instances (the quickstart prints the share of deadline-feasible and profitable pairs).
-Money is in the paper's price unit (p = 10 per Gcycle).
-
-Modelling decisions the paper leaves open (used by the evaluator, the MILP and heuristics)
------------------------------------------------------------------------------------------
-- Network: servers and access points are nodes of an access network (the generator draws
-  the Gabriel graph of their positions); a task's path to a cluster is the path of least
-  Eq. (3) delay Σ_s (m_n/v_s + d_s/V) from its access point O_n to the cluster's member
-  nearest in that delay, which is where the task enters the cluster. Hop counts P_{n,k}
-  follow from the topology instead of being drawn.
-- Load split inside a cluster (l_{n,i} = l_n f_i / f_C) finishes on all members at once,
-  so the cluster behaves as one machine of power f_C; intra-cluster transfer is not
-  charged (clusters are at most R_max wide).
-- Deadline tolerance: a task completing at most ``DEADLINE_TOLERANCE_S`` = 1e-6 s after
-  a_n + τ_n is on time; the one constant (``instance.py``) is used by the evaluator, the
-  MILP, column generation, ``enumerate``, the REA auction and the DCAT environment
-  (``ClusteringInstance.latest_finish_s``).
-- Initial backlog L of every cluster: 0 (clusters start empty at time 0).
-- FIFO order at a cluster: by release time there (arrival δ·slot + transmission delay),
-  ties by task index. A task's completion is C_n = max(r_n, C_prev) + l_n/f_C.
-- Cluster size: at most ``max_cluster_size`` servers (default 3, ``null`` for no limit), a
-  parameter of the instance so that every method solves the same problem.
-- Users pay p_n; a task no cluster can serve profitably and on time is not served
-  (offloading rate < 1). Eq. (7)'s user side is reported as ``user_payment`` = Σ p_n
-  over served tasks.
-- Pricing mechanisms (REA, OB-REA) and their tie rules are documented in
-  ``cpnopt.solvers.heuristics.clustering``.
+Servers are partitioned into clusters of diameter ≤ R_max (Eq. 10c); tasks are served FIFO by
+at most one cluster before their deadline (Eq. 1–4, 10b) and pay the posted price (Eq. 5);
+the platform maximises its profit (Eq. 6). This package holds the instance (``instance``),
+the decision, the generator, the evaluator (the single source of truth), the feasible
+clusters (``clusters``), the REA/OB-REA auction (``auction``, a mechanism shared by the
+heuristics and DCAT's environment) and the Gymnasium environment (``env``). The model, the
+units and every modelling decision the paper leaves open: docs/families/clustering.md.
 """
 
 from __future__ import annotations
@@ -123,12 +83,14 @@ FAMILY = register_family(
         evaluate=evaluate,
         describe=describe,
         method_modules=(
-            "cpnopt.formulations.clustering",
-            "cpnopt.formulations.clustering_cg",
-            "cpnopt.solvers.enumeration",
-            "cpnopt.solvers.heuristics.clustering",
-            "cpnopt.solvers.learned.dcat",
+            "cpnopt.formulations.clustering.milp",
+            "cpnopt.formulations.clustering.cg",
+            "cpnopt.formulations.clustering.bp",
+            "cpnopt.solvers.clustering.enumerate",
+            "cpnopt.solvers.clustering.heuristics",
+            "cpnopt.solvers.clustering.agents",
         ),
+        env="cpnopt.problems.clustering.env:ClusteringEnv",
         metrics=METRICS,
     )
 )

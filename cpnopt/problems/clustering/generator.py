@@ -48,7 +48,7 @@ class ClusteringParams:
     slot_s: float = 1.0
     base_price: float = 10.0  # p
     urgency: float = 2.0  # μ
-    energy_coef: float = 2.5e-4  # ε_e (rescaled, see the package docstring)
+    energy_coef: float = 2.5e-4  # ε_e (rescaled, see docs/families/clustering.md)
     time_coef: float = 200.0  # ε_t (rescaled)
 
     def __post_init__(self) -> None:

@@ -2,7 +2,7 @@
 
 All derived quantities every method needs (transmission delays, prices, per-cluster
 release/processing times and costs) are computed here once, so the evaluator, the MILP
-and the heuristics read the same numbers. See the package docstring for the modelling
+and the heuristics read the same numbers. See docs/families/clustering.md for the modelling
 decisions and units.
 
 Ranges (checked in validation, listed in docs/families/clustering.md):
@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from cpnopt.checks import finite, nonnegative, positive
-from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
+from cpnopt.economics import Economics, PricedTasks, check_economics, execution_cost
 from cpnopt.errors import InputError
 
 DEADLINE_TOLERANCE_S = 1e-6
@@ -85,7 +85,7 @@ class ClusterTerms:
 
 
 @dataclass(frozen=True)
-class ClusteringInstance:
+class ClusteringInstance(PricedTasks):
     servers: tuple[Server, ...]
     access_points: tuple[AccessPoint, ...]
     links: tuple[Link, ...]
@@ -96,6 +96,7 @@ class ClusteringInstance:
     propagation_mps: float = 3.0e8  # V
     economics: Economics = field(default_factory=Economics)
     name: str = ""
+    deadline_tolerance_s = DEADLINE_TOLERANCE_S  # class attribute, not a field (PricedTasks.latest_finish_s)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -150,10 +151,6 @@ class ClusteringInstance:
     def n_servers(self) -> int:
         return len(self.servers)
 
-    @property
-    def n_tasks(self) -> int:
-        return len(self.tasks)
-
     # ------------------------------------------------------------------ derived data
     @cached_property
     def server_xy_km(self) -> np.ndarray:
@@ -171,26 +168,6 @@ class ClusteringInstance:
     @cached_property
     def arrival_s(self) -> np.ndarray:
         return np.array([t.arrival_slot * self.slot_s for t in self.tasks], dtype=float)
-
-    @cached_property
-    def due_s(self) -> np.ndarray:
-        """Absolute deadline of each task, a_n + τ_n (Eq. 10b)."""
-        return self.arrival_s + np.array([t.deadline_s for t in self.tasks], dtype=float)
-
-    @cached_property
-    def latest_finish_s(self) -> np.ndarray:
-        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
-        return self.due_s + DEADLINE_TOLERANCE_S
-
-    @cached_property
-    def workload_gcycles(self) -> np.ndarray:
-        return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
-
-    @cached_property
-    def price(self) -> np.ndarray:
-        """p_n = p (1 + μ/τ_n) l_n, Eq. (5): what the user pays for a served task."""
-        tau = np.array([t.deadline_s for t in self.tasks], dtype=float)
-        return posted_price(self.economics, self.workload_gcycles, tau)
 
     @cached_property
     def transmission_delay_s(self) -> np.ndarray:

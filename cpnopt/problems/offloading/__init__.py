@@ -1,58 +1,13 @@
-"""Family ``offloading``: RLMS-CPN, joint compute-node selection and multipath path planning.
+"""Family ``offloading``: RLMS-CPN, compute-node selection and multipath split of DNN-inference tasks.
 
-A task arrives at an access point with D Mb of input data and a neural network (a
-NAS-Bench-201 cell); the scheduler picks a compute node among the task's candidates and
-splits the data over k candidate paths (flowlets). Objective (the paper's system model): minimise the mean
-response latency = computation latency + transmission latency, the transmission lasting
-as long as its slowest flowlet:
-
-    latency_j = L_c(j, c_j) + max_{k: s_k > 0} ( s_{j,k} D_j / bw_{j,k} + d_k ).
-
-Modelling decisions the paper leaves open (used by the evaluator, exact models and baselines)
---------------------------------------------------------------------------------------------
-- Network: a topohub graph (SNDlib, Topology Zoo, CAIDA) or a synthetic Gabriel graph;
-  links are full duplex (each direction its own capacity, Abilene's 15 links = the paper's
-  30 directed links); propagation delay d = length / 2×10⁵ km/s summed over the path, no
-  per-hop processing delay.
-- Access points (2–4) are graph nodes that hold no compute; every other node (or a random
-  subset) is a compute node with one device of class cpu, gpu or other.
-- Computation latency: L_c(j, c) = inferences_j × latency(architecture_j, device_c) /
-  (1 − node_load_c(slot)): the per-inference latency comes from the documented analytic
-  roofline model (``latency.py``) or from a HW-NAS-Bench-style measured table; compute
-  nodes run tasks in parallel with their background load (no queueing between offloaded
-  tasks) — the paper's latency is a per-(network, device) prediction.
-- Time-varying state: per slot of ``slot_s``, every directed link e has background share
-  b_e(t) ∈ [0, 1) and available bandwidth c_e(t) = capacity_e (1 − b_e(t)); every compute
-  node has a load share. After the last slot its state stays in force.
-- Network state left by earlier tasks (the paper's "available bandwidth" of a path): a
-  flowlet started at a_j on path k is granted bw = α · min_{e∈k} residual_e(a_j), α =
-  ``flow_share`` (default 0.5), and holds on each of its links the share q_e = bw / c_e(t)
-  until it has sent its s_k D Mb; residual_e(τ) = c_e(slot(τ)) (1 − Σ_active q_e). With
-  α < 1 a path is never fully reserved, so every task always finds bandwidth on every
-  path and no method can make the instance infeasible; flows do not slow down or speed up
-  once started (no re-sharing), so a method knows its latency when it decides.
-- Candidates (Sec. 3.2): the top-n compute nodes by L_c + ``hop_weight_s`` × least hop
-  count (the paper ranks by "predicted latency and hop count" without a formula); per
-  (access point, node) the k shortest link-disjoint paths (Yen's k-shortest paths by
-  propagation delay, keeping each path that shares no link with those kept), so path
-  bandwidths are independent as the max_k(s_k D / bw_k + d_k) model assumes. A decision
-  must pick a candidate node and give one ratio per candidate path (ratios on the simplex).
-- Exact methods: ``oracle`` is the exact myopic optimum per task on the current state;
-  ``milp`` is the exact optimum of a clairvoyant relaxation of the whole sequence — a
-  proven lower bound on the mean latency of every method, the oracle included (see
-  ``cpnopt.formulations.offloading``).
-- Baselines (Sec. 4.1.3): "nearest" node = least propagation delay of the shortest path;
-  ECMP = equal split over the (up to) 3 shortest candidate paths; min-MLU = the split that
-  minimises the maximum utilisation (c_e(t) − residual_e + s_k D / slot_s) / c_e(t) over the
-  task's candidate paths, an LP solved by HiGHS (the task's demand as a rate over one slot).
-- GNN-DQN (Sec. 4.1.3, ``cpnopt.solvers.learned.gnn_dqn``): its discrete actions are (candidate
-  node, all data on one path or ECMP); its bandwidth-based reward is the rate the split achieves
-  over the best rate any candidate offers — the one training reward that is not the evaluator's
-  latency (the method is still scored by the evaluator).
-- TSFT (Sec. 3.3, Table 5): the paper's per-device measurements are not available offline, and
-  the analytic model is additive over kernels, so the predictor study runs on the documented
-  device-execution simulator ``measured.py`` (fusion, branch concurrency, cache carry-over,
-  per-operation efficiency, throttling, noise), or on a measured HW-NAS-Bench-style CSV.
+Each task picks a candidate compute node and splits its data over that node's paths; the
+objective is the mean response latency (computation + transmission) on a network whose
+links carry time-varying background load and the bandwidth earlier tasks hold. This
+package holds the instance, the decision, the generator (topohub or Gabriel topologies),
+the analytic latency model (``latency``), the candidate nodes and paths (``candidates``),
+the evaluator (the single source of truth, with the replayed network state) and the
+Gymnasium environment (``env``, with GNN-DQN's bandwidth-reward variant). The model and
+every modelling decision the paper leaves open: docs/families/offloading.md.
 """
 
 from __future__ import annotations
@@ -112,7 +67,8 @@ FAMILY = register_family(
         generate=generate,
         evaluate=evaluate,
         describe=describe,
-        method_modules=("cpnopt.formulations.offloading", "cpnopt.solvers.heuristics.offloading", "cpnopt.solvers.learned.rlms", "cpnopt.solvers.learned.gnn_dqn"),
+        method_modules=("cpnopt.formulations.offloading.milp", "cpnopt.solvers.offloading.heuristics", "cpnopt.solvers.offloading.agents"),
+        env="cpnopt.problems.offloading.env:OffloadingEnv",
         metrics=METRICS,
     )
 )

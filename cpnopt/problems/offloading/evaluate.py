@@ -6,7 +6,7 @@ Response latency of task j placed on compute node c with split s over its candid
 
 (computation + transmission; the transmission lasts as long as its slowest flowlet.)
 ``bw_k`` is the rate the flowlet on path k is granted at the task's arrival a_j, on the
-network state left by the earlier tasks (package docstring, "network state"):
+network state left by the earlier tasks (docs/families/offloading.md, "Bandwidth held by earlier tasks"):
 
     residual_e(a_j) = c_e(slot(a_j)) × (1 − Σ_{flowlets i active on e at a_j} q_{i,e})
     bw_k = α × min_{e ∈ k} residual_e(a_j),  q_{j,e} = bw_k / c_e(slot(a_j)) for e ∈ k,

@@ -29,7 +29,6 @@ architecture). Export it from HW-NAS-Bench with its own API; cpnopt never unpick
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from cpnopt.errors import InputError
+from cpnopt.jsonio import read_csv_rows
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 CELL_NODES = 4
@@ -239,11 +239,7 @@ def device_kind(name: str) -> str:
 def load_latency_table(path: str | Path) -> LatencyTable:
     """Read a HW-NAS-Bench-style CSV (module docstring); every problem is an InputError naming the cell."""
     path = Path(path)
-    try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise InputError("latency_table", str(path), f"cannot read file: {exc.strerror}") from None
+    rows = read_csv_rows(path, "latency_table")
     if not rows or "arch_str" not in rows[0]:
         raise InputError("latency_table", str(path), "needs a header with 'arch_str' and '<device>_latency' columns")
     columns = [c for c in rows[0] if c.endswith("_latency")]

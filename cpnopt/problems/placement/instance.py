@@ -3,7 +3,7 @@
 Every coefficient a method needs (per-neuron time and energy on each device at each DVFS
 level, the per-device input transfer, the normalising references of Eq. 10) is computed
 here once, so that the evaluator, the MILP, brute force and the heuristics read the same
-numbers. Units and modelling decisions: see the package docstring.
+numbers. Units and modelling decisions: see docs/families/placement.md.
 
 Ranges (checked in validation, listed in docs/families/placement.md):
 `layers[l].neurons` and `batch_size` are integers in [1, 1e9]; `f_max_ghz`,
@@ -175,7 +175,7 @@ class PlacementInstance:
         )
 
     def terms(self, k: int) -> IterationTerms:
-        """Time and energy coefficients of iteration ``k`` (cached; see the package docstring).
+        """Time and energy coefficients of iteration ``k`` (cached; see docs/families/placement.md).
 
         With F = φ_v f_{i,k} the operating frequency at level v and S the batch size:
         Gcycles of one neuron c = mflop·10⁻³ · S · δ_i; compute time c / (F u_{i,k}) (Eq. 1–2);

@@ -1,7 +1,7 @@
 """Splitting a layer's neurons among devices and fitting a placement into the devices' memory.
 
-Shared by the baselines (``cpnopt.solvers.heuristics.placement``) and the ``gwp`` agent's
-environment (``cpnopt.envs.placement``): both turn per-device weights into integer neuron
+Shared by the baselines (``cpnopt.solvers.placement.heuristics``) and the ``gwp`` agent's
+environment (``cpnopt.problems.placement.env``): both turn per-device weights into integer neuron
 counts with :func:`proportional` and repair memory overflows with :func:`fit_memory`. The
 generator leaves one largest neuron of slack per device, which is what makes the repair
 always succeed on its instances (see ``generator._devices``).

@@ -1,8 +1,8 @@
 """The regional family's online two-stage mechanism: a schedule's state, stage 2 and the driver.
 
-Shared by the heuristics (``cpnopt.solvers.heuristics.regional``: ``two-stage`` and its
+Shared by the heuristics (``cpnopt.solvers.regional.heuristics``: ``two-stage`` and its
 baselines differ in stage 1 only) and the ``regional-drl`` environment
-(``cpnopt.envs.regional``), whose learned stage 1 feeds the same stage 2:
+(``cpnopt.problems.regional.env``), whose learned stage 1 feeds the same stage 2:
 
 - :class:`Plan`: each server's accepted tasks (its FIFO queue, checked by the shared FIFO
   simulation) and when it frees up;

@@ -2,7 +2,7 @@
 
 Every derived quantity the methods need (transmission delays, release and processing times
 per (task, server), prices, costs) is computed here once, so the evaluator, the MILP and the
-heuristics read the same numbers. See the package docstring for the model and its units.
+heuristics read the same numbers. See docs/families/regional.md for the model and its units.
 
 Ranges (checked in validation, listed in docs/families/regional.md):
 `energy_price`, `power_ghz`, `bandwidth_mbps`, `workload_gcycles`, `deadline_s` and
@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from cpnopt.checks import finite, nonnegative, positive
-from cpnopt.economics import Economics, check_economics, execution_cost, posted_price
+from cpnopt.economics import Economics, PricedTasks, check_economics, execution_cost
 from cpnopt.errors import InputError
 
 DEADLINE_TOLERANCE_S = 1e-6
@@ -52,7 +52,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class RegionalInstance:
+class RegionalInstance(PricedTasks):
     regions: tuple[Region, ...]
     servers: tuple[Server, ...]
     latency_s: tuple[tuple[float, ...], ...]  # [origin region][server region], one way
@@ -60,6 +60,7 @@ class RegionalInstance:
     tasks: tuple[Task, ...]
     economics: Economics = field(default_factory=Economics)
     name: str = ""
+    deadline_tolerance_s = DEADLINE_TOLERANCE_S  # class attribute, not a field (PricedTasks.latest_finish_s)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -106,10 +107,6 @@ class RegionalInstance:
     def n_servers(self) -> int:
         return len(self.servers)
 
-    @property
-    def n_tasks(self) -> int:
-        return len(self.tasks)
-
     # ------------------------------------------------------------------ derived data
     @cached_property
     def server_region(self) -> np.ndarray:
@@ -131,29 +128,6 @@ class RegionalInstance:
     @cached_property
     def arrival_s(self) -> np.ndarray:
         return np.array([t.arrival_s for t in self.tasks], dtype=float)
-
-    @cached_property
-    def deadline_s(self) -> np.ndarray:
-        return np.array([t.deadline_s for t in self.tasks], dtype=float)
-
-    @cached_property
-    def due_s(self) -> np.ndarray:
-        """Absolute deadline a_n + τ_n."""
-        return self.arrival_s + self.deadline_s
-
-    @cached_property
-    def latest_finish_s(self) -> np.ndarray:
-        """The latest completion that counts as on time: a_n + τ_n + :data:`DEADLINE_TOLERANCE_S`."""
-        return self.due_s + DEADLINE_TOLERANCE_S
-
-    @cached_property
-    def workload_gcycles(self) -> np.ndarray:
-        return np.array([t.workload_gcycles for t in self.tasks], dtype=float)
-
-    @cached_property
-    def price(self) -> np.ndarray:
-        """p_n = p (1 + μ/τ_n) l_n, DCAT Eq. (5) (cpnopt.economics)."""
-        return posted_price(self.economics, self.workload_gcycles, self.deadline_s)
 
     @cached_property
     def transmission_s(self) -> np.ndarray:

@@ -3,7 +3,7 @@
 Everything every method reads is derived here once: the slot grid (link occupation
 k_{u,e} = ⌈r_u / b_e / slot⌉, Eq. 1 on the grid), the latency horizon of each
 (task, destination) pair (Eq. 14), the revenue of every delay level (Eq. 3) and the energy
-cost of every destination (Eq. 5). See the package docstring for units and the
+cost of every destination (Eq. 5). See docs/families/routing.md for units and the
 modelling decisions.
 
 Ranges (checked in validation, listed in docs/families/routing.md):

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from cpnopt.errors import InputError
+from cpnopt.jsonio import read_csv_rows
 
 SAMPLE_CSV = Path(__file__).with_name("data") / "sample_week.csv"
 COLUMNS = ("hour", "price_eur_mwh", "hydro_mw")
@@ -79,11 +80,7 @@ def synthetic_series(
 def load_csv(path: str | Path) -> HourlySeries:
     """Read ``hour,price_eur_mwh,hydro_mw`` rows; hours must run 0, 1, 2, … without gaps."""
     path = Path(path)
-    try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise InputError("series_csv", str(path), f"cannot read file: {exc.strerror}") from None
+    rows = read_csv_rows(path, "series_csv")
     if not rows or any(c not in rows[0] for c in COLUMNS):
         raise InputError("series_csv", str(path), f"needs a header with columns {', '.join(COLUMNS)}")
     price, hydro = [], []

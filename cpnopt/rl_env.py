@@ -1,0 +1,205 @@
+"""What every family environment shares: a batched PyTorch step and its Gymnasium wrapper.
+
+A family environment is written once, as a :class:`BatchedEnv`: many instances of the
+family stepped at once, their state held in PyTorch tensors on one device. An
+observation is a set of **candidates** (the actions: a cluster to join, a destination, a
+device), each described by a feature vector, with a mask of the candidates allowed now —
+the shape the masked categorical heads of ``cpnopt.solvers.rl.networks`` read, for
+any instance size. When an instance's episode ends the environment hands its decision to
+:func:`evaluator_reward`, which scores it with the **family's evaluator** (the one the
+CLI and the benchmarks use), so no environment carries a second copy of an objective.
+
+:class:`FamilyGymEnv` is the Gymnasium view of the same code: a batch of one instance,
+drawn from the family's generator with the seed Gymnasium hands to ``reset``.
+
+Training instances come from :func:`sample_instance`: the family's generator with a seed
+≥ :data:`TRAINING_SEED_OFFSET`, so no training instance is a benchmark instance.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from cpnopt.errors import InputError
+from cpnopt.registry import family_of
+from cpnopt.solution import Evaluation, Sense
+
+TRAINING_SEED_OFFSET = 10**6  # instances drawn for training have seeds ≥ this; benchmarks use smaller ones
+
+
+def sample_instance(generate: Callable[[Any, int], Any], params: Any, rng: np.random.Generator) -> Any:
+    """A training instance: ``generate(params, seed)`` with a seed ≥ TRAINING_SEED_OFFSET drawn from ``rng``."""
+    return generate(params, TRAINING_SEED_OFFSET + int(rng.integers(0, 10**9)))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Candidates of every instance of a batch: ``features`` (B, K, F), ``mask`` (B, K) of the allowed ones."""
+
+    features: torch.Tensor
+    mask: torch.Tensor
+
+    def __getitem__(self, index: Any) -> "Observation":
+        return Observation(self.features[index], self.mask[index])
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one batched step returns; ``reward`` and ``objective`` are 0 until an episode is done."""
+
+    observation: Observation
+    reward: torch.Tensor  # (B,) the training signal: ± objective / scale (see evaluator_reward)
+    done: torch.Tensor  # (B,) bool
+    objective: torch.Tensor  # (B,) the evaluator's objective of the finished episodes, in the family's units
+
+
+def evaluator_reward(instance: Any, decision: Any, scale: float) -> tuple[float, Evaluation]:
+    """Score a finished episode with the family's evaluator: reward = ±objective / scale.
+
+    The sign makes every family a maximization (minimized objectives are negated); ``scale``
+    (positive, chosen by the environment, e.g. the users' total posted price) only brings
+    rewards near 1 for the learning rate. An environment builds its decisions to be
+    feasible by construction, so a violation here is a bug and raises.
+    """
+    family = family_of(instance)
+    evaluation = family.evaluate(instance, decision)
+    if not evaluation.feasible:
+        raise RuntimeError(f"{family.name} environment built an infeasible decision: {evaluation.violations}")
+    sign = 1.0 if family.sense is Sense.MAXIMIZE else -1.0
+    return sign * evaluation.objective / scale, evaluation
+
+
+class BatchedEnv(ABC):
+    """Episodes of many instances of one family, stepped together on ``device``.
+
+    Slots of the batch are independent: :meth:`reset_slots` starts new instances in some
+    slots while the others go on, so a rollout refills a slot as soon as its episode ends.
+    """
+
+    n_features: int  # F
+
+    def __init__(self, device: torch.device | str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.instances: list[Any] = []
+        self.decisions: list[Any | None] = []  # per slot: the decision once the episode is done
+        self.evaluations: list[Evaluation | None] = []  # per slot: the evaluator's verdict once done
+
+    @property
+    def batch_size(self) -> int:
+        return len(self.instances)
+
+    @abstractmethod
+    def n_candidates(self, instance: Any) -> int:
+        """K: the number of candidates (actions) an observation of ``instance`` lists."""
+
+    def reset(self, instances: Sequence[Any]) -> Observation:
+        """Start one episode per instance; all instances of a batch must give the same K."""
+        sizes = {self.n_candidates(inst) for inst in instances}
+        if len(sizes) != 1:
+            raise InputError("instances", sorted(sizes), "a batch needs instances with the same number of candidates")
+        self.instances = list(instances)
+        self._reset_all()
+        return self.observe()
+
+    def reset_slots(self, slots: Sequence[int], instances: Sequence[Any]) -> Observation:
+        """Start new episodes in ``slots`` (with the same K as the batch), keep the others."""
+        k = self.n_candidates(self.instances[0])
+        for slot, inst in zip(slots, instances):
+            if self.n_candidates(inst) != k:
+                raise InputError("instances", self.n_candidates(inst), f"the batch has {k} candidates")
+            self.instances[slot] = inst
+        self._reset_slots(list(slots))
+        return self.observe()
+
+    @abstractmethod
+    def _reset_all(self) -> None:
+        """Load every instance of ``self.instances`` into tensors and start their episodes."""
+
+    @abstractmethod
+    def _reset_slots(self, slots: list[int]) -> None:
+        """Reload the instances now in ``slots`` and restart their episodes."""
+
+    @abstractmethod
+    def observe(self) -> Observation:
+        """The candidates of every slot now (a finished slot shows one allowed dummy candidate)."""
+
+    @abstractmethod
+    def step(self, actions: torch.Tensor) -> Step:
+        """Apply one action per slot; finished episodes are scored by :func:`evaluator_reward`."""
+
+    def decision(self, slot: int) -> Any:
+        """The family decision the episode in ``slot`` has built (once it is done)."""
+        if self.decisions[slot] is None:
+            raise RuntimeError(f"the episode in slot {slot} is not done")
+        return self.decisions[slot]
+
+    def _clear(self, slots: Sequence[int] | None = None) -> None:
+        """Forget the decisions and verdicts of ``slots`` (None: every slot of a new batch)."""
+        if slots is None:
+            self.decisions = [None] * len(self.instances)
+            self.evaluations = [None] * len(self.instances)
+            return
+        for slot in slots:
+            self.decisions[slot] = self.evaluations[slot] = None
+
+    def _score(self, slot: int, decision: Any, scale: float) -> tuple[float, Evaluation]:
+        """Score the finished episode in ``slot`` (:func:`evaluator_reward`) and keep its decision and verdict."""
+        reward, evaluation = evaluator_reward(self.instances[slot], decision, scale)
+        self.decisions[slot] = decision
+        self.evaluations[slot] = evaluation
+        return reward, evaluation
+
+
+class FamilyGymEnv(gym.Env):
+    """Gymnasium view of a :class:`BatchedEnv` on one instance at a time.
+
+    ``reset(seed=...)`` draws an instance from ``sample(rng)`` with Gymnasium's seeded
+    ``np_random`` (or takes ``options={"instance": inst}``). Observations are a dict of the
+    candidates' ``features`` (K, F) and the ``action_mask`` (K,), also given in ``info``.
+    An action outside the mask is replaced by the environment's fallback (documented by each
+    family), so every action keeps the decision feasible. ``info`` at the end holds the
+    evaluator's ``objective`` and metrics.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, batched: BatchedEnv, sample: Any, n_candidates: int) -> None:
+        self.batched = batched
+        self.sample = sample  # (np.random.Generator) -> instance with n_candidates candidates
+        self.n_candidates = n_candidates
+        self.observation_space = gym.spaces.Dict({
+            "features": gym.spaces.Box(-np.inf, np.inf, shape=(n_candidates, batched.n_features), dtype=np.float32),
+            "action_mask": gym.spaces.MultiBinary(n_candidates),
+        })
+        self.action_space = gym.spaces.Discrete(n_candidates)
+
+    def _obs(self, observation: Observation) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        mask = observation.mask[0].cpu().numpy().astype(np.int8)
+        obs = {"features": observation.features[0].cpu().numpy().astype(np.float32), "action_mask": mask}
+        return obs, {"action_mask": mask}
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        instance = (options or {}).get("instance") or self.sample(self.np_random)
+        if self.batched.n_candidates(instance) != self.n_candidates:
+            raise InputError("instance", self.batched.n_candidates(instance), f"this environment has {self.n_candidates} candidates")
+        return self._obs(self.batched.reset([instance]))
+
+    def action_tensor(self, action: Any) -> torch.Tensor:
+        """The batch-of-one action tensor for ``batched.step`` (a joint action overrides this)."""
+        return torch.tensor([int(action)], device=self.batched.device)
+
+    def step(self, action: Any):
+        result = self.batched.step(self.action_tensor(action))
+        obs, info = self._obs(result.observation)
+        done = bool(result.done[0])
+        if done:
+            evaluation = self.batched.evaluations[0]
+            info.update(objective=evaluation.objective, metrics=evaluation.metrics)
+        return obs, float(result.reward[0]), done, False, info

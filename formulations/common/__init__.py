@@ -1,0 +1,1 @@
+"""Encodings shared by several families (FIFO deadlines) and the one exact-method ending."""

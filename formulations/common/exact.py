@@ -1,0 +1,90 @@
+"""What every exact method shares: its registration with the options of :class:`~cpnopt.solvers.highs.ExactOptions`
+and the one ending (time budget → :func:`~cpnopt.solvers.highs.solve_pyomo` → read back → ``MethodOutput``).
+
+An exact method is written as ``run(instance, options: ExactOptions, **own_options)`` and
+registered with :func:`register_exact`; callers (``cpnopt.solve``, the CLI, the bench
+harness, other code) pass the flat options (``time_limit=…``, ``fifo=…``), and the method's
+signature lists the five exact options first, then its own. A method that solves one model
+ends with :func:`solve_built`; one that solves a sequence of models (per frame, per
+iteration) gives each solve its share with :meth:`ExactOptions.time_left` and its file name
+with :func:`cpnopt.formulations.common.model_files.part_path`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import time
+from typing import Any, Callable
+
+import pyomo.environ as pyo
+
+from cpnopt.registry import Kind, register_method
+from cpnopt.solution import MethodOutput
+from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
+
+EXACT_OPTIONS = tuple(f.name for f in dataclasses.fields(ExactOptions))
+
+
+def register_exact(
+    family: str, name: str, description: str, aliases: tuple[str, ...] = ()
+) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
+    """Decorator: register ``run(instance, options: ExactOptions, **own)`` as the exact method ``name``.
+
+    The registered (and returned) function takes the flat options: the five of
+    :class:`ExactOptions` and the method's own."""
+
+    def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
+        params = list(inspect.signature(run).parameters.values())
+        shared = [
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+            for f in dataclasses.fields(ExactOptions)
+        ]
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[2:]]
+
+        @functools.wraps(run)
+        def method(instance: Any, **options: Any) -> MethodOutput:
+            exact = ExactOptions(**{key: options.pop(key) for key in EXACT_OPTIONS if key in options})
+            return run(instance, exact, **options)
+
+        signature = [params[0], *shared, *own]
+        method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)
+        # the type hints the registry checks option values against (evaluated in run's module)
+        method.__annotations__ = {p.name: p.annotation for p in signature if p.annotation is not p.empty}
+        return register_method(family, name, Kind.EXACT, description, aliases)(method)
+
+    return decorate
+
+
+def solve_built(
+    model: pyo.ConcreteModel,
+    options: ExactOptions,
+    started: float,
+    read: Callable[[], Any],
+    info: dict[str, Any],
+    *,
+    warm_start: bool = False,
+    scale: float = 1.0,
+) -> MethodOutput:
+    """The ending of an exact method that built ``model`` since ``started`` (``time.perf_counter()``).
+
+    HiGHS gets what the build left of ``time_limit`` (at least 1 s: the build itself cannot be
+    stopped, so a call on a large instance can overrun the limit by the build time); the
+    decision is ``read()`` when HiGHS has an incumbent; ``scale`` divides the model's
+    objective and bound back into the family's units; ``info`` gains ``build_s`` and ``solve_s``."""
+    build_s = time.perf_counter() - started
+    limited = dataclasses.replace(options, time_limit=options.time_left(build_s))
+    result = unscaled(solve_pyomo(model, limited, warm_start=warm_start), scale)
+    decision = read() if result.has_solution else None
+    info = {"build_s": build_s, "solve_s": time.perf_counter() - started - build_s, **info}
+    return MethodOutput(decision=decision, status=result.status, bound=result.bound,
+                        model_objective=result.objective, info=info, message=result.message)
+
+
+def unscaled(result: HighsResult, scale: float) -> HighsResult:
+    """``result`` with its objective and bound divided by ``scale`` (a model solved with a scaled objective)."""
+    if scale == 1.0:
+        return result
+    back = lambda x: None if x is None else x / scale  # noqa: E731
+    return dataclasses.replace(result, objective=back(result.objective), bound=back(result.bound))

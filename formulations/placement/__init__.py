@@ -1,0 +1,1 @@
+"""Exact and relaxed models of the placement family (see docs/families/placement.md)."""

@@ -1,0 +1,1 @@
+"""Exact and relaxed models of the regional family (see docs/families/regional.md)."""

@@ -1,0 +1,1 @@
+"""Exact and relaxed models of the routing family (see docs/families/routing.md)."""

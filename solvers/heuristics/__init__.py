@@ -1,1 +1,0 @@
-"""The papers' heuristics and baselines, one module per family."""

@@ -1,1 +1,0 @@
-"""Learned schedulers: networks, A2C/PPO, training, bundled checkpoints (being built)."""

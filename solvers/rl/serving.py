@@ -1,0 +1,128 @@
+"""Serving learned policies: which environment, policy, algorithm and bundled checkpoint each learned method uses.
+
+A family's ``agents`` module (e.g. :mod:`cpnopt.solvers.clustering.agents`) registers each
+learned method once, with :func:`register_agent`: its :class:`AgentSpec` (for ``cpnopt
+train FAMILY --method M``) and the method (for ``cpnopt.solve(instance, M)``) in one call.
+Every learned method serves its policy through :func:`solve_greedily` (the policy loaded once
+per checkpoint and device, then acting greedily on the spec's environment). Adding an agent
+for a new family: an environment in ``cpnopt/problems/<family>/env.py``, an ``AgentSpec``
+and a method registered with :func:`register_agent` that calls :func:`solve_greedily`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from cpnopt.rl_env import BatchedEnv
+from cpnopt.errors import InputError
+from cpnopt.registry import Kind, methods, register_method
+from cpnopt.solution import MethodOutput, Status
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    family: str
+    method: str
+    algorithm: str  # "a2c", "ppo" or "dqn"
+    make_env: Callable[[torch.device], BatchedEnv]
+    sample: Callable[[np.random.Generator], Any]  # a training instance (seeds disjoint from benchmark seeds)
+    make_policy: Callable[..., nn.Module]  # (**policy_kwargs) -> actor-critic
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)  # overrides of the algorithm's defaults
+
+    @property
+    def checkpoint_name(self) -> str:
+        return f"{self.method}.pt"
+
+    def bundled_checkpoint(self) -> Path:
+        return Path(str(resources.files("cpnopt.solvers.rl") / "checkpoints" / self.checkpoint_name))
+
+
+_agents: dict[tuple[str, str], AgentSpec] = {}
+
+
+def register_agent(
+    spec: AgentSpec, description: str, aliases: tuple[str, ...] = ()
+) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
+    """Decorator: register the learned method ``spec.method`` (kind learned) and its agent, in one call."""
+
+    def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
+        _agents[(spec.family, spec.method)] = spec
+        return register_method(spec.family, spec.method, Kind.LEARNED, description, aliases)(run)
+
+    return decorate
+
+
+def get_agent(family: str, method: str) -> AgentSpec:
+    """The agent behind learned method ``method`` of ``family`` (its method modules are imported)."""
+    registered = methods(family)
+    learned = sorted(name for (fam, name) in _agents if fam == family)
+    spec = _agents.get((family, method))
+    if spec is None:
+        alias = next((m.name for m in registered.values() if method in m.aliases), None)
+        spec = _agents.get((family, alias)) if alias else None
+    if spec is None:
+        raise InputError("--method", method, f"no learned agent for {family}; agents: {', '.join(learned) or 'none'}")
+    return spec
+
+
+def load_policy(spec: AgentSpec, path: str | Path | None = None, device: str = "cpu") -> nn.Module:
+    """The policy of a checkpoint (default: the bundled one), in eval mode on ``device``."""
+    path = Path(path) if path is not None else spec.bundled_checkpoint()
+    if not path.is_file():
+        raise InputError("checkpoint", str(path), "no such file; train one with `cpnopt train`")
+    state = read_checkpoint(path, device, "checkpoint", ("policy_kwargs", "policy"))
+    try:
+        policy = spec.make_policy(**state["policy_kwargs"]).to(device)
+        policy.load_state_dict(state["policy"])
+    except (TypeError, RuntimeError) as exc:  # another agent's checkpoint: other kwargs or tensor shapes
+        raise InputError("checkpoint", str(path), f"not a checkpoint of {spec.family}/{spec.method}: "
+                         f"{str(exc).splitlines()[0]}") from None
+    return policy.eval()
+
+
+def read_checkpoint(path: str | Path, device: str | torch.device, what: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The state saved by ``cpnopt train``; a file that is not one (or lacks ``keys``) is an InputError naming ``what``."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a file that is not a checkpoint
+        raise InputError(what, str(path), f"not a PyTorch checkpoint written by `cpnopt train` ({type(exc).__name__})") from None
+    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise InputError(what, str(path), f"not a cpnopt checkpoint: no {missing[0]!r}")
+    return state
+
+
+@torch.no_grad()
+def act_greedily(env: BatchedEnv, policy: nn.Module, instances: list[Any]) -> list[Any]:
+    """Run every instance to the end of its episode with the most probable allowed action."""
+    obs = env.reset(instances)
+    done = torch.zeros(len(instances), dtype=torch.bool)
+    while not bool(done.all()):
+        dist, _ = policy(obs)
+        step = env.step(dist.mode)  # the most probable allowed action (a joint distribution: its own mode)
+        obs, done = step.observation, step.done.cpu()
+    return [env.decision(slot) for slot in range(len(instances))]
+
+
+@lru_cache(maxsize=16)
+def cached_policy(family: str, method: str, checkpoint: str | None, device: str) -> nn.Module:
+    """:func:`load_policy` of an agent, loaded once per (checkpoint, device) in a process."""
+    return load_policy(get_agent(family, method), checkpoint, device)
+
+
+def solve_greedily(spec: AgentSpec, instance: Any, checkpoint: str | None = None, device: str = "cpu",
+                   **env_kwargs: Any) -> MethodOutput:
+    """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance."""
+    policy = cached_policy(spec.family, spec.method, checkpoint, device)
+    env = spec.make_env(torch.device(device), **env_kwargs)
+    decision = act_greedily(env, policy, [instance])[0]
+    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"checkpoint": checkpoint or spec.checkpoint_name})

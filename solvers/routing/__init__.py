@@ -1,0 +1,1 @@
+"""Brute force, heuristics and learned agents of the routing family (see docs/families/routing.md)."""

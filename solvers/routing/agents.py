@@ -1,0 +1,146 @@
+"""``stper``, ``stper-l``, ``stper-m``: STPer's PPO agent and its two ablations for the ``routing`` family.
+
+STPer (the paper's Section IV): a GCN over the task demand on the topology (Eq. 16–17),
+LSTMs over the recent electricity price, hydropower and demand series (Eq. 18–20), their
+outputs concatenated and fused by an MLP, trained by PPO. Here the actor scores every node
+of the topology as the current task's destination (a masked categorical per task; the
+environment asks for one task after another, so the joint action is autoregressive over
+the tasks), the routing of the chosen destination is the fast scheduler (fastest path +
+first-fit slots, :mod:`cpnopt.problems.routing.env`), and the reward is the evaluator's profit
+(Eq. 15). Ablations, as in the paper: ``stper-l`` drops the GNN (the node features go
+through the shared MLP only, the LSTM stays), ``stper-m`` drops the GNN and the LSTM (the
+same series window, flattened, goes through an MLP). All three read the same observation.
+
+At solve time the policy acts greedily; option ``refine=True`` then runs fp-qt
+(Eq. 22 alternated with the slot MILP) from the agent's destinations and schedule, which
+never lowers the profit. Training instances: the generator's defaults (10 compute nodes,
+4 routers, 5 users, 2 frames) with seeds ≥ 10⁶; the network is tied to that node count
+(14 nodes) through the adjacency rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+import torch
+from torch import nn
+
+from cpnopt.formulations.routing.fpqt import fp_qt
+from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, BatchedRoutingEnv, n_features
+from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
+from cpnopt.rl_env import sample_instance
+from cpnopt.solution import MethodOutput
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.networks import CandidateActorCritic, mlp
+
+TRAINING_NODES = 14  # RoutingParams(): 10 compute nodes + 4 routers
+
+
+class STPerEncoder(nn.Module):
+    """GCN (Eq. 16–17) + LSTM (Eq. 18–20) + MLP fusion: one embedding per node; ``gcn``/``lstm`` off give the ablations.
+
+    The observation's features (B, N, F) are split into node features (B, N, 11), the rows
+    of the normalised adjacency Â (B, N, N) and the series window (B, N, W·3; the same on
+    every node). Node embedding: MLP(x_n); with ``gcn`` also two graph convolutions
+    H⁽ˡ⁺¹⁾ = tanh(Â H⁽ˡ⁾ W⁽ˡ⁾) from H⁽⁰⁾ = x. Series embedding: the last hidden state of an
+    LSTM over the W frames with ``lstm``, else an MLP of the flattened window. Fusion: an MLP
+    of [node embedding, graph embedding, series embedding] per node.
+    """
+
+    def __init__(self, n_nodes: int, hidden: int, gcn: bool, lstm: bool) -> None:
+        super().__init__()
+        self.n_nodes, self.gcn, self.lstm = n_nodes, gcn, lstm
+        self.local = nn.Sequential(mlp([N_NODE_FEATURES, hidden, hidden]), nn.Tanh())
+        if gcn:
+            self.graph_layers = nn.ModuleList([nn.Linear(N_NODE_FEATURES, hidden), nn.Linear(hidden, hidden)])
+        if lstm:
+            self.series = nn.LSTM(N_SERIES, hidden, batch_first=True)
+        else:
+            self.series = nn.Sequential(mlp([N_SERIES * WINDOW, hidden, hidden]), nn.Tanh())
+        self.fuse = nn.Sequential(mlp([hidden * (3 if gcn else 2), hidden, hidden]), nn.Tanh())
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        x = features[..., :N_NODE_FEATURES]
+        adjacency = features[..., N_NODE_FEATURES:N_NODE_FEATURES + self.n_nodes]
+        window = features[:, 0, N_NODE_FEATURES + self.n_nodes:]  # (B, W·3), the same on every node
+        parts = [self.local(x)]
+        if self.gcn:
+            h = x
+            for layer in self.graph_layers:
+                h = torch.tanh(adjacency @ layer(h))  # Eq. (16–17): Â H W
+            parts.append(h)
+        if self.lstm:
+            _, (last, _) = self.series(window.reshape(-1, WINDOW, N_SERIES))
+            series = last[-1]
+        else:
+            series = self.series(window)
+        parts.append(series[:, None, :].expand(-1, x.shape[1], -1))
+        return self.fuse(torch.cat(parts, dim=-1))  # (B, N, H)
+
+
+class STPerActorCritic(CandidateActorCritic):
+    """:class:`STPerEncoder` in place of the per-candidate MLP: the actor scores each node's fused
+    embedding (masked categorical), the critic reads their masked mean and max."""
+
+    def __init__(self, n_nodes: int, hidden: int = 32, gcn: bool = True, lstm: bool = True) -> None:
+        super().__init__(n_features(n_nodes), hidden)
+        self.encoder = STPerEncoder(n_nodes, hidden, gcn, lstm)
+
+
+def _make_env(device: torch.device) -> BatchedRoutingEnv:
+    return BatchedRoutingEnv(TRAINING_NODES, device)
+
+
+PPO_CONFIG = {"n_envs": 16, "n_steps": 20, "learning_rate": 3e-4, "epochs": 4, "minibatches": 4, "ent_coef": 0.01}
+
+
+def _spec(method: str, gcn: bool, lstm: bool) -> AgentSpec:
+    return AgentSpec(
+        family="routing",
+        method=method,
+        algorithm="ppo",
+        make_env=_make_env,
+        sample=partial(sample_instance, generate, RoutingParams()),
+        make_policy=STPerActorCritic,
+        policy_kwargs={"n_nodes": TRAINING_NODES, "hidden": 32, "gcn": gcn, "lstm": lstm},
+        config=PPO_CONFIG,
+    )
+
+
+def solve_with(spec: AgentSpec, instance: RoutingInstance, checkpoint: str | None, refine: bool, device: str) -> MethodOutput:
+    """The greedy policy's destinations, routed by the fast scheduler; with ``refine``, fp-qt from there."""
+    out = solve_greedily(spec, instance, checkpoint, device)
+    info = {**out.info, "refine": refine}
+    if not refine:
+        return replace(out, info=info)
+    decision, history = fp_qt(instance, [r.destination for r in out.decision.routes], out.decision)
+    return replace(out, decision=decision, info={**info, "history": history})
+
+
+STPER = _spec("stper", gcn=True, lstm=True)
+STPER_L = _spec("stper-l", gcn=False, lstm=True)
+STPER_M = _spec("stper-m", gcn=False, lstm=False)
+
+
+@register_agent(STPER, description="STPer: PPO, GCN over task demand (Eq. 16–17) + LSTM over price/hydro/demand "
+                                   "(Eq. 18–20), MLP fusion; fast scheduler routes; bundled checkpoint")
+def stper(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
+          device: str = "cpu") -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
+    return solve_with(STPER, instance, checkpoint, refine, device)
+
+
+@register_agent(STPER_L, description="STPer-L ablation: no GNN (LSTM + MLP), PPO; fast scheduler routes; bundled checkpoint")
+def stper_l(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
+            device: str = "cpu") -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
+    return solve_with(STPER_L, instance, checkpoint, refine, device)
+
+
+@register_agent(STPER_M, description="STPer-M ablation: no GNN, no LSTM (MLP only), PPO; fast scheduler routes; "
+                                     "bundled checkpoint")
+def stper_m(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
+            device: str = "cpu") -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
+    return solve_with(STPER_M, instance, checkpoint, refine, device)
