@@ -32,8 +32,8 @@ import numpy as np
 
 import cpnopt
 from cpnopt.formulations.clustering import bp as clustering_bp
-from cpnopt.formulations.common.branch_and_price import BranchAndPrice
 from cpnopt.formulations.clustering.cg import best_task_set
+from cpnopt.formulations.common.branch_and_price import BranchAndPrice
 from cpnopt.formulations.common.fifo_pricing import price
 
 
@@ -41,16 +41,25 @@ def instance(family: str, servers: int, tasks: int, seed: int):
     if family == "clustering":
         if tasks % 4:
             raise SystemExit("clustering: --tasks must be a multiple of the 4 slots")
-        return cpnopt.generate("clustering", seed=seed, n_servers=servers, n_metro_areas=5, n_slots=4,
-                               arrivals_per_slot=tasks // 4, r_max_km=150.0)
+        return cpnopt.generate(
+            "clustering",
+            seed=seed,
+            n_servers=servers,
+            n_metro_areas=5,
+            n_slots=4,
+            arrivals_per_slot=tasks // 4,
+            r_max_km=150.0,
+        )
     return cpnopt.generate("regional", seed=seed, servers_per_region=servers // 4, n_tasks=tasks)
 
 
 def header() -> str:
     load = os.getloadavg()
-    return (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} cores, load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; Python {platform.python_version()}, "
-            f"highspy {version('highspy')}, numba {version('numba')}, numpy {version('numpy')}")
+    return (
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; Python {platform.python_version()}, "
+        f"highspy {version('highspy')}, numba {version('numba')}, numpy {version('numpy')}"
+    )
 
 
 def best_of(repeat: int, run) -> tuple[float, object]:
@@ -72,10 +81,13 @@ def pricing(args: argparse.Namespace) -> None:
     state = np.zeros(len(table.task), dtype=np.int8)
     queues = np.arange(problem.n_queues)
     price(table, queues[:1], sigma, state)  # compile (cached on disk after the first run)
-    print(f"pricing round, clustering {args.servers} servers × {args.tasks} tasks (seed {args.seed}): "
-          f"{problem.n_queues} clusters, {len(table.task)} (cluster, task) candidates; {header()}\n")
+    print(
+        f"pricing round, clustering {args.servers} servers × {args.tasks} tasks (seed {args.seed}): "
+        f"{problem.n_queues} clusters, {len(table.task)} (cluster, task) candidates; {header()}\n"
+    )
     print("| duals | Python DP (cg) s | compiled s | speed-up | same values |\n|---|---|---|---|---|")
     for name, duals in (("σ = 0 (first round)", np.zeros(inst.n_tasks)), ("root optimum σ", sigma)):
+
         def python_round():
             values = []
             for k in range(problem.n_queues):
@@ -84,7 +96,10 @@ def pricing(args: argparse.Namespace) -> None:
                 weight[table.task[lo:hi]] = table.margin[lo:hi] - duals[table.task[lo:hi]]
                 release = np.zeros(inst.n_tasks)
                 processing = np.zeros(inst.n_tasks)
-                release[table.task[lo:hi]], processing[table.task[lo:hi]] = table.release[lo:hi], table.processing[lo:hi]
+                release[table.task[lo:hi]], processing[table.task[lo:hi]] = (
+                    table.release[lo:hi],
+                    table.processing[lo:hi],
+                )
                 values.append(best_task_set(release, processing, inst.due_s, weight, table.task[lo:hi].tolist())[0])
             return np.array(values)
 
@@ -95,14 +110,22 @@ def pricing(args: argparse.Namespace) -> None:
 
 
 def goals(args: argparse.Namespace) -> None:
-    print(f"bp, {args.family} {args.servers} servers × {args.tasks} tasks, time limit {args.time_limit:g} s, "
-          f"1 HiGHS thread; {header()}\n")
-    print("| seed | status | objective | bound | gap | time s | nodes | columns | rounds | pricing s | LP s | MIP s | dive s |")
+    print(
+        f"bp, {args.family} {args.servers} servers × {args.tasks} tasks, time limit {args.time_limit:g} s, "
+        f"1 HiGHS thread; {header()}\n"
+    )
+    print(
+        "| seed | status | objective | bound | gap | time s | nodes | columns | rounds | pricing s | LP s | MIP s | dive s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     proven, times, gaps = 0, [], []
     for seed in args.seeds:
         inst = instance(args.family, args.servers, args.tasks, seed)
-        trace = None if args.trace_dir is None else os.path.join(args.trace_dir, f"bp-{args.family}-{args.servers}x{args.tasks}-s{seed}.csv")
+        trace = (
+            None
+            if args.trace_dir is None
+            else os.path.join(args.trace_dir, f"bp-{args.family}-{args.servers}x{args.tasks}-s{seed}.csv")
+        )
         solution = cpnopt.solve(inst, "bp", time_limit=args.time_limit, threads=1, trace=trace)
         r, i = solution.report, solution.report.info
         gap = r.gap if r.gap is not None else float("nan")
@@ -110,9 +133,12 @@ def goals(args: argparse.Namespace) -> None:
         if r.status.value == "optimal":
             times.append(r.runtime_s)
         gaps.append(gap)
-        print(f"| {seed} | {r.status.value} | {r.objective:.2f} | {r.bound:.2f} | {100 * gap:.3f} % | {r.runtime_s:.1f} | "
-              f"{i['nodes']} | {i['columns']} | {i['pricing_rounds']} | {i['pricing_s']:.1f} | {i['lp_s']:.1f} | "
-              f"{i['mip_s']:.1f} | {i['dive_s']:.1f} |", flush=True)
+        print(
+            f"| {seed} | {r.status.value} | {r.objective:.2f} | {r.bound:.2f} | {100 * gap:.3f} % | {r.runtime_s:.1f} | "
+            f"{i['nodes']} | {i['columns']} | {i['pricing_rounds']} | {i['pricing_s']:.1f} | {i['lp_s']:.1f} | "
+            f"{i['mip_s']:.1f} | {i['dive_s']:.1f} |",
+            flush=True,
+        )
     median = f"{statistics.median(times):.1f} s" if times else "–"
     print(f"\nproven {proven}/{len(args.seeds)}, median time to proof {median}, largest gap {100 * max(gaps):.3f} %")
 

@@ -60,21 +60,31 @@ def shape(tasks: int) -> tuple[int, int]:
 def make(servers: int, tasks: int, seed: int, r_max_km: float = 150.0) -> Any:
     slots, arrivals = shape(tasks)
     return cpnopt.generate(
-        "clustering", seed=seed, n_servers=servers, n_slots=slots, arrivals_per_slot=arrivals,
-        n_metro_areas=max(3, servers // 3), r_max_km=r_max_km,
+        "clustering",
+        seed=seed,
+        n_servers=servers,
+        n_slots=slots,
+        arrivals_per_slot=arrivals,
+        n_metro_areas=max(3, servers // 3),
+        r_max_km=r_max_km,
     )
 
 
 # ---------------------------------------------------------------------- milp in a child
-def _milp_child(conn: Any, servers: int, tasks: int, seed: int, r_max_km: float, time_limit: float,
-                threads: int) -> None:
+def _milp_child(
+    conn: Any, servers: int, tasks: int, seed: int, r_max_km: float, time_limit: float, threads: int
+) -> None:
     try:
         inst = make(servers, tasks, seed, r_max_km)
         sol = cpnopt.solve(inst, "milp", time_limit=time_limit, threads=threads)
         r = sol.report
         out = {
-            "status": r.status.value, "objective": r.objective, "bound": r.bound, "gap": r.gap,
-            "runtime_s": r.runtime_s, "message": r.message,
+            "status": r.status.value,
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "runtime_s": r.runtime_s,
+            "message": r.message,
             **{k: r.info.get(k) for k in ("build_s", "solve_s", "feasible_clusters", "eligible_pairs", "constraints")},
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
@@ -87,8 +97,9 @@ def _milp_child(conn: Any, servers: int, tasks: int, seed: int, r_max_km: float,
 _CACHE: dict[tuple, dict[str, Any]] = {}
 
 
-def run_milp(servers: int, tasks: int, seed: int, time_limit: float, threads: int, wall_s: float,
-             r_max_km: float = 150.0) -> dict[str, Any]:
+def run_milp(
+    servers: int, tasks: int, seed: int, time_limit: float, threads: int, wall_s: float, r_max_km: float = 150.0
+) -> dict[str, Any]:
     """One ``cpnopt.solve(..., "milp")`` in a forked child, killed after ``wall_s`` seconds."""
     key = (servers, tasks, seed, r_max_km, time_limit, threads)
     if key in _CACHE:
@@ -110,8 +121,10 @@ def run_milp(servers: int, tasks: int, seed: int, time_limit: float, threads: in
     out["wall_s"] = time.perf_counter() - start
     out.update(servers=servers, tasks=tasks, seed=seed)
     _CACHE[key] = out
-    log(f"milp |S|={servers} N={tasks} seed={seed}: {out['status']} gap={fmt(out.get('gap'), 4)} "
-        f"build={fmt(out.get('build_s'))} solve={fmt(out.get('solve_s'))} wall={out['wall_s']:.1f}")
+    log(
+        f"milp |S|={servers} N={tasks} seed={seed}: {out['status']} gap={fmt(out.get('gap'), 4)} "
+        f"build={fmt(out.get('build_s'))} solve={fmt(out.get('solve_s'))} wall={out['wall_s']:.1f}"
+    )
     return out
 
 
@@ -146,35 +159,71 @@ def machine() -> str:
         except PackageNotFoundError:
             return "?"
 
-    return (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}; {os.cpu_count()} CPUs ({model}); "
-            f"Python {platform.python_version()}; highspy {ver('highspy')}; pyomo {ver('pyomo')}; "
-            f"numpy {ver('numpy')}; scipy {ver('scipy')}")
+    return (
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}; {os.cpu_count()} CPUs ({model}); "
+        f"Python {platform.python_version()}; highspy {ver('highspy')}; pyomo {ver('pyomo')}; "
+        f"numpy {ver('numpy')}; scipy {ver('scipy')}"
+    )
 
 
 def milp_row(r: dict[str, Any]) -> list[Any]:
     seed = f"{r['seed']}*" if r.get("reused") else r["seed"]
-    return [r["servers"], r["tasks"], seed, r["status"], fmt(r.get("gap"), 4), r.get("objective"), r.get("bound"),
-            r.get("build_s"), r.get("solve_s"), r.get("runtime_s"),
-            fmt(r.get("build_s") / r["runtime_s"] if r.get("build_s") is not None and r.get("runtime_s") else None, 2),
-            r.get("feasible_clusters"), r.get("eligible_pairs"), r.get("constraints"), fmt(r.get("rss_mb"), 0)]
+    return [
+        r["servers"],
+        r["tasks"],
+        seed,
+        r["status"],
+        fmt(r.get("gap"), 4),
+        r.get("objective"),
+        r.get("bound"),
+        r.get("build_s"),
+        r.get("solve_s"),
+        r.get("runtime_s"),
+        fmt(r.get("build_s") / r["runtime_s"] if r.get("build_s") is not None and r.get("runtime_s") else None, 2),
+        r.get("feasible_clusters"),
+        r.get("eligible_pairs"),
+        r.get("constraints"),
+        fmt(r.get("rss_mb"), 0),
+    ]
 
 
-MILP_HEADERS = ["servers", "tasks", "seed", "status", "gap", "objective", "bound", "build_s", "solve_s", "total_s",
-                "build share", "feasible clusters", "eligible pairs", "constraints", "peak RSS MB"]
+MILP_HEADERS = [
+    "servers",
+    "tasks",
+    "seed",
+    "status",
+    "gap",
+    "objective",
+    "bound",
+    "build_s",
+    "solve_s",
+    "total_s",
+    "build share",
+    "feasible clusters",
+    "eligible pairs",
+    "constraints",
+    "peak RSS MB",
+]
 
 
 # ---------------------------------------------------------------------- the three parts
 def part_build_vs_solve(sizes: list[tuple[int, int]], seeds: list[int], a: argparse.Namespace) -> str:
-    rows = [milp_row(run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.build_allowance))
-            for s, n in sizes for seed in seeds]
-    return (f"### 1. MILP build vs solve (time_limit={a.time_limit:g} s, threads={a.threads})\n\n"
-            "build_s = `build_model` (feasible clusters, cluster terms, Pyomo constraints); solve_s = the rest of "
-            "the call (Pyomo → HiGHS translation + HiGHS). n_metro_areas = max(3, |S|//3), R_max 150 km; "
-            "< 16 tasks: 2 slots, else 4 slots.\n\n" + table(MILP_HEADERS, rows))
+    rows = [
+        milp_row(run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.build_allowance))
+        for s, n in sizes
+        for seed in seeds
+    ]
+    return (
+        f"### 1. MILP build vs solve (time_limit={a.time_limit:g} s, threads={a.threads})\n\n"
+        "build_s = `build_model` (feasible clusters, cluster terms, Pyomo constraints); solve_s = the rest of "
+        "the call (Pyomo → HiGHS translation + HiGHS). n_metro_areas = max(3, |S|//3), R_max 150 km; "
+        "< 16 tasks: 2 slots, else 4 slots.\n\n" + table(MILP_HEADERS, rows)
+    )
 
 
-def part_largest_optimal(ladder: list[int], seeds: list[int], table1: tuple[int, int] | None,
-                         table1_seeds: list[int], a: argparse.Namespace) -> tuple[str, tuple[int, int] | None]:
+def part_largest_optimal(
+    ladder: list[int], seeds: list[int], table1: tuple[int, int] | None, table1_seeds: list[int], a: argparse.Namespace
+) -> tuple[str, tuple[int, int] | None]:
     rows, verdicts, largest = [], [], None
     for s in ladder:
         n = 2 * s
@@ -185,20 +234,27 @@ def part_largest_optimal(ladder: list[int], seeds: list[int], table1: tuple[int,
         if not ok:
             break
         largest = (s, n)
-    text = (f"### 2. Largest size proven optimal in ≤ {a.time_limit:g} s\n\n"
-            f"Ladder |S| = {ladder[0]}, {ladder[1] if len(ladder) > 1 else ''}, …; tasks = 2·|S| (rounded to a multiple "
-            f"of 4 from 16 on). Pass = all of seeds {seeds} reach `optimal` with the whole `cpnopt.solve` call "
-            f"(build + solve) ≤ {a.time_limit:g} s; a size stops at its first failing seed, the ladder at its first "
-            "failing size. A seed marked * repeats the row of the same run in part 1 (not re-solved).\n\n"
-            + table(MILP_HEADERS, rows) + "\n\n" + table(["servers", "tasks", "verdict"], verdicts)
-            + f"\n\n**Largest size that passed: {largest if largest else 'none'} (|S|, tasks).**\n")
+    text = (
+        f"### 2. Largest size proven optimal in ≤ {a.time_limit:g} s\n\n"
+        f"Ladder |S| = {ladder[0]}, {ladder[1] if len(ladder) > 1 else ''}, …; tasks = 2·|S| (rounded to a multiple "
+        f"of 4 from 16 on). Pass = all of seeds {seeds} reach `optimal` with the whole `cpnopt.solve` call "
+        f"(build + solve) ≤ {a.time_limit:g} s; a size stops at its first failing seed, the ladder at its first "
+        "failing size. A seed marked * repeats the row of the same run in part 1 (not re-solved).\n\n"
+        + table(MILP_HEADERS, rows)
+        + "\n\n"
+        + table(["servers", "tasks", "verdict"], verdicts)
+        + f"\n\n**Largest size that passed: {largest if largest else 'none'} (|S|, tasks).**\n"
+    )
     if table1 is not None:
         s, n = table1
-        t_rows = [milp_row(run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.table1_allowance))
-                  for seed in table1_seeds]
-        text += (f"\n#### Table I size: |S|={s}, {n} tasks (4 slots × {n // 4}), R_max 150 km, time_limit "
-                 f"{a.time_limit:g} s (hard wall {a.time_limit + a.table1_allowance:g} s)\n\n"
-                 + table(MILP_HEADERS, t_rows))
+        t_rows = [
+            milp_row(run_milp(s, n, seed, a.time_limit, a.threads, a.time_limit + a.table1_allowance))
+            for seed in table1_seeds
+        ]
+        text += (
+            f"\n#### Table I size: |S|={s}, {n} tasks (4 slots × {n // 4}), R_max 150 km, time_limit "
+            f"{a.time_limit:g} s (hard wall {a.time_limit + a.table1_allowance:g} s)\n\n" + table(MILP_HEADERS, t_rows)
+        )
     return text, largest
 
 
@@ -228,11 +284,15 @@ def part_grow(start: tuple[int, int], seeds: list[int], steps: int, budget_s: fl
             verdicts.append([axis, s, n, "pass" if ok else "FAIL"])
             if not ok:
                 break
-    return (f"### 2b. Growing one axis from ({start[0]}, {start[1]})\n\n"
-            "Same pass rule as part 2; servers grow by 2 at fixed tasks, tasks by 4 (one more arrival per "
-            "slot) at fixed servers, each axis stopping at its first failing size (wall budget "
-            f"{budget_s:g} s for new solves).\n\n"
-            + table(MILP_HEADERS, rows) + "\n\n" + table(["axis", "servers", "tasks", "verdict"], verdicts))
+    return (
+        f"### 2b. Growing one axis from ({start[0]}, {start[1]})\n\n"
+        "Same pass rule as part 2; servers grow by 2 at fixed tasks, tasks by 4 (one more arrival per "
+        "slot) at fixed servers, each axis stopping at its first failing size (wall budget "
+        f"{budget_s:g} s for new solves).\n\n"
+        + table(MILP_HEADERS, rows)
+        + "\n\n"
+        + table(["axis", "servers", "tasks", "verdict"], verdicts)
+    )
 
 
 def part_rea(servers_list: list[int], tasks: int, reps: int, seed: int) -> str:
@@ -259,38 +319,79 @@ def part_rea(servers_list: list[int], tasks: int, reps: int, seed: int) -> str:
         base = base or (km_tps, auc_tps)
         served_km = sum(x is not None for x in sol.decision.assignment)
         served_auc = sum(x is not None for x in dec.assignment)
-        rows.append([s, inst.n_tasks, len(clusters), fmt(cl * 1e3, 1), fmt(km * 1e3, 1), fmt(auc * 1e3, 1),
-                     fmt(km_tps, 0), fmt(auc_tps, 0), fmt(auc_tps / km_tps, 2),
-                     fmt(km_tps / base[0], 2), fmt(auc_tps / base[1], 2),
-                     f"{served_km}/{inst.n_tasks}", fmt(sol.report.objective, 1),
-                     f"{served_auc}/{inst.n_tasks}", fmt(ev.objective, 1)])
+        rows.append(
+            [
+                s,
+                inst.n_tasks,
+                len(clusters),
+                fmt(cl * 1e3, 1),
+                fmt(km * 1e3, 1),
+                fmt(auc * 1e3, 1),
+                fmt(km_tps, 0),
+                fmt(auc_tps, 0),
+                fmt(auc_tps / km_tps, 2),
+                fmt(km_tps / base[0], 2),
+                fmt(auc_tps / base[1], 2),
+                f"{served_km}/{inst.n_tasks}",
+                fmt(sol.report.objective, 1),
+                f"{served_auc}/{inst.n_tasks}",
+                fmt(ev.objective, 1),
+            ]
+        )
         log(f"rea |S|={s}: km-rea {km_tps:.0f} tasks/s, auction {auc_tps:.0f} tasks/s")
-    headers = ["servers", "tasks", "k-means clusters", "kmeans ms", "km-rea ms", "auction ms", "km-rea tasks/s",
-               "auction tasks/s", "auction/km-rea", f"km-rea vs {servers_list[0]} servers",
-               f"auction vs {servers_list[0]} servers", "km-rea served", "km-rea profit", "auction served",
-               "auction profit"]
-    return (f"### 3. REA throughput (γ = 0.8, instance seed {seed}, median of {reps} repetitions)\n\n"
-            "km-rea = `cpnopt.solve(inst, \"km-rea\", seed=rep)` wall time (k-means + auction + evaluation); "
-            "auction = `auction_tasks(inst, clusters, \"rea\", 0.8, rng)` on fixed k-means clusters (seed 0), "
-            "cluster terms included. Ratios are throughput ratios.\n\n" + table(headers, rows))
+    headers = [
+        "servers",
+        "tasks",
+        "k-means clusters",
+        "kmeans ms",
+        "km-rea ms",
+        "auction ms",
+        "km-rea tasks/s",
+        "auction tasks/s",
+        "auction/km-rea",
+        f"km-rea vs {servers_list[0]} servers",
+        f"auction vs {servers_list[0]} servers",
+        "km-rea served",
+        "km-rea profit",
+        "auction served",
+        "auction profit",
+    ]
+    return (
+        f"### 3. REA throughput (γ = 0.8, instance seed {seed}, median of {reps} repetitions)\n\n"
+        'km-rea = `cpnopt.solve(inst, "km-rea", seed=rep)` wall time (k-means + auction + evaluation); '
+        'auction = `auction_tasks(inst, clusters, "rea", 0.8, rng)` on fixed k-means clusters (seed 0), '
+        "cluster terms included. Ratios are throughput ratios.\n\n" + table(headers, rows)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="tiny smoke run (< 30 s)")
     p.add_argument("--out", help="write the Markdown report to this file")
     p.add_argument("--time-limit", type=float, default=None, help="HiGHS time limit per MILP (default 60; quick 5)")
     p.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1)")
-    p.add_argument("--build-allowance", type=float, default=120.0,
-                   help="extra wall seconds over the time limit before a MILP child is killed (default 120)")
-    p.add_argument("--table1-allowance", type=float, default=480.0,
-                   help="same, for the Table I size (default 480)")
-    p.add_argument("--parts", default="1,2,2b,3",
-                   help="which parts to run, e.g. 1,3 (2b = grow one axis from part 2's largest pass)")
+    p.add_argument(
+        "--build-allowance",
+        type=float,
+        default=120.0,
+        help="extra wall seconds over the time limit before a MILP child is killed (default 120)",
+    )
+    p.add_argument("--table1-allowance", type=float, default=480.0, help="same, for the Table I size (default 480)")
+    p.add_argument(
+        "--parts",
+        default="1,2,2b,3",
+        help="which parts to run, e.g. 1,3 (2b = grow one axis from part 2's largest pass)",
+    )
     p.add_argument("--grow-from", help="start of part 2b as SERVERS,TASKS (default: part 2's largest pass)")
     p.add_argument("--grow-steps", type=int, default=4, help="most sizes per axis in part 2b (default 4)")
-    p.add_argument("--grow-budget", type=float, default=480.0,
-                   help="part 2b starts no new size after this many seconds (default 480; quick 5)")
+    p.add_argument(
+        "--grow-budget",
+        type=float,
+        default=480.0,
+        help="part 2b starts no new size after this many seconds (default 480; quick 5)",
+    )
     p.add_argument("--reps", type=int, default=None, help="REA repetitions (default 5; quick 2)")
     a = p.parse_args(argv)
     parts = {x.strip() for x in a.parts.split(",") if x.strip()}
@@ -311,8 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         ladder, seeds2, table1, table1_seeds = list(range(6, 31, 2)), [0, 1, 2], (20, 80), [0]
         rea_servers, rea_tasks, reps = [20, 40, 60], 200, a.reps or 5
 
-    out = [f"## clustering (P1) speed{' (--quick)' if a.quick else ''}\n", f"Machine: {machine()}\n",
-           f"Command: `python {' '.join(sys.argv)}`\n"]
+    out = [
+        f"## clustering (P1) speed{' (--quick)' if a.quick else ''}\n",
+        f"Machine: {machine()}\n",
+        f"Command: `python {' '.join(sys.argv)}`\n",
+    ]
     if "3" in parts:  # first: cheap, and independent of how long the MILPs run
         out.append(part_rea(rea_servers, rea_tasks, reps, seed=0))
     if "1" in parts:

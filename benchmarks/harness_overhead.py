@@ -26,12 +26,17 @@ def report(store: Store, suite: str) -> str:
     for run in store.runs(suite):
         if run["runtime_s"] is not None:
             by_method.setdefault(run["label"], []).append((run["runtime_s"], run["wall_s"] - run["runtime_s"]))
-    lines = ["| method | runs | run time median (ms) | overhead median (ms) | overhead mean (ms) |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| method | runs | run time median (ms) | overhead median (ms) | overhead mean (ms) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for label, pairs in by_method.items():
         own = [1e3 * p[0] for p in pairs]
         extra = [1e3 * p[1] for p in pairs]
-        lines.append(f"| {label} | {len(pairs)} | {statistics.median(own):.1f} | {statistics.median(extra):.1f} "
-                     f"| {statistics.mean(extra):.1f} |")
+        lines.append(
+            f"| {label} | {len(pairs)} | {statistics.median(own):.1f} | {statistics.median(extra):.1f} "
+            f"| {statistics.mean(extra):.1f} |"
+        )
     return "\n".join(lines)
 
 

@@ -13,8 +13,9 @@ import json
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -44,8 +45,10 @@ def score(store: Store, suite: str, learned: str, sense: Sense, exact: tuple[str
     for run in store.runs(suite):
         by_instance[(json.dumps(run["point"], sort_keys=True), run["seed"])].append(run)
     points = sorted({p for p, _ in by_instance}, key=lambda p: list(json.loads(p).values()))
-    lines = [f"| point | method | instances | mean objective | mean gap to optimum | {learned} wins / ties / losses |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        f"| point | method | instances | mean objective | mean gap to optimum | {learned} wins / ties / losses |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     better = 1.0 if sense is Sense.MAXIMIZE else -1.0
     for point in points:
         keys = [k for k in by_instance if k[0] == point]
@@ -69,7 +72,11 @@ def score(store: Store, suite: str, learned: str, sense: Sense, exact: tuple[str
                     scale = 1e-6 * max(1.0, abs(mine["objective"]))
                     record[0 if diff > scale else 1 if diff >= -scale else 2] += 1
             wins = "—" if label == learned else " / ".join(map(str, record))
-            gap_text = f"{100 * statistics.mean(gaps):.1f} %" + (f" ({unproven} to bound)" if unproven else "") if gaps else "—"
+            gap_text = (
+                f"{100 * statistics.mean(gaps):.1f} %" + (f" ({unproven} to bound)" if unproven else "")
+                if gaps
+                else "—"
+            )
             where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
             mean = statistics.mean(values)
             mean_text = f"{mean:,.0f}" if abs(mean) >= 1000 else f"{mean:.4g}"
@@ -95,8 +102,9 @@ def publish(text: str, output: Path | None) -> None:
     print(text)
 
 
-def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: list[Any], random_action: Callable,
-                   episodes: int) -> tuple[float, float]:
+def env_throughput(
+    make_env: Callable[[], BatchedEnv], gym_env: Any, instances: list[Any], random_action: Callable, episodes: int
+) -> tuple[float, float]:
     """Transitions per second with random allowed actions: batched env, Gymnasium env (one instance)."""
     rng = np.random.default_rng(0)
     env = make_env()
@@ -115,8 +123,9 @@ def env_throughput(make_env: Callable[[], BatchedEnv], gym_env: Any, instances: 
         done = False
         while not done:
             discrete = isinstance(gym_env.action_space, gym.spaces.Discrete)  # masked: a random allowed one
-            obs, _, done, _, _ = gym_env.step(int(rng.choice(np.flatnonzero(obs["action_mask"]))) if discrete
-                                              else gym_env.action_space.sample())
+            obs, _, done, _, _ = gym_env.step(
+                int(rng.choice(np.flatnonzero(obs["action_mask"]))) if discrete else gym_env.action_space.sample()
+            )
             steps += 1
     return batched, steps / (time.perf_counter() - start)
 

@@ -22,6 +22,13 @@ import platform
 from pathlib import Path
 
 import torch
+from learned_common import (
+    env_throughput,
+    publish,
+    random_candidate,
+    score,
+    timed,
+)  # the script directory is on sys.path
 
 import cpnopt
 from cpnopt.bench.cli import default_store
@@ -30,7 +37,6 @@ from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.problems.clustering.env import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.solution import Sense
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
-from learned_common import env_throughput, publish, random_candidate, score, timed  # the script directory is on sys.path
 
 LEARNED = "dcat"
 EXACT = ("milp", "cg")
@@ -68,13 +74,19 @@ def main() -> None:
     sample = [cpnopt.generate("clustering", seed=s, n_servers=8) for s in range(args.batch)]
     batched, gym_rate = env_throughput(BatchedClusteringEnv, ClusteringEnv(n_servers=8), sample, random_candidate, 5)
     lines = [
-        f"### `{args.suite}`: dcat vs the exact optimum and the REA baselines (held-out seeds)", "",
-        table, "",
-        *scores, "",
-        "Decision latency (greedy policy + REA + evaluator; one decision = the clustering of one instance):", "",
+        f"### `{args.suite}`: dcat vs the exact optimum and the REA baselines (held-out seeds)",
+        "",
+        table,
+        "",
+        *scores,
+        "",
+        "Decision latency (greedy policy + REA + evaluator; one decision = the clustering of one instance):",
+        "",
         "| servers | batch | ms per decision | ms per policy step | ms per forward pass (per instance) |",
         "|---:|---:|---:|---:|---:|",
-        *latency(args.batch, 8), *latency(args.batch, 16), "",
+        *latency(args.batch, 8),
+        *latency(args.batch, 16),
+        "",
         f"Environment: {batched:,.0f} transitions/s batched ({args.batch} instances, random allowed actions, "
         f"REA + evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
         f"Training (bundled checkpoint): {record['steps']:,} transitions in {record['wall_time_s']:.0f} s on "

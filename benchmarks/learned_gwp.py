@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
+from learned_common import env_throughput, score, timed  # the script directory is on sys.path
 
 import cpnopt
 from cpnopt.bench.cli import default_store
@@ -31,11 +33,11 @@ from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.rl_env import BatchedEnv
 from cpnopt.solution import Sense
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
-from learned_common import env_throughput, score, timed  # the script directory is on sys.path
 
 
-def latency(make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instances: list[Any],
-            decisions: int, label: str) -> list[str]:
+def latency(
+    make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instances: list[Any], decisions: int, label: str
+) -> list[str]:
     """Rows: ms per decision (``decisions`` per instance) at batch 1 and batched, and per forward pass."""
     batch = len(instances)
     one = timed(lambda: act_greedily(make_env(), policy, instances[:1]), 10)
@@ -50,9 +52,18 @@ def latency(make_env: Callable[[], BatchedEnv], policy: torch.nn.Module, instanc
     ]
 
 
-def report(args: argparse.Namespace, family: str, learned: str, title: str, sense: Sense,
-           make_env: Callable[[], BatchedEnv], gym_env: Any, sizes: list[tuple[str, list[Any], int]],
-           random_action: Callable, decision_text: str) -> str:
+def report(
+    args: argparse.Namespace,
+    family: str,
+    learned: str,
+    title: str,
+    sense: Sense,
+    make_env: Callable[[], BatchedEnv],
+    gym_env: Any,
+    sizes: list[tuple[str, list[Any], int]],
+    random_action: Callable,
+    decision_text: str,
+) -> str:
     """The results page: harness table, scores, latency per size, env throughput, training record, machine."""
     torch.set_num_threads(1)
     spec = get_agent(family, learned)
@@ -64,13 +75,18 @@ def report(args: argparse.Namespace, family: str, learned: str, title: str, sens
     rows = [row for label, insts, decisions in sizes for row in latency(make_env, policy, insts, decisions, label)]
     batched, gym_rate = env_throughput(make_env, gym_env, sizes[0][1], random_action, 3)
     lines = [
-        f"### `{args.suite}`: {title} (held-out seeds)", "",
-        table, "",
-        *scores, "",
-        f"Decision latency (greedy policy; {decision_text}):", "",
+        f"### `{args.suite}`: {title} (held-out seeds)",
+        "",
+        table,
+        "",
+        *scores,
+        "",
+        f"Decision latency (greedy policy; {decision_text}):",
+        "",
         "| instances | batch | ms per decision | ms per forward pass (per instance) |",
         "|---|---:|---:|---:|",
-        *rows, "",
+        *rows,
+        "",
         f"Environment: {batched:,.0f} transitions/s batched ({len(sizes[0][1])} instances, random actions), "
         f"{gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
         f"Training (bundled checkpoint): {record['steps']:,} transitions in {record['wall_time_s']:.0f} s on "
@@ -99,13 +115,21 @@ def main() -> None:
 
     args = arguments("learned-gwp")
     instances = [cpnopt.generate("placement", seed=s, n_iterations=5) for s in range(args.batch)]
-    print(report(
-        args, "placement", "gwp", "gwp vs the per-iteration optimum and the GWP baselines", Sense.MINIMIZE,
-        BatchedPlacementEnv, PlacementEnv(n_iterations=5), [("4 devices, 15 layers", instances, 5)],
-        lambda rng, obs: torch.as_tensor(rng.integers(0, len(WEIGHT_LEVELS), size=obs.mask.shape)),
-        "one decision = one iteration's partition of 6,984 neurons: policy step, split, memory fit, "
-        "iteration cost; the evaluator at each episode end",
-    ))
+    print(
+        report(
+            args,
+            "placement",
+            "gwp",
+            "gwp vs the per-iteration optimum and the GWP baselines",
+            Sense.MINIMIZE,
+            BatchedPlacementEnv,
+            PlacementEnv(n_iterations=5),
+            [("4 devices, 15 layers", instances, 5)],
+            lambda rng, obs: torch.as_tensor(rng.integers(0, len(WEIGHT_LEVELS), size=obs.mask.shape)),
+            "one decision = one iteration's partition of 6,984 neurons: policy step, split, memory fit, "
+            "iteration cost; the evaluator at each episode end",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -11,23 +11,39 @@ environment transitions per second; the training record.
 
 from __future__ import annotations
 
+from learned_common import random_candidate  # the script directory is on sys.path
+from learned_gwp import arguments, report
+
 import cpnopt
 from cpnopt.problems.regional.env import BatchedRegionalEnv, RegionalEnv
 from cpnopt.solution import Sense
-from learned_common import random_candidate  # the script directory is on sys.path
-from learned_gwp import arguments, report
 
 
 def main() -> None:
     args = arguments("learned-regional")
-    sizes = [(f"4 regions × 2 servers, {n} tasks", [cpnopt.generate("regional", seed=s, n_tasks=n) for s in range(args.batch)], n)
-             for n in (16, 24)]
-    print(report(
-        args, "regional", "regional-drl", "regional-drl vs the exact optimum and the region baselines", Sense.MAXIMIZE,
-        BatchedRegionalEnv, RegionalEnv(), sizes, random_candidate,
-        "one decision = one task's region: policy step, stage-2 balancing with the FIFO check, features of the next task; "
-        "the evaluator at each episode end",
-    ))
+    sizes = [
+        (
+            f"4 regions × 2 servers, {n} tasks",
+            [cpnopt.generate("regional", seed=s, n_tasks=n) for s in range(args.batch)],
+            n,
+        )
+        for n in (16, 24)
+    ]
+    print(
+        report(
+            args,
+            "regional",
+            "regional-drl",
+            "regional-drl vs the exact optimum and the region baselines",
+            Sense.MAXIMIZE,
+            BatchedRegionalEnv,
+            RegionalEnv(),
+            sizes,
+            random_candidate,
+            "one decision = one task's region: policy step, stage-2 balancing with the FIFO check, features of the next task; "
+            "the evaluator at each episode end",
+        )
+    )
 
 
 if __name__ == "__main__":

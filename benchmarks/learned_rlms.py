@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from learned_common import env_throughput, publish, timed
 
 import cpnopt
 from cpnopt.bench.cli import default_store
 from cpnopt.bench.store import Store
-from cpnopt.rl_env import Observation
 from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv
+from cpnopt.rl_env import Observation
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
-from learned_common import env_throughput, publish, timed
 
 AGENTS = ("rlms", "rlms-mlp", "gnn-dqn", "gnn-dqn-latency")
 BASELINES = ("base1", "base2", "base3", "base4", "oracle", "rlms")
@@ -59,32 +59,49 @@ def score(store: Store, suite: str) -> list[str]:
     lines = []
     for point, seeds in sorted(_by_point(store, suite).items()):
         where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
-        lines += [f"**{where}** ({len(seeds)} held-out seeds)", "",
-                  "| method | mean latency (ms) | gap to oracle | gap to MILP bound | ms per task (harness runtime / tasks) |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"**{where}** ({len(seeds)} held-out seeds)",
+            "",
+            "| method | mean latency (ms) | gap to oracle | gap to MILP bound | ms per task (harness runtime / tasks) |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for method in ORDER:
             runs = [(s, by[method]) for s, by in seeds.items() if method in by]
             if not runs:
                 continue
             oracle_gap = [r["objective"] / seeds[s]["oracle"]["objective"] - 1 for s, r in runs if "oracle" in seeds[s]]
-            bound_gap = [r["objective"] / seeds[s]["milp"]["bound"] - 1 for s, r in runs
-                         if "milp" in seeds[s] and seeds[s]["milp"]["bound"]]
+            bound_gap = [
+                r["objective"] / seeds[s]["milp"]["bound"] - 1
+                for s, r in runs
+                if "milp" in seeds[s] and seeds[s]["milp"]["bound"]
+            ]
             per_task = statistics.mean(1e3 * r["runtime_s"] / r["metrics"]["tasks"] for _, r in runs)
             latency = statistics.mean(r["metrics"]["mean_latency_ms"] for _, r in runs)
             lines.append(f"| {method} | {latency:,.1f} | {_pct(oracle_gap)} | {_pct(bound_gap)} | {per_task:.2f} |")
-        lines += ["", "| agent | " + " | ".join(f"vs {b}: improvement, W/T/L" for b in BASELINES) + " |",
-                  "|---|" + "---:|" * len(BASELINES)]
+        lines += [
+            "",
+            "| agent | " + " | ".join(f"vs {b}: improvement, W/T/L" for b in BASELINES) + " |",
+            "|---|" + "---:|" * len(BASELINES),
+        ]
         for agent in AGENTS:
             if not any(agent in by for by in seeds.values()):
                 continue
             cells = []
             for base in BASELINES:
-                pairs = [(by[agent]["objective"], by[base]["objective"]) for by in seeds.values() if agent in by and base in by]
+                pairs = [
+                    (by[agent]["objective"], by[base]["objective"])
+                    for by in seeds.values()
+                    if agent in by and base in by
+                ]
                 if not pairs or base == agent:
                     cells.append("—")
                     continue
                 mine, theirs = np.array(pairs).T
-                record = [int((mine < theirs - 1e-9).sum()), int((abs(mine - theirs) <= 1e-9).sum()), int((mine > theirs + 1e-9).sum())]
+                record = [
+                    int((mine < theirs - 1e-9).sum()),
+                    int((abs(mine - theirs) <= 1e-9).sum()),
+                    int((mine > theirs + 1e-9).sum()),
+                ]
                 cells.append(f"{100 * (1 - mine.mean() / theirs.mean()):+.1f} %, {'/'.join(map(str, record))}")
             lines.append(f"| {agent} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -103,8 +120,10 @@ def decision_time(method: str, batch: int, topology: str) -> str:
     with torch.no_grad():
         fwd1 = timed(lambda: policy(obs1), 200)
         fwd_b = timed(lambda: policy(obs_b), 50)
-    return (f"| {method} | {topology} | {1e3 * one / tasks:.2f} | {1e3 * many / batch / tasks:.3f} | "
-            f"{1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |")
+    return (
+        f"| {method} | {topology} | {1e3 * one / tasks:.2f} | {1e3 * many / batch / tasks:.3f} | "
+        f"{1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |"
+    )
 
 
 def random_joint_action(rng: np.random.Generator, obs: Observation) -> torch.Tensor:
@@ -126,18 +145,30 @@ def main() -> None:
     sample = [cpnopt.generate("offloading", seed=s) for s in range(args.batch)]
     batched, gym_rate = env_throughput(BatchedOffloadingEnv, OffloadingEnv(), sample, random_joint_action, 2)
     agents = [m for m in AGENTS if get_agent("offloading", m).bundled_checkpoint().is_file()]
-    records = {m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in agents}
+    records = {
+        m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in agents
+    }
     lines = [
-        f"### `{args.suite}`: {' / '.join(agents)} vs oracle, MILP bound and Base1–Base4 (held-out seeds)", "",
+        f"### `{args.suite}`: {' / '.join(agents)} vs oracle, MILP bound and Base1–Base4 (held-out seeds)",
+        "",
         *scores,
-        "Decision time per task (Table 14's metric): greedy policy + environment step (the evaluator's state update):", "",
-        "| agent | topology | ms per task, batch 1 | ms per task, batch of " + str(args.batch) + " | forward pass, batch 1 (ms) | forward pass per instance, batched (ms) |",
+        "Decision time per task (Table 14's metric): greedy policy + environment step (the evaluator's state update):",
+        "",
+        "| agent | topology | ms per task, batch 1 | ms per task, batch of "
+        + str(args.batch)
+        + " | forward pass, batch 1 (ms) | forward pass per instance, batched (ms) |",
         "|---|---|---:|---:|---:|---:|",
-        *(decision_time(m, args.batch, t) for m in agents for t in ("sndlib/abilene", "sndlib/germany50")), "",
+        *(decision_time(m, args.batch, t) for m in agents for t in ("sndlib/abilene", "sndlib/germany50")),
+        "",
         f"Environment: {batched:,.0f} transitions/s batched ({args.batch} instances, random joint actions, "
-        f"evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).", "",
-        *(f"Training `{m}`: {r['steps']:,} transitions in {r['wall_time_s']:.0f} s on {r['device_name']} "
-          f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command `{r['commands'][0]}`." for m, r in records.items()), "",
+        f"evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
+        "",
+        *(
+            f"Training `{m}`: {r['steps']:,} transitions in {r['wall_time_s']:.0f} s on {r['device_name']} "
+            f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command `{r['commands'][0]}`."
+            for m, r in records.items()
+        ),
+        "",
         f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; 2-core Xeon shared with other "
         f"jobs during this session (1-minute load average {os.getloadavg()[0]:.1f} after the timings: they are "
         "indicative). Date 2026-11-22.",

@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
+from learned_common import env_throughput, publish, random_candidate, timed  # noqa: E402  (the script directory is on sys.path)
 
 import cpnopt
 from cpnopt.bench.cli import default_store
@@ -32,7 +33,6 @@ from cpnopt.bench.store import Store
 from cpnopt.problems.routing.env import BatchedRoutingEnv, RoutingEnv
 from cpnopt.solution import Sense, Status, gap_to_reference
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
-from learned_common import env_throughput, publish, random_candidate, timed  # noqa: E402  (the script directory is on sys.path)
 
 AGENTS = ("stper", "stper refine=True", "stper-l", "stper-m")
 N_NODES = 14
@@ -48,8 +48,12 @@ def score(store: Store, suite: str) -> list[str]:
         where = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
         keys = [k for k in by_instance if k[0] == point]
         labels = sorted({label for k in keys for label in by_instance[k]}, key=lambda m: (m not in AGENTS, m))
-        lines += [f"#### {where}", "", "| method | instances | mean profit | mean gap to optimum | acceptance |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"#### {where}",
+            "",
+            "| method | instances | mean profit | mean gap to optimum | acceptance |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for label in labels:
             runs = [by_instance[k].get(label) for k in keys]
             runs = [r for r in runs if r and r["feasible"]]
@@ -60,12 +64,20 @@ def score(store: Store, suite: str) -> list[str]:
                     gaps.append(gap_to_reference(exact["objective"], mine["objective"], Sense.MAXIMIZE))
             gap = f"{100 * statistics.mean(gaps):.1f} % ({len(gaps)} proven)" if gaps else "—"
             accept = statistics.mean(r["metrics"].get("acceptance_rate", 0.0) for r in runs) if runs else float("nan")
-            lines.append(f"| {label} | {len(runs)} | {statistics.mean(r['objective'] for r in runs):.3f} | {gap} | {accept:.2f} |")
+            lines.append(
+                f"| {label} | {len(runs)} | {statistics.mean(r['objective'] for r in runs):.3f} | {gap} | {accept:.2f} |"
+            )
         others = [m for m in labels if m != "milp"]
-        lines += ["", "Mean profit over all instances (milp's includes the incumbents of runs stopped by its time limit); "
-                  "gap only over the instances milp proved optimal.", "",
-                  "Wins / ties / losses of the row against the column (same instance; tie = within 1e-6):", "",
-                  "| agent | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others)]
+        lines += [
+            "",
+            "Mean profit over all instances (milp's includes the incumbents of runs stopped by its time limit); "
+            "gap only over the instances milp proved optimal.",
+            "",
+            "Wins / ties / losses of the row against the column (same instance; tie = within 1e-6):",
+            "",
+            "| agent | " + " | ".join(others) + " |",
+            "|---|" + "---:|" * len(others),
+        ]
         for agent in (a for a in AGENTS if a in labels):
             cells = []
             for other in others:
@@ -101,8 +113,10 @@ def profit_now_rule(store: Store, suite: str) -> list[str]:
     lines = ["| point | instances | mean profit | mean gap to optimum |", "|---|---:|---:|---:|"]
     for where, rows in sorted(by_point.items()):
         gaps = [gap_to_reference(best, mine, Sense.MAXIMIZE) for mine, best in rows if best is not None]
-        lines.append(f"| {where} | {len(rows)} | {statistics.mean(m for m, _ in rows):.3f} | "
-                     f"{100 * statistics.mean(gaps):.1f} % ({len(gaps)} proven) |")
+        lines.append(
+            f"| {where} | {len(rows)} | {statistics.mean(m for m, _ in rows):.3f} | "
+            f"{100 * statistics.mean(gaps):.1f} % ({len(gaps)} proven) |"
+        )
     return lines
 
 
@@ -116,14 +130,18 @@ def latency(method: str, batch: int) -> str:
     with torch.no_grad():
         fwd1 = timed(lambda: policy(obs1), 100)
         fwd_b = timed(lambda: policy(obs_b), 20)
-    return (f"| {method} | {1e3 * one:.1f} | {1e3 * one / steps:.2f} | {1e3 * many / batch:.2f} | "
-            f"{1e3 * many / batch / steps:.3f} | {1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |")
+    return (
+        f"| {method} | {1e3 * one:.1f} | {1e3 * one / steps:.2f} | {1e3 * many / batch:.2f} | "
+        f"{1e3 * many / batch / steps:.3f} | {1e3 * fwd1:.3f} | {1e3 * fwd_b / batch:.4f} |"
+    )
 
 
 def training_curves(output: Path | None) -> list[str]:
     """STPer's Fig. 3: mean episode reward and explained variance per update, from the checkpoints' logs."""
-    lines = ["| agent | transitions | wall (s) | first reward | final reward (last 10 updates) | final explained variance | command |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| agent | transitions | wall (s) | first reward | final reward (last 10 updates) | final explained variance | command |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     logs = {}
     for method in ("stper", "stper-l", "stper-m"):
         path = get_agent("routing", method).bundled_checkpoint()
@@ -131,12 +149,19 @@ def training_curves(output: Path | None) -> list[str]:
         log = torch.load(path, weights_only=True)["log"]
         logs[method] = log
         first = next(e["episode_reward"] for e in log if e["episode_reward"] == e["episode_reward"])
-        lines.append(f"| {method} | {record['steps']:,} | {record['wall_time_s']:.0f} | {first:.3f} | "
-                     f"{record['final']['episode_reward']:.3f} | {record['final']['explained_variance']:.2f} | `{record['commands'][0]}` |")
+        lines.append(
+            f"| {method} | {record['steps']:,} | {record['wall_time_s']:.0f} | {first:.3f} | "
+            f"{record['final']['episode_reward']:.3f} | {record['final']['explained_variance']:.2f} | `{record['commands'][0]}` |"
+        )
     stper = logs["stper"]
-    lines += ["", "STPer (Fig. 3): per update, the mean return of the episodes that ended (profit / (p Σ m)) and "
-              "the critic's explained variance on the rollout:", "",
-              "| transitions | episode reward | explained variance |", "|---:|---:|---:|"]
+    lines += [
+        "",
+        "STPer (Fig. 3): per update, the mean return of the episodes that ended (profit / (p Σ m)) and "
+        "the critic's explained variance on the rollout:",
+        "",
+        "| transitions | episode reward | explained variance |",
+        "|---:|---:|---:|",
+    ]
     for entry in stper[:: max(1, len(stper) // 12)] + [stper[-1]]:
         lines.append(f"| {entry['step']:,} | {entry['episode_reward']:.3f} | {entry['explained_variance']:.2f} |")
     if output is not None:
@@ -176,21 +201,29 @@ def main() -> None:
     sample = [cpnopt.generate("routing", seed=s) for s in range(args.batch)]
     batched, gym_rate = env_throughput(lambda: BatchedRoutingEnv(N_NODES), RoutingEnv(), sample, random_candidate, 3)
     lines = [
-        f"### `{args.suite}`: STPer agents vs the exact optimum and the baselines (held-out seeds)", "",
+        f"### `{args.suite}`: STPer agents vs the exact optimum and the baselines (held-out seeds)",
+        "",
         *scores,
         "Without learning: every task to the allowed node of highest profit-if-served-now (the environment's "
-        "feature 4), same fast scheduler, same instances:", "",
-        *rule, "",
+        "feature 4), same fast scheduler, same instances:",
+        "",
+        *rule,
+        "",
         "Decision latency (greedy policy + fast scheduler + evaluator; one decision = all tasks of one instance, "
-        f"10 tasks; batched = {args.batch} instances):", "",
+        f"10 tasks; batched = {args.batch} instances):",
+        "",
         "| agent | ms per instance, batch 1 | ms per task, batch 1 | ms per instance, batched | ms per task, batched "
         "| forward pass, batch 1 (ms) | forward pass per instance, batched (ms) |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        *(latency(m, args.batch) for m in ("stper", "stper-l", "stper-m")), "",
+        *(latency(m, args.batch) for m in ("stper", "stper-l", "stper-m")),
+        "",
         f"Environment: {batched:,.0f} transitions/s batched ({args.batch} instances, random allowed actions, "
-        f"first fit + evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).", "",
-        "Training (bundled checkpoints, PPO):", "",
-        *training_curves(args.output), "",
+        f"first fit + evaluator at each episode end), {gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
+        "",
+        "Training (bundled checkpoints, PPO):",
+        "",
+        *training_curves(args.output),
+        "",
         f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; "
         "2-core Xeon shared with other engineers' jobs during this session (timings are indicative). Date 2026-11-22.",
     ]

@@ -24,12 +24,26 @@ from tqdm import tqdm
 import cpnopt
 from cpnopt.problems.offloading import OffloadingInstance
 
-METHODS = (("milp", {"time_limit": 120, "threads": 1}), ("oracle", {"split": "lp"}), ("oracle", {"split": "waterfill"}),
-           ("base1", {}), ("base2", {}), ("base3", {}), ("base4", {}))
+METHODS = (
+    ("milp", {"time_limit": 120, "threads": 1}),
+    ("oracle", {"split": "lp"}),
+    ("oracle", {"split": "waterfill"}),
+    ("base1", {}),
+    ("base2", {}),
+    ("base3", {}),
+    ("base4", {}),
+)
 BASELINES = ("base1", "base2", "base3", "base4")
 TOPOLOGIES = ("sndlib/abilene", "sndlib/nobel-us", "sndlib/geant", "sndlib/germany50", "gabriel")
-SCALING = ("sndlib/abilene", "sndlib/germany50", "sndlib/brain", "caida/2024-08/3356", "caida/2024-08/7018",
-           "backbone/eurasia", "backbone/world")
+SCALING = (
+    "sndlib/abilene",
+    "sndlib/germany50",
+    "sndlib/brain",
+    "caida/2024-08/3356",
+    "caida/2024-08/7018",
+    "backbone/eurasia",
+    "backbone/world",
+)
 
 
 def label(name: str, options: dict) -> str:
@@ -70,8 +84,12 @@ def latency_tables(seeds: list[int], n_tasks: int, rate: float) -> str:
             prepare(inst)
             per_topo.setdefault(topo, []).append(run_all(inst))
     methods = list(next(iter(per_topo.values()))[0])
-    lines = [f"Mean response latency (ms), mean over {len(seeds)} seeds; {n_tasks} tasks at {rate:g}/s per instance.", "",
-             "| method | " + " | ".join(TOPOLOGIES) + " |", "|---|" + "---:|" * len(TOPOLOGIES)]
+    lines = [
+        f"Mean response latency (ms), mean over {len(seeds)} seeds; {n_tasks} tasks at {rate:g}/s per instance.",
+        "",
+        "| method | " + " | ".join(TOPOLOGIES) + " |",
+        "|---|" + "---:|" * len(TOPOLOGIES),
+    ]
     for m in methods:
         cells = [f"{1e3 * np.mean([r[m].objective for r in per_topo[t]]):.1f}" for t in TOPOLOGIES]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
@@ -79,16 +97,26 @@ def latency_tables(seeds: list[int], n_tasks: int, rate: float) -> str:
     lines.append("| *MILP lower bound* | " + " | ".join(bound_cells) + " |")
 
     runs = [r for t in TOPOLOGIES for r in per_topo[t]]
-    lines += ["", "Improvement of each method over each baseline, (L_base − L_method) / L_base, and gap to the MILP bound, "
-              f"(L_method − bound) / bound: mean over all {len(runs)} instances.", "",
-              "| method | " + " | ".join(f"vs {b}" for b in BASELINES) + " | gap to bound |", "|---|" + "---:|" * (len(BASELINES) + 1)]
+    lines += [
+        "",
+        "Improvement of each method over each baseline, (L_base − L_method) / L_base, and gap to the MILP bound, "
+        f"(L_method − bound) / bound: mean over all {len(runs)} instances.",
+        "",
+        "| method | " + " | ".join(f"vs {b}" for b in BASELINES) + " | gap to bound |",
+        "|---|" + "---:|" * (len(BASELINES) + 1),
+    ]
     for m in methods:
         imp = [np.mean([(r[b].objective - r[m].objective) / r[b].objective for r in runs]) for b in BASELINES]
         gap = np.mean([(r[m].objective - r["milp"].bound) / r["milp"].bound for r in runs])
         lines.append(f"| {m} | " + " | ".join(f"{100 * v:+.1f}%" for v in imp) + f" | {100 * gap:.1f}% |")
 
-    lines += ["", f"Decision time per task (ms; runtime / {n_tasks} tasks, candidates and paths precomputed), mean over instances.", "",
-              "| method | " + " | ".join(TOPOLOGIES) + " |", "|---|" + "---:|" * len(TOPOLOGIES)]
+    lines += [
+        "",
+        f"Decision time per task (ms; runtime / {n_tasks} tasks, candidates and paths precomputed), mean over instances.",
+        "",
+        "| method | " + " | ".join(TOPOLOGIES) + " |",
+        "|---|" + "---:|" * len(TOPOLOGIES),
+    ]
     for m in methods:
         cells = [f"{1e3 * np.mean([r[m].runtime_s for r in per_topo[t]]) / n_tasks:.2f}" for t in TOPOLOGIES]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
@@ -96,13 +124,21 @@ def latency_tables(seeds: list[int], n_tasks: int, rate: float) -> str:
 
 
 def scaling_table(n_tasks: int, rate: float, topologies: tuple[str, ...]) -> str:
-    methods = (("oracle", {"split": "waterfill"}), ("oracle", {"split": "lp"}), ("base1", {}), ("base3", {}),
-               ("milp", {"time_limit": 120, "threads": 1}))
-    lines = [f"Seed 0, {n_tasks} tasks at {rate:g}/s, 3 access points, every other node a compute node, top-5 candidates, "
-             "3 link-disjoint paths.", "",
-             "| topology | nodes | links | generate (s) | preparation (s) | oracle wf (ms/task) | oracle lp (ms/task) | "
-             "base1 (ms/task) | base3 (ms/task) | milp (s) | oracle latency (ms) | MILP bound (ms) | base1 latency (ms) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    methods = (
+        ("oracle", {"split": "waterfill"}),
+        ("oracle", {"split": "lp"}),
+        ("base1", {}),
+        ("base3", {}),
+        ("milp", {"time_limit": 120, "threads": 1}),
+    )
+    lines = [
+        f"Seed 0, {n_tasks} tasks at {rate:g}/s, 3 access points, every other node a compute node, top-5 candidates, "
+        "3 link-disjoint paths.",
+        "",
+        "| topology | nodes | links | generate (s) | preparation (s) | oracle wf (ms/task) | oracle lp (ms/task) | "
+        "base1 (ms/task) | base3 (ms/task) | milp (s) | oracle latency (ms) | MILP bound (ms) | base1 latency (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for topo in tqdm(topologies, desc="scaling"):
         start = time.perf_counter()
         inst = cpnopt.generate("offloading", seed=0, topology=topo, n_tasks=n_tasks, arrival_rate_per_s=rate)
@@ -110,9 +146,12 @@ def scaling_table(n_tasks: int, rate: float, topologies: tuple[str, ...]) -> str
         prep = prepare(inst)
         r = run_all(inst, methods)
         per_task = [f"{1e3 * r[label(n, o)].runtime_s / n_tasks:.2f}" for n, o in methods[:4]]
-        lines.append(f"| {topo} | {inst.n_nodes} | {len(inst.links)} | {generated:.2f} | {prep:.2f} | " + " | ".join(per_task)
-                     + f" | {r['milp'].runtime_s:.1f} | {1e3 * r['oracle (waterfill)'].objective:.1f} | "
-                     f"{1e3 * r['milp'].bound:.1f} | {1e3 * r['base1'].objective:.1f} |")
+        lines.append(
+            f"| {topo} | {inst.n_nodes} | {len(inst.links)} | {generated:.2f} | {prep:.2f} | "
+            + " | ".join(per_task)
+            + f" | {r['milp'].runtime_s:.1f} | {1e3 * r['oracle (waterfill)'].objective:.1f} | "
+            f"{1e3 * r['milp'].bound:.1f} | {1e3 * r['base1'].objective:.1f} |"
+        )
     return "\n".join(lines)
 
 

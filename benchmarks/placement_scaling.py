@@ -25,8 +25,10 @@ LEVELS = {"off": [1.0], "3 levels": [1.0, 0.8, 0.6]}
 
 
 def run(time_limit: float, seeds: int) -> list[str]:
-    rows = ["| DVFS | devices | neuron-count vars (as many used-binaries) | proven optimal | solve time (s), mean / max | gap at the limit, max |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| DVFS | devices | neuron-count vars (as many used-binaries) | proven optimal | solve time (s), mean / max | gap at the limit, max |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for label, levels in LEVELS.items():
         misses = 0
         for m in tqdm(DEVICES, desc=f"DVFS {label}"):
@@ -38,8 +40,10 @@ def run(time_limit: float, seeds: int) -> list[str]:
                 gaps.append(sol.report.gap if sol.report.gap is not None else float("inf"))
                 proven += sol.report.status is Status.OPTIMAL
             n_int = inst.n_layers * m * len(levels)
-            rows.append(f"| {label} | {m} | {n_int} | {proven}/{seeds} | {statistics.mean(times):.2f} / {max(times):.2f} "
-                        f"| {max(gaps):.2%} |")
+            rows.append(
+                f"| {label} | {m} | {n_int} | {proven}/{seeds} | {statistics.mean(times):.2f} / {max(times):.2f} "
+                f"| {max(gaps):.2%} |"
+            )
             misses = misses + 1 if proven < seeds else 0
             if misses == 2:
                 break
@@ -53,7 +57,10 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     rows = run(args.time_limit, args.seeds)
-    text = "\n".join(rows) + f"\n\nmilp, threads = 1, time limit {args.time_limit:g} s per iteration; {platform.machine()}.\n"
+    text = (
+        "\n".join(rows)
+        + f"\n\nmilp, threads = 1, time limit {args.time_limit:g} s per iteration; {platform.machine()}.\n"
+    )
     print(text)
     if args.output:
         args.output.write_text(text)

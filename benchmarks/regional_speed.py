@@ -39,14 +39,21 @@ HEURISTICS = {  # table label -> (method, options)
 
 
 def instance(seed: int, n_tasks: int, servers_per_region: int, n_east: int = 2, n_west: int = 2) -> Any:
-    return cpnopt.generate("regional", seed=seed, n_tasks=n_tasks, servers_per_region=servers_per_region,
-                           n_east=n_east, n_west=n_west)
+    return cpnopt.generate(
+        "regional", seed=seed, n_tasks=n_tasks, servers_per_region=servers_per_region, n_east=n_east, n_west=n_west
+    )
 
 
 def solve_milp(inst: Any, time_limit: float, threads: int) -> dict[str, Any]:
     r = cpnopt.solve(inst, "milp", time_limit=time_limit, threads=threads).report
-    return {"status": r.status.value, "objective": r.objective, "gap": r.gap, "runtime_s": r.runtime_s,
-            "build_s": r.info.get("build_s"), "constraints": r.info.get("constraints")}
+    return {
+        "status": r.status.value,
+        "objective": r.objective,
+        "gap": r.gap,
+        "runtime_s": r.runtime_s,
+        "build_s": r.info.get("build_s"),
+        "constraints": r.info.get("constraints"),
+    }
 
 
 def fmt(x: Any, digits: int = 2) -> str:
@@ -58,21 +65,31 @@ def fmt(x: Any, digits: int = 2) -> str:
 
 
 def ladder(args: argparse.Namespace) -> list[str]:
-    rows = ["| servers | tasks | proven in limit | median time (s) | max time (s) | max build (s) | worst gap |",
-            "|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| servers | tasks | proven in limit | median time (s) | max time (s) | max build (s) | worst gap |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     largest: dict[int, int] = {}
     for per_region in (2, 3):
         n_tasks = args.start
         while n_tasks <= args.max_tasks:
-            runs = [solve_milp(instance(s, n_tasks, per_region), args.time_limit, args.threads)
-                    for s in tqdm(range(args.ladder_seeds), desc=f"ladder {4 * per_region} servers × {n_tasks} tasks",
-                                  file=sys.stderr, leave=False)]
+            runs = [
+                solve_milp(instance(s, n_tasks, per_region), args.time_limit, args.threads)
+                for s in tqdm(
+                    range(args.ladder_seeds),
+                    desc=f"ladder {4 * per_region} servers × {n_tasks} tasks",
+                    file=sys.stderr,
+                    leave=False,
+                )
+            ]
             proven = sum(r["status"] == "optimal" for r in runs)
             times = [r["runtime_s"] for r in runs]
             gaps = [r["gap"] for r in runs if r["gap"] is not None]
-            rows.append(f"| {4 * per_region} | {n_tasks} | {proven}/{len(runs)} | {statistics.median(times):.2f} | "
-                        f"{max(times):.2f} | {max(r['build_s'] for r in runs):.2f} | "
-                        f"{fmt(100 * max(gaps), 1) + ' %' if gaps else '–'} |")
+            rows.append(
+                f"| {4 * per_region} | {n_tasks} | {proven}/{len(runs)} | {statistics.median(times):.2f} | "
+                f"{max(times):.2f} | {max(r['build_s'] for r in runs):.2f} | "
+                f"{fmt(100 * max(gaps), 1) + ' %' if gaps else '–'} |"
+            )
             if proven < len(runs):
                 break
             largest[4 * per_region] = n_tasks
@@ -82,26 +99,33 @@ def ladder(args: argparse.Namespace) -> list[str]:
 
 
 def scenario_sizes(args: argparse.Namespace) -> list[str]:
-    rows = ["| regions | servers | tasks | seed | status | objective | gap | build (s) | total (s) | constraints |",
-            "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| regions | servers | tasks | seed | status | objective | gap | build (s) | total (s) | constraints |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for n_regions, per_region, n_tasks in args.scenario:
         for seed in range(args.scenario_seeds):
             inst = instance(seed, n_tasks, per_region, n_east=n_regions // 2, n_west=n_regions - n_regions // 2)
             r = solve_milp(inst, args.time_limit, args.threads)
             gap = None if r["gap"] is None else f"{100 * r['gap']:.2f} %"
-            rows.append(f"| {n_regions} | {n_regions * per_region} | {n_tasks} | {seed} | {r['status']} | "
-                        f"{fmt(r['objective'], 0)} | {fmt(gap)} | {fmt(r['build_s'])} | {r['runtime_s']:.1f} | "
-                        f"{r['constraints']} |")
+            rows.append(
+                f"| {n_regions} | {n_regions * per_region} | {n_tasks} | {seed} | {r['status']} | "
+                f"{fmt(r['objective'], 0)} | {fmt(gap)} | {fmt(r['build_s'])} | {r['runtime_s']:.1f} | "
+                f"{r['constraints']} |"
+            )
     return rows
 
 
 def baseline_gaps(args: argparse.Namespace) -> list[str]:
-    rows = ["| servers | tasks | method | mean gap | std | min | max | acceptance | runtime (ms) | seeds |",
-            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| servers | tasks | method | mean gap | std | min | max | acceptance | runtime (ms) | seeds |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for per_region, n_tasks in args.gap_sizes:
         results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in ("milp", *HEURISTICS)}
-        for seed in tqdm(range(args.seeds), desc=f"gaps {4 * per_region} servers × {n_tasks} tasks", file=sys.stderr,
-                         leave=False):
+        for seed in tqdm(
+            range(args.seeds), desc=f"gaps {4 * per_region} servers × {n_tasks} tasks", file=sys.stderr, leave=False
+        ):
             inst = instance(seed, n_tasks, per_region)
             exact = cpnopt.solve(inst, "milp", time_limit=args.time_limit, threads=args.threads)
             if exact.report.status is not cpnopt.Status.OPTIMAL or exact.report.objective <= 0:
@@ -139,8 +163,10 @@ def main() -> None:
         args.scenario, args.scenario_seeds, args.gap_sizes = [(4, 2, 20)], 1, [(2, 12)]
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, HiGHS threads = {args.threads}, "
-             f"time limit {args.time_limit:.0f} s, {stamp}."]
+    lines = [
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, HiGHS threads = {args.threads}, "
+        f"time limit {args.time_limit:.0f} s, {stamp}."
+    ]
     parts = {
         "ladder": ("MILP: largest size proven optimal in the time limit (4 regions, seeds 0–2)", ladder),
         "scenario": ("MILP at the scenario sizes (one time limit)", scenario_sizes),

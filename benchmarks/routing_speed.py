@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 import cpnopt
 from cpnopt.formulations.routing.milp import frame_model, to_pyomo
-from cpnopt.solution import Status, gap_to_reference, Sense
+from cpnopt.solution import Sense, Status, gap_to_reference
 from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
 HEURISTICS = ["fp-qt", "fp-qt-nearest", "fp-qt-cheapest", "fp-qt-random", "nearest", "cheapest", "random"]
@@ -36,13 +36,17 @@ def paper_size(seeds: int) -> None:
             result = solve_pyomo(model, ExactOptions(time_limit=None, threads=1))
             solved = time.perf_counter() - start - built
             paths = sum(len(p) for p in schedule.paths.values())
-            print(f"| {seed} | {t} | {len(schedule.model.binary)} | {len(schedule.model.rows)} | {paths} "
-                  f"| {built:.2f} | {solved:.2f} | {result.status.value} |")
+            print(
+                f"| {seed} | {t} | {len(schedule.model.binary)} | {len(schedule.model.rows)} | {paths} "
+                f"| {built:.2f} | {solved:.2f} | {result.status.value} |"
+            )
 
 
 def largest_size(sizes: list[int], limit: float, seed: int) -> None:
     """One frame, more and more users on the paper's 10-node network, HiGHS capped at ``limit`` s."""
-    print(f"\n### Largest size proven optimal in {limit:.0f} s (one frame, 10 compute nodes + 4 routers, seed {seed})\n")
+    print(
+        f"\n### Largest size proven optimal in {limit:.0f} s (one frame, 10 compute nodes + 4 routers, seed {seed})\n"
+    )
     print("| users | status | objective | bound | gap | time (s) | binaries |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for users in sizes:
@@ -51,8 +55,10 @@ def largest_size(sizes: list[int], limit: float, seed: int) -> None:
         r = sol.report
         gap = "—" if r.gap is None else f"{100 * r.gap:.2f} %"
         bound = "—" if r.bound is None else f"{r.bound:.3f}"
-        print(f"| {users} | {r.status.value} | {r.objective:.3f} | {bound} | {gap} | {r.runtime_s:.1f} "
-              f"| {r.info['variables']} |")
+        print(
+            f"| {users} | {r.status.value} | {r.objective:.3f} | {bound} | {gap} | {r.runtime_s:.1f} "
+            f"| {r.info['variables']} |"
+        )
         if r.status is not Status.OPTIMAL:
             break
 
@@ -73,17 +79,23 @@ def gaps(seeds: int) -> None:
             rows[m].append((gap_to_reference(best, sol.report.objective, Sense.MAXIMIZE), sol.report.runtime_s))
             if m == "fp-qt":
                 fpqt_only.append(sol.report.info["fpqt_s"])
-    print(f"\n### Gap to the MILP optimum, {seeds} seeds (default instance: 10 compute nodes + 4 routers, 5 users, 2 frames)\n")
+    print(
+        f"\n### Gap to the MILP optimum, {seeds} seeds (default instance: 10 compute nodes + 4 routers, 5 users, 2 frames)\n"
+    )
     print("| method | mean gap | worst gap | optimal in | mean time (s) | worst time (s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for m, values in rows.items():
         g = [v[0] for v in values]
         t = [v[1] for v in values]
         hits = sum(x <= 1e-6 for x in g)
-        print(f"| {m} | {100 * statistics.mean(g):.2f} % | {100 * max(g):.2f} % | {hits}/{len(g)} "
-              f"| {statistics.mean(t):.2f} | {max(t):.2f} |")
-    print(f"\nfp-qt (milp destinations) without the MILP that picks them: mean {statistics.mean(fpqt_only):.2f} s, "
-          f"worst {max(fpqt_only):.2f} s.")
+        print(
+            f"| {m} | {100 * statistics.mean(g):.2f} % | {100 * max(g):.2f} % | {hits}/{len(g)} "
+            f"| {statistics.mean(t):.2f} | {max(t):.2f} |"
+        )
+    print(
+        f"\nfp-qt (milp destinations) without the MILP that picks them: mean {statistics.mean(fpqt_only):.2f} s, "
+        f"worst {max(fpqt_only):.2f} s."
+    )
 
 
 def main() -> None:

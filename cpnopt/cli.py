@@ -79,8 +79,18 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     decision = load_decision(args.solution, instance)
     result = evaluate(instance, decision)
     if args.json:
-        print(json.dumps(to_dict({"feasible": result.feasible, "objective": result.objective,
-                                  "metrics": result.metrics, "violations": result.violations})))
+        print(
+            json.dumps(
+                to_dict(
+                    {
+                        "feasible": result.feasible,
+                        "objective": result.objective,
+                        "metrics": result.metrics,
+                        "violations": result.violations,
+                    }
+                )
+            )
+        )
     else:
         print(f"feasible: {result.feasible}\nobjective: {_fmt(result.objective)}")
         for key, value in result.metrics.items():
@@ -112,8 +122,17 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from cpnopt.solvers.rl.train import train  # PyTorch loads only for this command
 
-    path = train(args.family, args.method, steps=args.steps, seed=args.seed, device=args.device, output=args.output,
-                 resume=args.resume, progress=not args.quiet, threads=args.threads)
+    path = train(
+        args.family,
+        args.method,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        output=args.output,
+        resume=args.resume,
+        progress=not args.quiet,
+        threads=args.threads,
+    )
     print(f"wrote {path} and {path.with_suffix('.json')}", file=sys.stderr)
 
 
@@ -146,13 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve an instance file with a method")
     p.add_argument("instance", help="instance JSON file (cpnopt generate)")
     p.add_argument("--method", "-m", required=True, help="method name or alias (cpnopt methods FAMILY)")
-    p.add_argument("--time-limit", type=float, metavar="S",
-                   help="wall-clock seconds, > 0; every method accepts it: exact methods (and opt-rea, static, fp-qt) "
-                        "stop at it and keep the incumbent, the other heuristics and learned methods run to completion")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="S",
+        help="wall-clock seconds, > 0; every method accepts it: exact methods (and opt-rea, static, fp-qt) "
+        "stop at it and keep the incumbent, the other heuristics and learned methods run to completion",
+    )
     p.add_argument("--threads", type=int, help="solver threads (methods with a threads option)")
-    p.add_argument("--write-model", metavar="FILE",
-                   help="save the exact model as .lp or .mps before solving (exact methods with a model; "
-                        "per-frame/per-iteration models get a suffix; the placement models' objective is Eq. (10) × 1000)")
+    p.add_argument(
+        "--write-model",
+        metavar="FILE",
+        help="save the exact model as .lp or .mps before solving (exact methods with a model; "
+        "per-frame/per-iteration models get a suffix; the placement models' objective is Eq. (10) × 1000)",
+    )
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="method option (JSON value)")
     p.add_argument("-o", "--output", help="write the solution (decision, report, evaluation) as JSON")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -175,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a learned method's agent and write its checkpoint")
     p.add_argument("family", help="the family of the learned method (cpnopt methods)")
-    p.add_argument("--method", "-m", required=True, help="a learned method of the family (kind 'learned' in cpnopt methods)")
+    p.add_argument(
+        "--method", "-m", required=True, help="a learned method of the family (kind 'learned' in cpnopt methods)"
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--steps", type=int, required=True, help="environment transitions in all (over every resume)")
     p.add_argument("--seed", type=int, default=0, help="seeds PyTorch and the training-instance stream (default 0)")

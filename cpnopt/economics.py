@@ -47,8 +47,9 @@ def posted_price(economics: Economics, workload_gcycles: np.ndarray, deadline_s:
     return economics.base_price * (1.0 + economics.urgency / deadline_s) * workload_gcycles
 
 
-def execution_cost(economics: Economics, workload_gcycles: np.ndarray, power_ghz: np.ndarray,
-                   energy_price: np.ndarray | float = 1.0) -> np.ndarray:
+def execution_cost(
+    economics: Economics, workload_gcycles: np.ndarray, power_ghz: np.ndarray, energy_price: np.ndarray | float = 1.0
+) -> np.ndarray:
     """c_{n,C} = l_n (ε_e Σ_i s_i f_i³ + ε_t |C|) / f_C, Eq. (8), for servers of powers ``power_ghz``."""
     power = np.asarray(power_ghz, dtype=float)
     energy = float((energy_price * power**3).sum())

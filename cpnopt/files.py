@@ -61,5 +61,9 @@ def load_solution(path: str | Path, instance: Any) -> Solution:
     family = family_of(instance)
     decision = load_decision(path, instance)
     report = from_dict(Report, data.get("report"), "report", checked=False)
-    evaluation = None if data.get("evaluation") is None else from_dict(Evaluation, data["evaluation"], "evaluation", checked=False)
+    evaluation = (
+        None
+        if data.get("evaluation") is None
+        else from_dict(Evaluation, data["evaluation"], "evaluation", checked=False)
+    )
     return Solution(family=family.name, decision=decision, report=report, evaluation=evaluation)

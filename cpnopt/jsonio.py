@@ -102,7 +102,9 @@ def _convert(tp: Any, value: Any, path: str, checked: bool) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(path, value, "expected an integer")
         if checked and abs(value) > MAX_MAGNITUDE:
-            raise InputError(path, value, f"out of range: integers must lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]")
+            raise InputError(
+                path, value, f"out of range: integers must lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]"
+            )
         return value
     if tp is float:
         if not checked and isinstance(value, str) and value in ("inf", "-inf"):
@@ -110,7 +112,11 @@ def _convert(tp: Any, value: Any, path: str, checked: bool) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(path, value, "expected a number")
         if checked and not (math.isfinite(value) and abs(value) <= MAX_MAGNITUDE):
-            raise InputError(path, value, f"out of range: numbers must be finite and lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]")
+            raise InputError(
+                path,
+                value,
+                f"out of range: numbers must be finite and lie in [-{MAX_MAGNITUDE:.0e}, {MAX_MAGNITUDE:.0e}]",
+            )
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -138,7 +144,7 @@ def read_text(path: str | Path, what: str = "file") -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(str(path), data[exc.start:exc.start + 4], f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(str(path), data[exc.start : exc.start + 4], f"not UTF-8 text (byte {exc.start})") from None
 
 
 def read_csv_rows(path: str | Path, field: str) -> list[dict[str, str]]:

@@ -44,15 +44,17 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
     for name in names:
         sol = solutions[name]
         metrics = sol.evaluation.metrics if sol.evaluation else {}
-        rows.append(Row(
-            method=name,
-            kind=registered[name].kind.value,
-            status=sol.report.status.value,
-            profit=sol.report.objective,
-            offloading_rate=metrics.get("offloading_rate"),
-            gap_to_optimum=gap_to_reference(optimum, sol.report.objective, get_family(FAMILY).sense),
-            runtime_s=sol.report.runtime_s,
-        ))
+        rows.append(
+            Row(
+                method=name,
+                kind=registered[name].kind.value,
+                status=sol.report.status.value,
+                profit=sol.report.objective,
+                offloading_rate=metrics.get("offloading_rate"),
+                gap_to_optimum=gap_to_reference(optimum, sol.report.objective, get_family(FAMILY).sense),
+                runtime_s=sol.report.runtime_s,
+            )
+        )
     figures["milp_bound"] = solutions["milp"].report.bound
     return figures, rows
 
@@ -75,12 +77,16 @@ def format_table(rows: list[Row]) -> str:
 
 def main(seed: int = 0, time_limit: float = 60.0) -> None:
     figures, rows = run_quickstart(seed=seed, time_limit=time_limit)
-    print(f"P1 (clustering) default instance, seed {seed}: {figures['servers']} servers, "
-          f"{figures['tasks']} tasks, {figures['feasible_clusters']} feasible clusters "
-          f"(diameter ≤ R_max = {figures['r_max_km']:g} km, size ≤ {figures['max_cluster_size']})")
-    print(f"(task, cluster) pairs: {figures['pairs_deadline_feasible']:.0%} meet the deadline alone, "
-          f"{figures['pairs_profitable']:.0%} are profitable (price ≥ cost), "
-          f"{figures['pairs_feasible_and_profitable']:.0%} both")
+    print(
+        f"P1 (clustering) default instance, seed {seed}: {figures['servers']} servers, "
+        f"{figures['tasks']} tasks, {figures['feasible_clusters']} feasible clusters "
+        f"(diameter ≤ R_max = {figures['r_max_km']:g} km, size ≤ {figures['max_cluster_size']})"
+    )
+    print(
+        f"(task, cluster) pairs: {figures['pairs_deadline_feasible']:.0%} meet the deadline alone, "
+        f"{figures['pairs_profitable']:.0%} are profitable (price ≥ cost), "
+        f"{figures['pairs_feasible_and_profitable']:.0%} both"
+    )
     print()
     print(format_table(rows))
     milp = rows[0]

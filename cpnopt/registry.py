@@ -20,10 +20,11 @@ import math
 import pkgutil
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cpnopt.errors import InputError
 from cpnopt.metrics import MetricInfo
@@ -155,7 +156,11 @@ def _check_range(field: str, key: str, value: Any) -> None:
 
 def _model_writers(family: str) -> str:
     writers = sorted(m.name for m in methods(family).values() if "write_model" in m.option_names())
-    return f"methods of {family} with a model: {', '.join(writers)}" if writers else f"no method of {family} writes a model"
+    return (
+        f"methods of {family} with a model: {', '.join(writers)}"
+        if writers
+        else f"no method of {family} writes a model"
+    )
 
 
 _families: dict[str, Family] = {}

@@ -19,8 +19,9 @@ Training instances come from :func:`sample_instance`: the family's generator wit
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -45,7 +46,7 @@ class Observation:
     features: torch.Tensor
     mask: torch.Tensor
 
-    def __getitem__(self, index: Any) -> "Observation":
+    def __getitem__(self, index: Any) -> Observation:
         return Observation(self.features[index], self.mask[index])
 
 
@@ -173,10 +174,12 @@ class FamilyGymEnv(gym.Env):
         self.batched = batched
         self.sample = sample  # (np.random.Generator) -> instance with n_candidates candidates
         self.n_candidates = n_candidates
-        self.observation_space = gym.spaces.Dict({
-            "features": gym.spaces.Box(-np.inf, np.inf, shape=(n_candidates, batched.n_features), dtype=np.float32),
-            "action_mask": gym.spaces.MultiBinary(n_candidates),
-        })
+        self.observation_space = gym.spaces.Dict(
+            {
+                "features": gym.spaces.Box(-np.inf, np.inf, shape=(n_candidates, batched.n_features), dtype=np.float32),
+                "action_mask": gym.spaces.MultiBinary(n_candidates),
+            }
+        )
         self.action_space = gym.spaces.Discrete(n_candidates)
 
     def _obs(self, observation: Observation) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -188,7 +191,9 @@ class FamilyGymEnv(gym.Env):
         super().reset(seed=seed)
         instance = (options or {}).get("instance") or self.sample(self.np_random)
         if self.batched.n_candidates(instance) != self.n_candidates:
-            raise InputError("instance", self.batched.n_candidates(instance), f"this environment has {self.n_candidates} candidates")
+            raise InputError(
+                "instance", self.batched.n_candidates(instance), f"this environment has {self.n_candidates} candidates"
+            )
         return self._obs(self.batched.reset([instance]))
 
     def action_tensor(self, action: Any) -> torch.Tensor:

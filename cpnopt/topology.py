@@ -108,8 +108,12 @@ def from_topohub(key: str) -> Topology:
     import topohub
 
     if not isinstance(key, str) or key not in topohub_keys():
-        raise InputError("topology", key, "not a topohub key (keys look like 'sndlib/abilene', 'topozoo/Abilene'; "
-                         "list them: python -c \"import cpnopt.topology as t; print(*sorted(t.topohub_keys()))\")")
+        raise InputError(
+            "topology",
+            key,
+            "not a topohub key (keys look like 'sndlib/abilene', 'topozoo/Abilene'; "
+            'list them: python -c "import cpnopt.topology as t; print(*sorted(t.topohub_keys()))")',
+        )
     data = topohub.get(key)
     raw = nx.node_link_graph(data, edges="edges")
     order = {node: i for i, node in enumerate(sorted(raw.nodes))}

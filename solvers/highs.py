@@ -146,8 +146,14 @@ class IncrementalLP:
     solves (a column generation's restricted master, a branch-and-price node's LP); every
     call runs inside :func:`highs_session`. Infinite bounds are given as ``±numpy.inf``."""
 
-    def __init__(self, row_lower: np.ndarray, row_upper: np.ndarray, maximize: bool = True,
-                 threads: int | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+        maximize: bool = True,
+        threads: int | None = None,
+        verbose: bool = False,
+    ) -> None:
         self.threads, self.verbose = threads, verbose
         self.restarts = 0  # solves that HiGHS's warm start failed and that were redone from scratch
         with highs_session(threads, verbose):
@@ -156,8 +162,7 @@ class IncrementalLP:
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
         empty = np.array([], dtype=np.int32)
-        self.highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty,
-                           np.array([]))
+        self.highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty, np.array([]))
         if maximize:
             self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
@@ -165,20 +170,34 @@ class IncrementalLP:
         """A column x ≥ 0 of objective ``cost`` with coefficients ``values`` in ``rows``."""
         self.highs.addCol(cost, 0.0, highspy.kHighsInf, len(rows), np.asarray(rows, dtype=np.int32), values)
 
-    def add_columns(self, costs: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: np.ndarray,
-                    rows: np.ndarray, values: np.ndarray) -> None:
+    def add_columns(
+        self,
+        costs: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        starts: np.ndarray,
+        rows: np.ndarray,
+        values: np.ndarray,
+    ) -> None:
         """Columns in compressed-column form: column j has ``values[starts[j]:starts[j+1]]`` in those ``rows``."""
-        self.highs.addCols(len(costs), np.asarray(costs, dtype=float), _highs_inf(lower), _highs_inf(upper),
-                           len(rows), np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32),
-                           np.asarray(values, dtype=float))
+        self.highs.addCols(
+            len(costs),
+            np.asarray(costs, dtype=float),
+            _highs_inf(lower),
+            _highs_inf(upper),
+            len(rows),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(rows, dtype=np.int32),
+            np.asarray(values, dtype=float),
+        )
 
     def set_column_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.highs.changeColsBounds(len(columns), np.asarray(columns, dtype=np.int32), _highs_inf(lower),
-                                    _highs_inf(upper))
+        self.highs.changeColsBounds(
+            len(columns), np.asarray(columns, dtype=np.int32), _highs_inf(lower), _highs_inf(upper)
+        )
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.highs.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32), _highs_inf(lower),
-                                    _highs_inf(upper))
+        self.highs.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32), _highs_inf(lower), _highs_inf(upper))
 
     def solve(self) -> tuple[float, np.ndarray]:
         """The optimal objective and the row duals; an LP HiGHS does not solve to optimality raises."""
@@ -198,14 +217,26 @@ class IncrementalLP:
         if status == highspy.HighsStatus.kError or model_status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"LP: HiGHS {status.name}, {model_status.name}")
         solution = self.highs.getSolution()
-        return (self.highs.getInfo().objective_function_value, np.asarray(solution.col_value),
-                np.asarray(solution.row_dual))
+        return (
+            self.highs.getInfo().objective_function_value,
+            np.asarray(solution.col_value),
+            np.asarray(solution.row_dual),
+        )
 
 
-def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np.ndarray, starts: np.ndarray,
-                         rows: np.ndarray, values: np.ndarray, *, maximize: bool = True,
-                         start: np.ndarray | None = None, time_limit: float = 60.0,
-                         threads: int | None = None) -> np.ndarray | None:
+def solve_binary_program(
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    costs: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    values: np.ndarray,
+    *,
+    maximize: bool = True,
+    start: np.ndarray | None = None,
+    time_limit: float = 60.0,
+    threads: int | None = None,
+) -> np.ndarray | None:
     """Solve max (or min) costs·x over binary x with row_lower ≤ A x ≤ row_upper (A in
     compressed-column form, as :meth:`IncrementalLP.add_columns`), from the MIP start
     ``start`` when given; the best point found within ``time_limit`` seconds, or None."""
@@ -218,8 +249,16 @@ def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np
     empty = np.array([], dtype=np.int32)
     highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty, np.array([]))
     n = len(costs)
-    highs.addCols(n, np.asarray(costs, dtype=float), np.zeros(n), np.ones(n), len(rows),
-                  np.asarray(starts, dtype=np.int32), np.asarray(rows, dtype=np.int32), np.asarray(values, dtype=float))
+    highs.addCols(
+        n,
+        np.asarray(costs, dtype=float),
+        np.zeros(n),
+        np.ones(n),
+        len(rows),
+        np.asarray(starts, dtype=np.int32),
+        np.asarray(rows, dtype=np.int32),
+        np.asarray(values, dtype=float),
+    )
     highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
     if maximize:
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -238,9 +277,17 @@ def solve_binary_program(row_lower: np.ndarray, row_upper: np.ndarray, costs: np
 def _solve_as_loaded(update_config: Any) -> None:
     """Tell Pyomo's interface that the model loaded by ``set_instance`` has not changed since,
     so ``solve`` does not scan it again."""
-    for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                 "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                 "update_vars", "update_params", "update_named_expressions", "update_objective"):
+    for flag in (
+        "check_for_new_or_removed_constraints",
+        "check_for_new_or_removed_vars",
+        "check_for_new_or_removed_params",
+        "check_for_new_objective",
+        "update_constraints",
+        "update_vars",
+        "update_params",
+        "update_named_expressions",
+        "update_objective",
+    ):
         setattr(update_config, flag, False)
 
 
@@ -257,9 +304,16 @@ def write_model(model: pyo.ConcreteModel, path: str | Path) -> None:
     model.write(str(path), io_options={"symbolic_solver_labels": True})
 
 
-def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, warm_start: bool = False) -> HighsResult:
+def solve_pyomo(
+    model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, warm_start: bool = False
+) -> HighsResult:
     """Solve ``model`` with HiGHS under ``options`` (``time_limit`` here: the solve's own); see the module docstring."""
-    time_limit, mip_rel_gap, threads, verbose = options.time_limit, options.mip_rel_gap, options.threads, options.verbose
+    time_limit, mip_rel_gap, threads, verbose = (
+        options.time_limit,
+        options.mip_rel_gap,
+        options.threads,
+        options.verbose,
+    )
     if options.write_model is not None:
         write_model(model, options.write_model)
 
@@ -281,8 +335,9 @@ def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, 
             if time_limit is not None:
                 left = float(time_limit) - (time.perf_counter() - loading)
                 if left <= 0:
-                    return HighsResult(Status.TIME_LIMIT, None, None, False,
-                                       "time limit reached while loading the model into HiGHS")
+                    return HighsResult(
+                        Status.TIME_LIMIT, None, None, False, "time limit reached while loading the model into HiGHS"
+                    )
                 solver.config.time_limit = left
             _solve_as_loaded(solver.update_config)
             results = solver.solve(model)
@@ -299,9 +354,19 @@ def solve_pyomo(model: pyo.ConcreteModel, options: ExactOptions = UNLIMITED, *, 
     if condition is TerminationCondition.optimal:
         return HighsResult(Status.OPTIMAL, float(incumbent), bound if bound is not None else float(incumbent), True)
     if condition in _TIME_LIMITED:
-        return HighsResult(Status.TIME_LIMIT, float(incumbent) if has_solution else None, bound, has_solution,
-                           f"stopped by {condition.name}")
+        return HighsResult(
+            Status.TIME_LIMIT,
+            float(incumbent) if has_solution else None,
+            bound,
+            has_solution,
+            f"stopped by {condition.name}",
+        )
     if condition in _INFEASIBLE:
         return HighsResult(Status.INFEASIBLE, None, None, False, "the model is infeasible")
-    return HighsResult(Status.ERROR, float(incumbent) if has_solution else None, bound, has_solution,
-                       f"HiGHS ended with {condition.name}")
+    return HighsResult(
+        Status.ERROR,
+        float(incumbent) if has_solution else None,
+        bound,
+        has_solution,
+        f"HiGHS ended with {condition.name}",
+    )

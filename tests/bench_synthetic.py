@@ -16,30 +16,71 @@ PROFITS = {
 }
 
 
-def record(method: str, n_servers: int, seed: int, objective: float | None, status: str = "feasible",
-           bound: float | None = None, runtime_s: float = 1.0) -> RunRecord:
+def record(
+    method: str,
+    n_servers: int,
+    seed: int,
+    objective: float | None,
+    status: str = "feasible",
+    bound: float | None = None,
+    runtime_s: float = 1.0,
+) -> RunRecord:
     point = json.dumps({"n_servers": n_servers})
     return RunRecord(
-        suite=SUITE, family="clustering", point=point, params=point, seed=seed, method=method, label=method,
-        options="{}", instance_hash=None, instance_json=None, status=status, objective=objective, bound=bound,
-        gap=None, runtime_s=runtime_s, wall_s=runtime_s, feasible=objective is not None,
+        suite=SUITE,
+        family="clustering",
+        point=point,
+        params=point,
+        seed=seed,
+        method=method,
+        label=method,
+        options="{}",
+        instance_hash=None,
+        instance_json=None,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=None,
+        runtime_s=runtime_s,
+        wall_s=runtime_s,
+        feasible=objective is not None,
         metrics={"platform_profit": objective, "offloading_rate": 0.5} if objective is not None else {},
-        report={"sense": "max"}, versions={"highspy": "1.16.0"}, host="h", started_at="t", finished_at="t",
+        report={"sense": "max"},
+        versions={"highspy": "1.16.0"},
+        host="h",
+        started_at="t",
+        finished_at="t",
     )
 
 
-def synthetic_store(path: Path, profits: dict[str, dict[tuple[int, int], float | None]],
-                    runtimes: dict[str, float] | None = None) -> Path:
+def synthetic_store(
+    path: Path, profits: dict[str, dict[tuple[int, int], float | None]], runtimes: dict[str, float] | None = None
+) -> Path:
     """A store whose suite ``synthetic`` has ``profits[method][(n_servers, seed)]``; "milp" is the
     reference and proves optimality wherever it has a value."""
     with Store(path) as store:
-        store.save_suite(SUITE, {"family": "clustering", "axes": ["n_servers"], "params": {},
-                                 "metrics": ["platform_profit", "offloading_rate"], "reference": "milp",
-                                 "methods": list(profits)})
+        store.save_suite(
+            SUITE,
+            {
+                "family": "clustering",
+                "axes": ["n_servers"],
+                "params": {},
+                "metrics": ["platform_profit", "offloading_rate"],
+                "reference": "milp",
+                "methods": list(profits),
+            },
+        )
         for method, values in profits.items():
             for (n, seed), value in values.items():
-                status = "optimal" if method == "milp" and value is not None else "feasible" if value is not None else "error"
+                status = (
+                    "optimal"
+                    if method == "milp" and value is not None
+                    else "feasible"
+                    if value is not None
+                    else "error"
+                )
                 runtime = (runtimes or {}).get(method, 1.0) * (1 + seed)
-                store.add(record(method, n, seed, value, status, bound=value if method == "milp" else None,
-                                 runtime_s=runtime))
+                store.add(
+                    record(method, n, seed, value, status, bound=value if method == "milp" else None, runtime_s=runtime)
+                )
     return path

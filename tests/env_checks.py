@@ -1,6 +1,7 @@
 """Checks shared by the learned-environment tests (no tests here)."""
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,8 +16,9 @@ def assert_batched_equals_single(env: Any, make_single: Callable[[], Any], batch
     batched = [(obs.features.numpy(), obs.mask.numpy(), np.zeros(n), np.zeros(n, dtype=bool))]
     for row in actions:
         step = env.step(torch.as_tensor(row))
-        batched.append((step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(),
-                        step.done.numpy()))
+        batched.append(
+            (step.observation.features.numpy(), step.observation.mask.numpy(), step.reward.numpy(), step.done.numpy())
+        )
     for slot, inst in enumerate(batch):
         single = make_single()
         obs, _ = single.reset(options={"instance": inst})

@@ -20,8 +20,13 @@ import cpnopt
 from cpnopt.files import instance_to_dict
 from tests.cli_runner import assert_one_line_error, run_cli
 
-FAST = {"clustering": "rand-rea", "routing": "nearest", "placement": "rule", "regional": "nearest-region",
-        "offloading": "base2"}
+FAST = {
+    "clustering": "rand-rea",
+    "routing": "nearest",
+    "placement": "rule",
+    "regional": "nearest-region",
+    "offloading": "base2",
+}
 SMALL: dict[str, dict[str, Any]] = {
     "clustering": {"n_servers": 4, "n_slots": 2, "arrivals_per_slot": 3},
     "routing": {},
@@ -30,8 +35,33 @@ SMALL: dict[str, dict[str, Any]] = {
     "offloading": {"n_tasks": 5},
 }
 DEEP = "__DEEP__"
-VALUES: list[Any] = [math.nan, math.inf, -math.inf, -1, 0, 0.0, 1e308, -1e308, 2**63, -(2**63) - 1, 2**62,
-                     1e30, 1e12, 1e-320, 5e-324, 0.5, "x", "", [], {}, None, True, [1, 2], {"a": 1}, DEEP]
+VALUES: list[Any] = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    -1,
+    0,
+    0.0,
+    1e308,
+    -1e308,
+    2**63,
+    -(2**63) - 1,
+    2**62,
+    1e30,
+    1e12,
+    1e-320,
+    5e-324,
+    0.5,
+    "x",
+    "",
+    [],
+    {},
+    None,
+    True,
+    [1, 2],
+    {"a": 1},
+    DEEP,
+]
 TIMEOUT_S = 60
 
 
@@ -54,7 +84,9 @@ def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 def _numeric_paths(node: Any) -> list[tuple]:
-    return [p for p in _paths(node) if p and isinstance(_get(node, p), (int, float)) and not isinstance(_get(node, p), bool)]
+    return [
+        p for p in _paths(node) if p and isinstance(_get(node, p), (int, float)) and not isinstance(_get(node, p), bool)
+    ]
 
 
 def _get(node: Any, path: tuple) -> Any:
@@ -102,9 +134,25 @@ def mutate(data: Any, rng: random.Random) -> tuple[bytes, str]:
 
 def _number_mutant(value: float, rng: random.Random) -> Any:
     """A number near an edge of what the field may hold."""
-    return rng.choice([-value, value * 1e6, value * 1e300 if value else 1e300, value + 2**63, value / 1e300,
-                       math.nan, math.inf, 0, -1, int(value) if math.isfinite(value) else 0,
-                       float(value) + 0.5, 10**30, 2**62, 1e11, 1e-10])
+    return rng.choice(
+        [
+            -value,
+            value * 1e6,
+            value * 1e300 if value else 1e300,
+            value + 2**63,
+            value / 1e300,
+            math.nan,
+            math.inf,
+            0,
+            -1,
+            int(value) if math.isfinite(value) else 0,
+            float(value) + 0.5,
+            10**30,
+            2**62,
+            1e11,
+            1e-10,
+        ]
+    )
 
 
 class FamilyFuzzer:
@@ -118,7 +166,9 @@ class FamilyFuzzer:
         self.instance_path = folder / "instance.json"
         self.instance_path.write_text(json.dumps(self.instance))
         solution_path = folder / "solution.json"
-        result = run_cli(["solve", str(self.instance_path), "--method", self.method, "-o", str(solution_path), "--json"])
+        result = run_cli(
+            ["solve", str(self.instance_path), "--method", self.method, "-o", str(solution_path), "--json"]
+        )
         assert result.code == 0, result
         self.solution = json.loads(solution_path.read_text())
 
@@ -149,7 +199,11 @@ class FamilyFuzzer:
         assert math.isfinite(summary["objective"]), (how, summary)
         checked = self._evaluate(instance, written, how)
         assert checked is not None, (how, "the written solution was rejected")
-        assert checked["objective"] == summary["objective"] and checked["feasible"] == summary["feasible"], (how, summary, checked)
+        assert checked["objective"] == summary["objective"] and checked["feasible"] == summary["feasible"], (
+            how,
+            summary,
+            checked,
+        )
         return Outcome("accepted", how)
 
     def _evaluate(self, instance: Path, solution: Path, how: str) -> dict[str, Any] | None:

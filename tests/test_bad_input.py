@@ -17,16 +17,26 @@ import cpnopt
 from cpnopt.bench.store import Store
 from cpnopt.errors import InputError
 from cpnopt.files import instance_to_dict
-from cpnopt.registry import get_family
 from cpnopt.jsonio import from_dict
 from cpnopt.problems.clustering.decision import ClusteringDecision
 from cpnopt.problems.placement.decision import PlacementDecision
+from cpnopt.registry import get_family
 from tests.cli_runner import assert_one_line_error, run_cli
 
-FAST = {"clustering": "rand-rea", "routing": "nearest", "placement": "rule", "regional": "nearest-region",
-        "offloading": "base2"}
-SMALL = {"clustering": {"n_servers": 4, "n_slots": 2, "arrivals_per_slot": 3},
-         "routing": {}, "placement": {"n_iterations": 2}, "regional": {}, "offloading": {"n_tasks": 5}}
+FAST = {
+    "clustering": "rand-rea",
+    "routing": "nearest",
+    "placement": "rule",
+    "regional": "nearest-region",
+    "offloading": "base2",
+}
+SMALL = {
+    "clustering": {"n_servers": 4, "n_slots": 2, "arrivals_per_slot": 3},
+    "routing": {},
+    "placement": {"n_iterations": 2},
+    "regional": {},
+    "offloading": {"n_tasks": 5},
+}
 
 
 def instance_file(tmp_path: Path, family: str, edit=None) -> Path:
@@ -61,8 +71,11 @@ def solution_file(tmp_path: Path, family: str, edit=None) -> tuple[Path, Path]:
 def test_non_utf8_instance_and_solution(tmp_path, family):
     inst, sol = solution_file(tmp_path, family)
     bad = tmp_path / "bad.json"
-    bad.write_bytes(inst.read_bytes().replace(b'"name"', b'"n\xff\xfeme"', 1) if b'"name"' in inst.read_bytes()
-                    else b'{"family": "\xff"}')
+    bad.write_bytes(
+        inst.read_bytes().replace(b'"name"', b'"n\xff\xfeme"', 1)
+        if b'"name"' in inst.read_bytes()
+        else b'{"family": "\xff"}'
+    )
     assert_one_line_error(run_cli(["solve", str(bad), "--method", FAST[family]]), "not UTF-8")
     sol.write_bytes(b'{"decision": "\xc3\x28"}')
     assert_one_line_error(run_cli(["evaluate", str(inst), str(sol)]), "not UTF-8")
@@ -82,12 +95,15 @@ def test_deep_nesting_and_a_family_that_is_not_a_name(tmp_path):
     assert_one_line_error(run_cli(["evaluate", str(inst), str(sol)]), "nested too deeply")
 
 
-@pytest.mark.parametrize("family, field, value", [
-    ("clustering", "base_price", 1e308),
-    ("regional", "urgency", 1e308),
-    ("routing", "base_price", 1e308),
-    ("clustering", "base_price", 1e13),
-])
+@pytest.mark.parametrize(
+    "family, field, value",
+    [
+        ("clustering", "base_price", 1e308),
+        ("regional", "urgency", 1e308),
+        ("routing", "base_price", 1e308),
+        ("clustering", "base_price", 1e13),
+    ],
+)
 def test_overflowing_economics_are_refused_at_load(tmp_path, family, field, value):
     path = instance_file(tmp_path, family, lambda d: d["economics"].update({field: value}))
     assert_one_line_error(run_cli(["solve", str(path), "--method", FAST[family]]), f"economics.{field}")
@@ -98,9 +114,11 @@ def test_overflowing_economics_are_refused_at_load(tmp_path, family, field, valu
 @pytest.mark.parametrize("family", ["clustering", "regional", "routing"])
 def test_largest_documented_economics_give_finite_objectives(tmp_path, family):
     """At the top of the documented range every objective is still a finite number."""
+
     def edit(d):
         for key in d["economics"]:
             d["economics"][key] = 1e12
+
     path = instance_file(tmp_path, family, edit)
     result = run_cli(["solve", str(path), "--method", FAST[family], "--json"])
     assert result.code == 0, result
@@ -116,8 +134,10 @@ def test_placement_integers_beyond_int64_and_wrap_around(tmp_path):
     assert_one_line_error(run_cli(["evaluate", str(inst), str(sol)]), "decision.neurons[0][0][0]")
     # int64 wrap-around: four counts of 2^62 (+32) sum to 32 in int64; the layer needs no memory
     instance = cpnopt.generate("placement", seed=0, n_devices=4, n_layers=2, n_iterations=1, width_multiplier=0.1)
-    instance = dataclasses.replace(instance, layers=(
-        dataclasses.replace(instance.layers[0], neurons=32, memory_mb_per_neuron=0.0), *instance.layers[1:]))
+    instance = dataclasses.replace(
+        instance,
+        layers=(dataclasses.replace(instance.layers[0], neurons=32, memory_mb_per_neuron=0.0), *instance.layers[1:]),
+    )
     fine = cpnopt.solve(instance, "rule").decision
     counts = [list(row) for row in fine.neurons[0]]
     counts[0] = [2**62, 2**62, 2**62, 2**62 + 32]
@@ -139,6 +159,7 @@ def test_nan_payment_is_never_feasible(tmp_path):
         nonlocal served
         served = next(n for n, k in enumerate(d["decision"]["assignment"]) if k is not None)
         d["decision"]["payments"][served] = float("nan")
+
     inst, sol = solution_file(tmp_path, "clustering", nan_payment)
     assert "NaN" in sol.read_text()
     assert_one_line_error(run_cli(["evaluate", str(inst), str(sol)]), f"decision.payments[{served}]", "nan")
@@ -162,13 +183,16 @@ def test_a_non_finite_objective_is_reported_infeasible():
     assert not verdict.feasible and any("not a finite number" in v for v in verdict.violations), served
 
 
-@pytest.mark.parametrize("family, edit, field", [
-    ("placement", lambda d: d.update(frequency_levels=[5e-324]), "frequency_levels[0]"),
-    ("clustering", lambda d: d["access_points"][0].update(x_km=float("nan")), "access_points[0].x_km"),
-    ("clustering", lambda d: d["access_points"][0].update(y_km=float("inf")), "access_points[0].y_km"),
-    ("routing", lambda d: d["nodes"][0].update(x_km=float("-inf")), "nodes[0].x_km"),
-    ("routing", lambda d: d["nodes"][1].update(y_km=1e300), "nodes[1].y_km"),
-])
+@pytest.mark.parametrize(
+    "family, edit, field",
+    [
+        ("placement", lambda d: d.update(frequency_levels=[5e-324]), "frequency_levels[0]"),
+        ("clustering", lambda d: d["access_points"][0].update(x_km=float("nan")), "access_points[0].x_km"),
+        ("clustering", lambda d: d["access_points"][0].update(y_km=float("inf")), "access_points[0].y_km"),
+        ("routing", lambda d: d["nodes"][0].update(x_km=float("-inf")), "nodes[0].x_km"),
+        ("routing", lambda d: d["nodes"][1].update(y_km=1e300), "nodes[1].y_km"),
+    ],
+)
 def test_tiny_and_non_finite_numbers_are_refused(tmp_path, family, edit, field):
     path = instance_file(tmp_path, family, edit)
     assert_one_line_error(run_cli(["solve", str(path), "--method", FAST[family]]), field)
@@ -183,13 +207,18 @@ def test_a_checkpoint_that_is_not_one(tmp_path):
     result = run_cli(["solve", str(inst), "--method", "dcat", "--option", f"checkpoint={garbage}"])
     assert_one_line_error(result, "checkpoint", "not a PyTorch checkpoint")
     import torch
+
     torch.save({"something": 1}, garbage)
     result = run_cli(["solve", str(inst), "--method", "dcat", "--option", f"checkpoint={garbage}"])
     assert_one_line_error(result, "checkpoint", "policy_kwargs")
-    result = run_cli(["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"])
+    result = run_cli(
+        ["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"]
+    )
     assert_one_line_error(result, "--resume", "not a cpnopt checkpoint")
     garbage.write_bytes(b"\x80\x04garbage")
-    result = run_cli(["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"])
+    result = run_cli(
+        ["train", "clustering", "--method", "dcat", "--steps", "8", "-o", str(garbage), "--resume", "--quiet"]
+    )
     assert_one_line_error(result, "--resume", "not a PyTorch checkpoint")
 
 
@@ -238,7 +267,9 @@ def test_bench_on_a_full_disk_keeps_what_it_stored(tmp_path):
                     handle.write(b"\0" * 4096)
             except OSError:
                 pass
-        os.truncate(filler, filler.stat().st_size - 48 * 1024)  # room to open the store (its 32 KiB index), not to fill it
+        os.truncate(
+            filler, filler.stat().st_size - 48 * 1024
+        )  # room to open the store (its 32 KiB index), not to fill it
         suite.write_text(SUITE.replace('"tiny"', '"tiny2"').replace("seeds = [0]", f"seeds = {list(range(20))}"))
         result = run_cli(["bench", "run", str(suite), "--db", str(db), "--json"])
         assert_one_line_error(result, "--db", "database or disk is full", "kept")

@@ -53,8 +53,10 @@ def write_suite(tmp_path: Path, stop: int = 5) -> Path:
 
 def row_set(db: Path) -> set:
     with Store(db) as store:
-        return {(r["point"]["n_servers"], r["seed"], r["label"], r["status"], round(r["objective"], 4))
-                for r in store.runs("tiny")}
+        return {
+            (r["point"]["n_servers"], r["seed"], r["label"], r["status"], round(r["objective"], 4))
+            for r in store.runs("tiny")
+        }
 
 
 def cli(*args):
@@ -89,8 +91,12 @@ def test_kill_9_mid_sweep_loses_nothing_and_resume_completes(tmp_path):
     reference_db, killed_db = tmp_path / "reference.db", tmp_path / "killed.db"
     assert cli("bench", "run", str(suite_path), "--db", str(reference_db), "--json").returncode == 0
 
-    proc = subprocess.Popen([sys.executable, "-m", "cpnopt.cli", "bench", "run", str(suite_path), "--db", str(killed_db), "--json"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cpnopt.cli", "bench", "run", str(suite_path), "--db", str(killed_db), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 60
     written = 0
     while time.time() < deadline and written < 5:
@@ -164,18 +170,44 @@ def test_same_seeds_give_byte_identical_csv(tmp_path):
 
 def _record(method, seed, status, objective, bound=None, highspy="1.15.1"):
     return RunRecord(
-        suite="synthetic", family="clustering", point='{"n_servers":4}', params='{"n_servers":4}', seed=seed, method=method, label=method,
-        options="{}", instance_hash=None, instance_json=None, status=status, objective=objective, bound=bound,
-        gap=None, runtime_s=1.0, wall_s=1.0, feasible=objective is not None,
-        metrics={"platform_profit": objective} if objective is not None else {}, report={"sense": "max"},
-        versions={"highspy": highspy, "pyomo": "6.10.1"}, host="h", started_at="t", finished_at="t",
+        suite="synthetic",
+        family="clustering",
+        point='{"n_servers":4}',
+        params='{"n_servers":4}',
+        seed=seed,
+        method=method,
+        label=method,
+        options="{}",
+        instance_hash=None,
+        instance_json=None,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=None,
+        runtime_s=1.0,
+        wall_s=1.0,
+        feasible=objective is not None,
+        metrics={"platform_profit": objective} if objective is not None else {},
+        report={"sense": "max"},
+        versions={"highspy": highspy, "pyomo": "6.10.1"},
+        host="h",
+        started_at="t",
+        finished_at="t",
     )
 
 
 def test_table_gaps_go_to_the_bound_when_the_reference_is_not_proven(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        store.save_suite("synthetic", {"axes": ["n_servers"], "params": {}, "metrics": ["platform_profit"], "reference": "milp",
-                                       "methods": ["milp", "km-rea"]})
+        store.save_suite(
+            "synthetic",
+            {
+                "axes": ["n_servers"],
+                "params": {},
+                "metrics": ["platform_profit"],
+                "reference": "milp",
+                "methods": ["milp", "km-rea"],
+            },
+        )
         store.add(_record("milp", 0, "optimal", 100.0, 100.0))
         store.add(_record("milp", 1, "time_limit", 90.0, 120.0))
         store.add(_record("km-rea", 0, "feasible", 50.0))

@@ -35,8 +35,17 @@ def test_two_concurrent_runners_run_every_job_exactly_once(tmp_path):
     suite.write_text(SUITE)
     db = tmp_path / "r.db"
     Store(db).close()  # the schema exists before both start
-    command = [sys.executable, "-c", "from cpnopt.cli import main; main()", "bench", "run", str(suite),
-               "--db", str(db), "--json"]
+    command = [
+        sys.executable,
+        "-c",
+        "from cpnopt.cli import main; main()",
+        "bench",
+        "run",
+        str(suite),
+        "--db",
+        str(db),
+        "--json",
+    ]
     runners = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     summaries = []
     for runner in runners:
@@ -60,10 +69,12 @@ def test_a_claim_expires_when_its_process_is_gone_or_too_old(tmp_path):
     gone.wait()
     try:
         with Store(tmp_path / "c.db") as store:
+
             def held_by(pid, age_s=0.0, on=host):
                 store.conn.execute("DELETE FROM claims")
-                store.conn.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   (*key, on, pid, time.time() - age_s))
+                store.conn.execute(
+                    "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*key, on, pid, time.time() - age_s)
+                )
                 store.conn.commit()
 
             held_by(sleeper.pid)

@@ -29,14 +29,50 @@ def dask_cluster(tmp_path: Path, n_workers: int = 2):
     address = f"tcp://127.0.0.1:{port}"
     logs = [open(tmp_path / name, "w") for name in ("scheduler.log", "worker.log")]
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "True"}  # the default: nanny processes are daemonic
-    processes = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                   "--port", str(port), "--no-dashboard"], stdout=logs[0], stderr=logs[0], env=env,
-                                  cwd=tmp_path, start_new_session=True)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=logs[0],
+            stderr=logs[0],
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+    ]
     try:
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(n_workers),
-             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--local-directory", str(tmp_path)],
-            stdout=logs[1], stderr=logs[1], env=env, cwd=tmp_path, start_new_session=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nworkers",
+                    str(n_workers),
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--local-directory",
+                    str(tmp_path),
+                ],
+                stdout=logs[1],
+                stderr=logs[1],
+                env=env,
+                cwd=tmp_path,
+                start_new_session=True,
+            )
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -62,8 +98,13 @@ def dask_cluster(tmp_path: Path, n_workers: int = 2):
 
 
 def _cpnopt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-c", "from cpnopt.cli import main; main()", *args], cwd=cwd,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-c", "from cpnopt.cli import main; main()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return run
 
@@ -91,12 +132,39 @@ name = "km-rea"
 
 def _dask_equals_local(tmp_path: Path, suite: Path, name: str, *quick: str) -> None:
     with dask_cluster(tmp_path) as address:
-        _cpnopt("bench", "run", str(suite), *quick, "--db", str(tmp_path / "dask.db"), "--json",
-                "--executor", "dask", "--scheduler", address, cwd=tmp_path)
-    _cpnopt("bench", "run", str(suite), *quick, "--db", str(tmp_path / "local.db"), "--json", "--workers", "2",
-            cwd=tmp_path)
-    tables = {db: _cpnopt("bench", "table", "--db", str(tmp_path / f"{db}.db"), "--suite", name, *quick,
-                          "--format", "csv", "--no-runtime", cwd=tmp_path).stdout for db in ("local", "dask")}
+        _cpnopt(
+            "bench",
+            "run",
+            str(suite),
+            *quick,
+            "--db",
+            str(tmp_path / "dask.db"),
+            "--json",
+            "--executor",
+            "dask",
+            "--scheduler",
+            address,
+            cwd=tmp_path,
+        )
+    _cpnopt(
+        "bench", "run", str(suite), *quick, "--db", str(tmp_path / "local.db"), "--json", "--workers", "2", cwd=tmp_path
+    )
+    tables = {
+        db: _cpnopt(
+            "bench",
+            "table",
+            "--db",
+            str(tmp_path / f"{db}.db"),
+            "--suite",
+            name,
+            *quick,
+            "--format",
+            "csv",
+            "--no-runtime",
+            cwd=tmp_path,
+        ).stdout
+        for db in ("local", "dask")
+    }
     assert "error" not in tables["dask"] and "time_limit" not in tables["dask"]
     assert tables["dask"] == tables["local"]
 

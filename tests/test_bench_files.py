@@ -19,19 +19,41 @@ REPO = Path(__file__).parents[1]
 
 def _record(suite, point, seed, method, objective):
     return RunRecord(
-        suite=suite, family="routing", point=point, params=point, seed=seed, method=method, label=method,
-        options="{}", instance_hash=None, instance_json=None, status="optimal", objective=objective, bound=objective,
-        gap=0.0, runtime_s=0.5, wall_s=1.0, feasible=True, metrics={"profit": objective}, report={"sense": "max"},
-        versions={}, host="h", started_at="t", finished_at="t",
+        suite=suite,
+        family="routing",
+        point=point,
+        params=point,
+        seed=seed,
+        method=method,
+        label=method,
+        options="{}",
+        instance_hash=None,
+        instance_json=None,
+        status="optimal",
+        objective=objective,
+        bound=objective,
+        gap=0.0,
+        runtime_s=0.5,
+        wall_s=1.0,
+        feasible=True,
+        metrics={"profit": objective},
+        report={"sense": "max"},
+        versions={},
+        host="h",
+        started_at="t",
+        finished_at="t",
     )
 
 
 def _store(path, suite, axis, values):
     store = Store(path)
-    store.save_suite(suite, {"axes": [axis], "params": {}, "metrics": ["profit"], "reference": "milp",
-                             "methods": ["milp", "nearest"]})
+    store.save_suite(
+        suite,
+        {"axes": [axis], "params": {}, "metrics": ["profit"], "reference": "milp", "methods": ["milp", "nearest"]},
+    )
     for i, value in enumerate(values):
-        point = '{"%s":%s}' % (axis, str(value).replace(" ", "").replace("'", '"'))
+        shown = str(value).replace(" ", "").replace("'", '"')
+        point = f'{{"{axis}":{shown}}}'
         for seed in (0, 1):
             store.add(_record(suite, point, seed, "milp", 10.0 + i + seed))
             store.add(_record(suite, point, seed, "nearest", 8.0 + i))
@@ -52,8 +74,12 @@ def test_plot_names_stay_inside_out_dir(tmp_path):
 def test_suite_names_that_are_not_plain_file_names_are_refused(name):
     with pytest.raises(InputError, match="name"):
         suite_from_dict({"name": name, "family": "clustering", "methods": [{"name": "km-rea"}]})
-    assert suite_from_dict({"name": "clustering-servers.v2_a", "family": "clustering",
-                            "methods": [{"name": "km-rea"}]}).name == "clustering-servers.v2_a"
+    assert (
+        suite_from_dict(
+            {"name": "clustering-servers.v2_a", "family": "clustering", "methods": [{"name": "km-rea"}]}
+        ).name
+        == "clustering-servers.v2_a"
+    )
 
 
 def test_a_sweep_of_lists_plots(tmp_path):
@@ -90,11 +116,22 @@ def test_paper_script_goes_on_past_a_failing_suite_and_writes_outside_the_repo(t
     (suites / "a-two-axes.toml").write_text(SUITE.format(name="a-two-axes", extra_axis="n_slots = [1, 2]"))
     (suites / "b-tiny.toml").write_text(SUITE.format(name="b-tiny", extra_axis=""))
     results = tmp_path / "cache"
-    env = {**os.environ, "CPNOPT_RESULTS_DIR": str(results),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    before = subprocess.run(["git", "status", "--porcelain", "benchmarks"], cwd=REPO, capture_output=True, text=True).stdout
-    run = subprocess.run(["bash", str(REPO / "benchmarks" / "run_paper_suites.sh"), "--suites", str(suites), "1"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "CPNOPT_RESULTS_DIR": str(results),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    before = subprocess.run(
+        ["git", "status", "--porcelain", "benchmarks"], cwd=REPO, capture_output=True, text=True
+    ).stdout
+    run = subprocess.run(
+        ["bash", str(REPO / "benchmarks" / "run_paper_suites.sh"), "--suites", str(suites), "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 1, run.stderr
     assert "failed suites: a-two-axes" in run.stderr
     out = results / "paper-suites"
@@ -102,6 +139,8 @@ def test_paper_script_goes_on_past_a_failing_suite_and_writes_outside_the_repo(t
         assert (out / f"b-tiny.{suffix}").stat().st_size > 0
     assert (out / "plots" / "b-tiny-platform_profit.png").exists()
     assert not list((out / "plots").glob("a-two-axes*"))
-    after = subprocess.run(["git", "status", "--porcelain", "benchmarks"], cwd=REPO, capture_output=True, text=True).stdout
+    after = subprocess.run(
+        ["git", "status", "--porcelain", "benchmarks"], cwd=REPO, capture_output=True, text=True
+    ).stdout
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "suites"]

@@ -46,8 +46,13 @@ def test_figures_have_no_type3_font_and_the_chosen_width(tmp_path, width, points
     done = run_cli(["bench", "plot", "--db", str(db), "--profiles", "--width", width, "--out-dir", str(tmp_path / "p")])
     assert done.code == 0, done.stderr
     pdfs = sorted(Path(line) for line in done.stdout.split() if line.endswith(".pdf"))
-    assert {p.name for p in pdfs} >= {"synthetic-platform_profit.pdf", "synthetic-gap.pdf", "synthetic-runtime_s.pdf",
-                                      "synthetic-profile-gap.pdf", "synthetic-profile-runtime.pdf"}
+    assert {p.name for p in pdfs} >= {
+        "synthetic-platform_profit.pdf",
+        "synthetic-gap.pdf",
+        "synthetic-runtime_s.pdf",
+        "synthetic-profile-gap.pdf",
+        "synthetic-profile-runtime.pdf",
+    }
     for pdf in pdfs:
         assert type3_fonts(pdf) == [], pdf.name
         box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)", pdf.read_bytes())
@@ -82,4 +87,6 @@ def test_performance_profile_is_monotone_starts_at_the_share_of_wins_and_reaches
 def test_ratios_by_hand():
     ratios = performance_ratios({"a": [1.0, 4.0, np.inf], "b": [2.0, 2.0, 3.0]}, floor=0.5)
     assert ratios["a"].tolist() == [1.0, 2.0, np.inf] and ratios["b"].tolist() == [2.0, 1.0, 1.0]
-    assert performance_profile(ratios["a"], np.array([1.0, 2.0, 100.0])).tolist() == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    assert performance_profile(ratios["a"], np.array([1.0, 2.0, 100.0])).tolist() == pytest.approx(
+        [1 / 3, 2 / 3, 2 / 3]
+    )

@@ -22,6 +22,13 @@ def test_report_embeds_every_figure_and_references_no_url(tmp_path):
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.search(r"https?://", page)
     assert not re.search(r"""(src|href)=["'](?!data:)""", page)  # no file or link outside the page
-    for text in ("Results per sweep point", "Comparison with km-rea", "Performance profiles", "highspy 1.16.0",
-                 "cpnopt bench report", "5/1/0", "platform profit (price units)"):
+    for text in (
+        "Results per sweep point",
+        "Comparison with km-rea",
+        "Performance profiles",
+        "highspy 1.16.0",
+        "cpnopt bench report",
+        "5/1/0",
+        "platform profit (price units)",
+    ):
         assert text in page, text

@@ -54,7 +54,9 @@ def test_markdown_and_latex_name_units_say_what_plus_minus_means_and_bold_only_q
         assert "2 sweep points × 3 seeds = 6 instances" in text.replace(r"$\times$", "×")
     assert r"\toprule" in latex and r"\midrule" in latex and r"\bottomrule" in latex
     assert r"\caption{Mean $\pm$ standard deviation over seeds" in latex
-    assert r"platform profit (price units) & offloading rate (\%) & gap to optimum (\%) & runtime (s) & runs \\" in latex
+    assert (
+        r"platform profit (price units) & offloading rate (\%) & gap to optimum (\%) & runtime (s) & runs \\" in latex
+    )
     assert "1 error, 2 feasible" in latex  # the runs column
     # the fastest method (rand-rea) is not bold; the best profit (milp) is
     rand_rows = [line for line in latex.splitlines() if " & rand-rea & " in line]
@@ -67,8 +69,10 @@ def test_markdown_and_latex_name_units_say_what_plus_minus_means_and_bold_only_q
 
 def test_csv_keeps_identifiers_and_full_precision(tmp_path):
     lines = to_csv(table(tmp_path, include_runtime=False)).splitlines()
-    assert lines[0] == ("n_servers,method,platform_profit_mean,platform_profit_std,platform_profit_n,offloading_rate_mean,"
-                        "offloading_rate_std,offloading_rate_n,gap_mean,gap_std,gap_n,statuses")
+    assert lines[0] == (
+        "n_servers,method,platform_profit_mean,platform_profit_std,platform_profit_n,offloading_rate_mean,"
+        "offloading_rate_std,offloading_rate_n,gap_mean,gap_std,gap_n,statuses"
+    )
     assert lines[2].startswith("4,km-rea,103,15.39480432,3,")
 
 
@@ -82,11 +86,17 @@ def test_standalone_is_only_for_latex(tmp_path):
 def test_latex_tables_compile_with_pdflatex(tmp_path):
     found = table(tmp_path)
     (tmp_path / "standalone.tex").write_text(to_latex(found, standalone=True))
-    (tmp_path / "included.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-                                           + to_latex(found) + "\\end{document}\n")
+    (tmp_path / "included.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n" + to_latex(found) + "\\end{document}\n"
+    )
     for name in ("standalone", "included"):
-        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout[-2000:]
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
 
@@ -96,10 +106,18 @@ def test_an_equal_time_budget_reaches_every_method_and_the_caption(tmp_path):
     from cpnopt.bench.suite import suite_from_dict
     from cpnopt.errors import InputError
 
-    data = {"name": "budget", "family": "clustering", "seeds": [0], "reference": "milp", "metrics": ["platform_profit"],
-            "time_budget_s": 20, "params": {"n_slots": 2, "arrivals_per_slot": 2, "n_metro_areas": 2},
-            "sweep": {"n_servers": [4]}, "methods": [{"name": "milp", "options": {"threads": 1}}, {"name": "km-rea"}],
-            "quick": {"time_budget_s": 30, "time_limit": 5}}
+    data = {
+        "name": "budget",
+        "family": "clustering",
+        "seeds": [0],
+        "reference": "milp",
+        "metrics": ["platform_profit"],
+        "time_budget_s": 20,
+        "params": {"n_slots": 2, "arrivals_per_slot": 2, "n_metro_areas": 2},
+        "sweep": {"n_servers": [4]},
+        "methods": [{"name": "milp", "options": {"threads": 1}}, {"name": "km-rea"}],
+        "quick": {"time_budget_s": 30, "time_limit": 5},
+    }
     suite = suite_from_dict(data)
     assert [m.options["time_limit"] for m in suite.methods] == [20.0, 20.0]
     assert [m.options["time_limit"] for m in suite.quick_variant().methods] == [5.0, 5.0]  # the quick cap wins

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import tiny_instance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,19 +16,19 @@ import cpnopt
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
 from cpnopt.formulations.clustering import bp as clustering_bp
-from cpnopt.formulations.regional import bp as regional_bp
-from cpnopt.formulations.common.branch_and_price import BranchAndPrice
 from cpnopt.formulations.clustering.cg import Column, decision_from_columns
+from cpnopt.formulations.common.branch_and_price import BranchAndPrice
 from cpnopt.formulations.common.fifo_pricing import FORBIDDEN, FORCED, FREE, QueueTable, price
+from cpnopt.formulations.regional import bp as regional_bp
 from cpnopt.problems.regional import RegionalDecision
 from cpnopt.registry import methods
 from cpnopt.solution import Status
-from conftest import tiny_instance
 
 
 def tiny_regional(seed, n_tasks=6):
-    return cpnopt.generate("regional", seed=seed, n_east=1, n_west=1, servers_per_region=2, n_tasks=n_tasks,
-                           arrivals_per_s=4.0)
+    return cpnopt.generate(
+        "regional", seed=seed, n_east=1, n_west=1, servers_per_region=2, n_tasks=n_tasks, arrivals_per_s=4.0
+    )
 
 
 def tiny_clustering(seed, n_servers=4, n_tasks=6):
@@ -44,8 +45,10 @@ def test_compiled_pricing_equals_enumeration_of_subsets_with_forbidden_and_force
     due = release + processing + np.array(data.draw(floats(0.0, 3.0)))
     margin = np.array(data.draw(floats(-5.0, 10.0)))
     dual = np.array(data.draw(floats(0.0, 4.0)))
-    state = np.array(data.draw(st.lists(st.sampled_from([FREE, FREE, FREE, FORBIDDEN, FORCED]), min_size=n, max_size=n)),
-                     dtype=np.int8)
+    state = np.array(
+        data.draw(st.lists(st.sampled_from([FREE, FREE, FREE, FORBIDDEN, FORCED]), min_size=n, max_size=n)),
+        dtype=np.int8,
+    )
     table = QueueTable.build([np.arange(n)], [release], [processing], [due], [margin])
     priced = price(table, np.array([0]), dual, state)
     weight = margin - dual
@@ -121,8 +124,10 @@ def test_every_clustering_incumbent_passes_the_evaluator():
     problem, clusters, terms = clustering_bp.packing_problem(inst)
     solver = RecordingBranchAndPrice(problem, time_limit=30)
     solver.history = []
-    starts = [clustering_bp.warm_start(solver, clusters, cpnopt.solve(inst, name).decision)
-              for name in clustering_bp.WARM_START_HEURISTICS]
+    starts = [
+        clustering_bp.warm_start(solver, clusters, cpnopt.solve(inst, name).decision)
+        for name in clustering_bp.WARM_START_HEURISTICS
+    ]
     result = solver.solve(starts)
     assert result.proven and len(solver.history) >= 2
     for plan, value in solver.history:

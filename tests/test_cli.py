@@ -17,7 +17,9 @@ def cpnopt_cli(*args, cwd=None):
 @pytest.fixture(scope="module")
 def instance_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "inst.json"
-    run = cpnopt_cli("generate", "clustering", "--seed", "3", "--set", "n_servers=6", "--set", "arrivals_per_slot=4", "-o", str(path))
+    run = cpnopt_cli(
+        "generate", "clustering", "--seed", "3", "--set", "n_servers=6", "--set", "arrivals_per_slot=4", "-o", str(path)
+    )
     assert run.returncode == 0, run.stderr
     return path
 
@@ -31,10 +33,22 @@ def test_generate_solve_evaluate_round_trip(instance_file, tmp_path):
     inst = load_instance(instance_file)
     assert inst.n_servers == 6 and inst.n_tasks == 8
     sol_path = tmp_path / "sol.json"
-    run = cpnopt_cli("solve", str(instance_file), "--method", "milp", "--time-limit", "30", "-o", str(sol_path), "--json")
+    run = cpnopt_cli(
+        "solve", str(instance_file), "--method", "milp", "--time-limit", "30", "-o", str(sol_path), "--json"
+    )
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
-    assert list(summary) == ["family", "method", "status", "objective", "bound", "gap", "runtime_s", "feasible", "metrics"]
+    assert list(summary) == [
+        "family",
+        "method",
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "runtime_s",
+        "feasible",
+        "metrics",
+    ]
     assert summary["status"] == "optimal" and summary["feasible"] is True
     stored = load_solution(sol_path, inst)
     assert stored.report.objective == pytest.approx(summary["objective"])
@@ -89,10 +103,16 @@ def test_bad_instance_field_is_named(instance_file, tmp_path, mutate, field):
 
 def test_bad_method_option_and_parameter_are_named(instance_file, tmp_path):
     assert "method" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "nope"))
-    assert "options.gama" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "km-rea", "--option", "gama=0.9"))
+    assert "options.gama" in _error_line(
+        cpnopt_cli("solve", str(instance_file), "-m", "km-rea", "--option", "gama=0.9")
+    )
     assert "write_model" in _error_line(cpnopt_cli("solve", str(instance_file), "-m", "milp", "--write-model", "m.txt"))
-    assert "params.n_servers" in _error_line(cpnopt_cli("generate", "clustering", "--set", "n_servers=0", "-o", str(tmp_path / "x.json")))
-    assert "params.n_serverz" in _error_line(cpnopt_cli("generate", "clustering", "--set", "n_serverz=3", "-o", str(tmp_path / "x.json")))
+    assert "params.n_servers" in _error_line(
+        cpnopt_cli("generate", "clustering", "--set", "n_servers=0", "-o", str(tmp_path / "x.json"))
+    )
+    assert "params.n_serverz" in _error_line(
+        cpnopt_cli("generate", "clustering", "--set", "n_serverz=3", "-o", str(tmp_path / "x.json"))
+    )
 
 
 def test_methods_lists_every_registered_method():

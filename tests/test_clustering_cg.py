@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import tiny_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,6 @@ import cpnopt
 from cpnopt.fifo import fifo_schedule
 from cpnopt.formulations.clustering.cg import best_task_set
 from cpnopt.solution import Status
-from conftest import tiny_instance
 
 
 @pytest.mark.parametrize("seed", range(6))

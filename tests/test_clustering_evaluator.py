@@ -85,7 +85,9 @@ def test_solve_marks_a_rejected_solution_as_error(monkeypatch, default_instance)
     rest = tuple((s,) for s in range(inst.n_servers) if s not in (i, j))
     bad = ClusteringDecision.unserved(((i, j),) + rest, inst.n_tasks)
     registry.methods("clustering")
-    method = registry.Method("clustering", "planted", "heuristic", lambda instance: MethodOutput(bad, Status.FEASIBLE), "")
+    method = registry.Method(
+        "clustering", "planted", "heuristic", lambda instance: MethodOutput(bad, Status.FEASIBLE), ""
+    )
     monkeypatch.setitem(registry._methods["clustering"], "planted", method)
     sol = cpnopt.solve(inst, "planted")
     assert sol.report.status is Status.ERROR and not sol.feasible

@@ -2,14 +2,16 @@
 
 import highspy
 import pytest
+from conftest import tiny_instance
 
 import cpnopt
 from cpnopt.solution import Status
-from conftest import tiny_instance
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("fifo,cuts", [("window", True), ("window", False), ("completion", True), ("completion", False)])
+@pytest.mark.parametrize(
+    "fifo,cuts", [("window", True), ("window", False), ("completion", True), ("completion", False)]
+)
 def test_milp_equals_brute_force_on_tiny_instances(seed, fifo, cuts):
     inst = tiny_instance(seed, n_servers=4 + seed % 2, n_tasks=5 + seed % 2, deadline_s=[1.5, 2.5])
     brute = cpnopt.solve(inst, "enumerate")
@@ -24,8 +26,10 @@ def test_tiny_instances_make_both_constraints_bind():
     figures = [cpnopt.get_family("clustering").describe(tiny_instance(s, deadline_s=[1.5, 2.5])) for s in range(6)]
     assert min(f["pairs_deadline_feasible"] for f in figures) < 1
     assert min(f["pairs_profitable"] for f in figures) < 1
-    served = [cpnopt.solve(tiny_instance(s, deadline_s=[1.5, 2.5]), "enumerate").evaluation.metrics["offloading_rate"]
-              for s in range(6)]
+    served = [
+        cpnopt.solve(tiny_instance(s, deadline_s=[1.5, 2.5]), "enumerate").evaluation.metrics["offloading_rate"]
+        for s in range(6)
+    ]
     assert 0 < max(served) and min(served) < 1
 
 

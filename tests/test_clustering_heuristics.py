@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
+from conftest import tiny_instance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.problems.clustering.evaluate import cluster_violations
 from cpnopt.problems.clustering.auction import reverse_auction
+from cpnopt.problems.clustering.evaluate import cluster_violations
 from cpnopt.solvers.clustering.heuristics import kmeans_clustering, random_clustering
-from conftest import tiny_instance
 
 HEURISTICS = ["rand-rea", "rand-ob-rea", "km-rea", "km-ob-rea", "opt-rea"]
 

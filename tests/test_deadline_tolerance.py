@@ -8,8 +8,8 @@ import numpy as np
 
 import cpnopt
 from cpnopt.problems import clustering, regional
-from cpnopt.problems.routing import instance as routing
 from cpnopt.problems.regional import RegionalInstance
+from cpnopt.problems.routing import instance as routing
 
 
 def one_task_finishing_late(late_s: float) -> RegionalInstance:
@@ -47,7 +47,6 @@ def test_regional_task_late_beyond_the_tolerance_is_rejected_by_every_method() -
         assert cpnopt.solve(inst, method).report.objective == 0.0, method
 
 
-
 def one_clustering_task_finishing_late(late_s: float) -> clustering.ClusteringInstance:
     """One server, one task finishing ``late_s`` past its due time there (first seed where it is profitable)."""
     for seed in range(100):
@@ -67,8 +66,10 @@ HEURISTICS = ("km-rea", "km-ob-rea", "rand-rea", "rand-ob-rea", "opt-rea")
 def test_clustering_task_late_within_the_tolerance_is_served_by_every_exact_method() -> None:
     inst = one_clustering_task_finishing_late(1e-8)
     assert 1e-8 < clustering.DEADLINE_TOLERANCE_S
-    exact = [cpnopt.solve(inst, m, **opts) for m, opts in
-             (("milp", {"threads": 1}), ("cg", {"threads": 1}), ("enumerate", {}))]
+    exact = [
+        cpnopt.solve(inst, m, **opts)
+        for m, opts in (("milp", {"threads": 1}), ("cg", {"threads": 1}), ("enumerate", {}))
+    ]
     assert all(s.report.status.value == "optimal" for s in exact)
     assert exact[0].report.objective > 0
     assert exact[0].report.objective == exact[1].report.objective == exact[2].report.objective

@@ -49,11 +49,17 @@ def test_fpqt_after_a_one_thread_milp():
 def test_json_output_is_only_json(family, method, tmp_path):
     """A fresh process (the banner comes once per process) prints one JSON object, nothing else."""
     instance = tmp_path / "inst.json"
-    generated = subprocess.run([sys.executable, "-m", "cpnopt.cli", "generate", family, "--seed", "0", "-o",
-                                str(instance)], capture_output=True, text=True)
+    generated = subprocess.run(
+        [sys.executable, "-m", "cpnopt.cli", "generate", family, "--seed", "0", "-o", str(instance)],
+        capture_output=True,
+        text=True,
+    )
     assert generated.returncode == 0, generated.stderr
-    done = subprocess.run([sys.executable, "-m", "cpnopt.cli", "solve", str(instance), "--method", method, "--json"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "cpnopt.cli", "solve", str(instance), "--method", method, "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "HiGHS" not in done.stdout
     report = json.loads(done.stdout)

@@ -49,7 +49,7 @@ def module_name(rel: Path) -> str:
     return ".".join(parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_imports(rel: Path, text: str) -> tuple[Import, ...]:
     """Every import in the file ``rel`` (relative to the repository) whose source is ``text``."""
     module = module_name(rel)
@@ -64,7 +64,9 @@ def file_imports(rel: Path, text: str) -> tuple[Import, ...]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            found += [Import(module, f"{base}.{alias.name}" if alias.name != "*" else base, where) for alias in node.names]
+            found += [
+                Import(module, f"{base}.{alias.name}" if alias.name != "*" else base, where) for alias in node.names
+            ]
     return tuple(found)
 
 
@@ -194,11 +196,22 @@ def test_layering_rule_holds(name):
 
 
 PLANTED = {  # rule -> (file of the copy, bad import planted at its end)
-    "problems_import_no_solver": ("cpnopt/problems/clustering/auction.py", "from cpnopt.solvers.highs import solve_pyomo"),
-    "families_import_no_other_family": ("solvers/routing/heuristics.py", "from cpnopt.problems.regional import balancing"),
+    "problems_import_no_solver": (
+        "cpnopt/problems/clustering/auction.py",
+        "from cpnopt.solvers.highs import solve_pyomo",
+    ),
+    "families_import_no_other_family": (
+        "solvers/routing/heuristics.py",
+        "from cpnopt.problems.regional import balancing",
+    ),
     "formulations_import_only_the_highs_runner": (
-        "formulations/regional/milp.py", "from cpnopt.solvers.regional.heuristics import two_stage"),
-    "heuristics_import_no_exact_model": ("solvers/clustering/heuristics.py", "from ...formulations.clustering import milp"),
+        "formulations/regional/milp.py",
+        "from cpnopt.solvers.regional.heuristics import two_stage",
+    ),
+    "heuristics_import_no_exact_model": (
+        "solvers/clustering/heuristics.py",
+        "from ...formulations.clustering import milp",
+    ),
     "only_agents_import_agents": ("solvers/routing/heuristics.py", "import cpnopt.solvers.routing.agents"),
     "only_envs_agents_and_rl_import_torch": ("cpnopt/problems/placement/split.py", "def f():\n    import torch"),
     "only_the_highs_runner_imports_highspy": ("formulations/clustering/cg.py", "import highspy"),

@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import pytest
+from conftest import tiny_instance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.problems.clustering.evaluate import cluster_violations
 from cpnopt.problems.clustering.auction import auction_tasks
+from cpnopt.problems.clustering.evaluate import cluster_violations
 from cpnopt.solvers.rl.serving import get_agent
-from conftest import tiny_instance
 
 
 def test_bundled_checkpoint_and_its_record_ship():
@@ -22,11 +22,14 @@ def test_bundled_checkpoint_and_its_record_ship():
     assert record["commands"][0].startswith("cpnopt train clustering --method dcat")
 
 
-@pytest.mark.parametrize("seed, params", [
-    (0, {}),  # the training size, held-out seeds (training uses seeds ≥ 10⁶)
-    (5, {}),
-    (1, {"n_servers": 20, "n_metro_areas": 5, "r_max_km": 100.0, "arrivals_per_slot": 10}),  # another size
-])
+@pytest.mark.parametrize(
+    "seed, params",
+    [
+        (0, {}),  # the training size, held-out seeds (training uses seeds ≥ 10⁶)
+        (5, {}),
+        (1, {"n_servers": 20, "n_metro_areas": 5, "r_max_km": 100.0, "arrivals_per_slot": 10}),  # another size
+    ],
+)
 def test_bundled_policy_gives_feasible_solutions_the_evaluator_agrees_with(seed, params):
     inst = cpnopt.generate("clustering", seed=seed, **params)
     sol = cpnopt.solve(inst, "dcat")

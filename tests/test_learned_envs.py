@@ -4,14 +4,13 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+from env_checks import assert_batched_equals_single
 from gymnasium.utils.env_checker import check_env
 
 import cpnopt
 import cpnopt.envs  # registers the environments
 from cpnopt.problems.clustering.env import BatchedClusteringEnv, ClusteringEnv
 from cpnopt.problems.clustering.evaluate import cluster_violations
-
-from env_checks import assert_batched_equals_single
 
 PARAMS = {"n_servers": 6, "n_slots": 2, "arrivals_per_slot": 4}
 

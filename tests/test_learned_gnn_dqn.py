@@ -10,12 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
+from cpnopt.problems.offloading.env import BandwidthRewardEnv, BatchedOffloadingEnv
 from cpnopt.rl_env import Observation
-from cpnopt.problems.offloading.env import BatchedOffloadingEnv
-from cpnopt.solvers.rl.serving import get_agent
-from cpnopt.solvers.rl.dqn import DQNConfig, QValues, ReplayBuffer, Transitions, epsilon_greedy, td_target
-from cpnopt.problems.offloading.env import BandwidthRewardEnv
 from cpnopt.solvers.offloading.agents import action_mask, joint_action, path_mask
+from cpnopt.solvers.rl.dqn import DQNConfig, QValues, ReplayBuffer, Transitions, epsilon_greedy, td_target
+from cpnopt.solvers.rl.serving import get_agent
 from cpnopt.solvers.rl.session import Session
 from cpnopt.solvers.rl.train import train_agent
 
@@ -102,7 +101,7 @@ def test_bandwidth_reward_is_one_for_the_best_split_of_the_best_node_and_below_f
     best = max(range(len(view.candidates)), key=lambda c: view.candidates[c].bandwidth_mbps.sum())
     bw = view.candidates[best].bandwidth_mbps
     proportional = np.zeros(K)
-    proportional[:len(bw)] = bw / bw.sum()  # sparsemax of a point on the simplex is that point
+    proportional[: len(bw)] = bw / bw.sum()  # sparsemax of a point on the simplex is that point
     assert float(env.step(torch.tensor([[best, *proportional]])).reward[0]) == pytest.approx(1.0)
     rng = np.random.default_rng(0)
     for _ in range(10):
@@ -113,9 +112,19 @@ def test_bandwidth_reward_is_one_for_the_best_split_of_the_best_node_and_below_f
 
 def _small_spec(pool):
     bundled = get_agent("offloading", "gnn-dqn")
-    return replace(bundled, sample=lambda rng: pool[int(rng.integers(len(pool)))],
-                   config={**bundled.config, "n_envs": 8, "n_steps": 8, "learning_starts": 256, "batch_size": 64,
-                           "target_update": 50, "eps_fraction": 0.5})
+    return replace(
+        bundled,
+        sample=lambda rng: pool[int(rng.integers(len(pool)))],
+        config={
+            **bundled.config,
+            "n_envs": 8,
+            "n_steps": 8,
+            "learning_starts": 256,
+            "batch_size": 64,
+            "target_update": 50,
+            "eps_fraction": 0.5,
+        },
+    )
 
 
 @torch.no_grad()
@@ -158,7 +167,7 @@ def test_resume_continues_the_step_count_the_log_and_the_target_network(tmp_path
     second = torch.load(path, weights_only=True)
     assert second["global_step"] >= 800
     steps = [entry["step"] for entry in second["log"]]
-    assert steps[:len(first["log"])] == [entry["step"] for entry in first["log"]]
+    assert steps[: len(first["log"])] == [entry["step"] for entry in first["log"]]
     assert steps == sorted(steps) and steps[len(first["log"])] > first["global_step"]
     assert json.loads(path.with_suffix(".json").read_text())["commands"][-1].endswith("--resume")
 

@@ -105,8 +105,11 @@ def test_a_policy_for_four_devices_refuses_six():
 def test_short_training_beats_the_untrained_policy(tmp_path):
     """On one fixed instance, 320 steps of PPO lower the greedy policy's Eq. (10) objective."""
     fixed = small(11, n_iterations=4)
-    spec = replace(get_agent("placement", "gwp"), sample=lambda rng: fixed,
-                   config={"n_envs": 8, "n_steps": 4, "gamma": 0.0, "learning_rate": 3e-3})
+    spec = replace(
+        get_agent("placement", "gwp"),
+        sample=lambda rng: fixed,
+        config={"n_envs": 8, "n_steps": 4, "gamma": 0.0, "learning_rate": 3e-3},
+    )
 
     def objective(policy):
         return cpnopt.evaluate(fixed, act_greedily(BatchedPlacementEnv(), policy, [fixed])[0]).objective

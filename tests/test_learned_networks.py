@@ -24,10 +24,16 @@ def test_autoregressive_joint_probabilities_sum_to_one_and_respect_masks():
     torch.manual_seed(1)
     head = AutoregressiveHead(context=4, sizes=[3, 2, 4])
     h = torch.randn(2, 4)
-    masks = [torch.tensor([[True, False, True], [True, True, True]]), None, torch.tensor([[True, True, False, True]] * 2)]
+    masks = [
+        torch.tensor([[True, False, True], [True, True, True]]),
+        None,
+        torch.tensor([[True, True, False, True]] * 2),
+    ]
     joint = list(itertools.product(range(3), range(2), range(4)))
     actions = torch.tensor(joint).repeat_interleave(2, 0)
-    _, log_prob, _ = head(h.repeat(len(joint), 1), actions, [m.repeat(len(joint), 1) if m is not None else None for m in masks])
+    _, log_prob, _ = head(
+        h.repeat(len(joint), 1), actions, [m.repeat(len(joint), 1) if m is not None else None for m in masks]
+    )
     probs = log_prob.exp().view(len(joint), 2)
     torch.testing.assert_close(probs.sum(0), torch.ones(2))
     for row, (a1, _, a3) in enumerate(joint):

@@ -8,18 +8,17 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+from env_checks import assert_batched_equals_single
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs
-from cpnopt.problems.regional.env import BatchedRegionalEnv, RegionalEnv
 from cpnopt.problems.regional.balancing import Plan, balance_within_region
+from cpnopt.problems.regional.env import BatchedRegionalEnv, RegionalEnv
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from cpnopt.solvers.rl.train import train_agent
-
-from env_checks import assert_batched_equals_single
 
 SMALL = {"n_tasks": 8}
 
@@ -94,8 +93,11 @@ def test_bundled_policy_gives_feasible_solutions_the_evaluator_agrees_with(seed,
 def test_short_training_beats_the_untrained_policy(tmp_path):
     """On one fixed instance, 640 steps of PPO raise the greedy policy's profit."""
     fixed = cpnopt.generate("regional", seed=11, **SMALL)
-    spec = replace(get_agent("regional", "regional-drl"), sample=lambda rng: fixed,
-                   config={"n_envs": 8, "n_steps": 8, "learning_rate": 3e-3})
+    spec = replace(
+        get_agent("regional", "regional-drl"),
+        sample=lambda rng: fixed,
+        config={"n_envs": 8, "n_steps": 8, "learning_rate": 3e-3},
+    )
 
     def profit(policy):
         return cpnopt.evaluate(fixed, act_greedily(BatchedRegionalEnv(), policy, [fixed])[0]).objective

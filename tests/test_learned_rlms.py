@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 
 import cpnopt
 import cpnopt.envs  # registers the environments
-from cpnopt.rl_env import Observation
 from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv, sparsemax
-from cpnopt.solvers.rl.serving import act_greedily, get_agent
 from cpnopt.solvers.offloading.agents import RLMSActorCritic
+from cpnopt.solvers.rl.serving import act_greedily, get_agent
 from cpnopt.solvers.rl.train import train_agent
 
 PARAMS = {"n_tasks": 6}
@@ -125,8 +124,11 @@ def test_short_training_improves_on_the_untrained_policy(tmp_path):
     """A2C for a few thousand steps lowers the greedy policy's mean latency on fixed held-out instances."""
     bundled = get_agent("offloading", "rlms")
     pool = [cpnopt.generate("offloading", seed=10**6 + s) for s in range(8)]  # training seeds, disjoint from held_out
-    spec = replace(bundled, sample=lambda rng: pool[int(rng.integers(len(pool)))],
-                   config={**bundled.config, "n_envs": 8, "n_steps": 10})
+    spec = replace(
+        bundled,
+        sample=lambda rng: pool[int(rng.integers(len(pool)))],
+        config={**bundled.config, "n_envs": 8, "n_steps": 10},
+    )
     held_out = instances(range(6), n_tasks=20)
 
     def mean_latency(policy):

@@ -8,6 +8,7 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+from env_checks import assert_batched_equals_single
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +19,6 @@ from cpnopt.problems.routing.env import N_NODE_FEATURES, BatchedRoutingEnv, Rout
 from cpnopt.problems.routing.firstfit import fastest_path, first_fit
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 from cpnopt.solvers.rl.train import train_agent
-
-from env_checks import assert_batched_equals_single
 
 AGENTS = ("stper", "stper-l", "stper-m")
 N_NODES = 14  # the generator's default: 10 compute nodes + 4 routers
@@ -76,7 +75,9 @@ def test_node_features_read_the_instance():
     for n in np.flatnonzero(features[:, 5]):
         arrival = inst.no_wait_arrival(0, fastest_path(inst, 0, int(n)))  # nothing booked yet: no waiting
         assert features[n, 4] == pytest.approx(inst.profit(0, int(n), arrival) / scale, rel=1e-5)
-    np.testing.assert_allclose(features[:, N_NODE_FEATURES:N_NODE_FEATURES + N_NODES], normalized_adjacency(inst), rtol=1e-6)
+    np.testing.assert_allclose(
+        features[:, N_NODE_FEATURES : N_NODE_FEATURES + N_NODES], normalized_adjacency(inst), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("method", AGENTS)
@@ -112,9 +113,14 @@ def test_other_sizes_are_an_input_error():
 def test_short_training_beats_the_untrained_policy(tmp_path):
     """On one fixed instance, a short PPO run raises the greedy policy's profit."""
     fixed = instances([2])[0]  # 10 tasks: one episode per slot and rollout
-    spec = replace(get_agent("routing", "stper-m"), sample=lambda rng: fixed,
-                   config={"n_envs": 8, "n_steps": fixed.n_tasks, "learning_rate": 3e-3})
-    profit = lambda policy: cpnopt.evaluate(fixed, act_greedily(BatchedRoutingEnv(N_NODES), policy, [fixed])[0]).objective  # noqa: E731
+    spec = replace(
+        get_agent("routing", "stper-m"),
+        sample=lambda rng: fixed,
+        config={"n_envs": 8, "n_steps": fixed.n_tasks, "learning_rate": 3e-3},
+    )
+    profit = lambda policy: (
+        cpnopt.evaluate(fixed, act_greedily(BatchedRoutingEnv(N_NODES), policy, [fixed])[0]).objective
+    )  # noqa: E731
     torch.manual_seed(0)  # the initialisation the training run starts from
     untrained = profit(spec.make_policy(**spec.policy_kwargs).eval())
     path = train_agent(spec, steps=640, seed=0, output=str(tmp_path / "s.pt"), progress=False)
@@ -124,7 +130,12 @@ def test_short_training_beats_the_untrained_policy(tmp_path):
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), users=st.integers(1, 3), size=st.sampled_from([5.0, 25.0]), method=st.sampled_from(AGENTS))
+@given(
+    seed=st.integers(0, 10_000),
+    users=st.integers(1, 3),
+    size=st.sampled_from([5.0, 25.0]),
+    method=st.sampled_from(AGENTS),
+)
 def test_exact_optimum_bounds_the_agents(seed, users, size, method):
     inst = cpnopt.generate("routing", seed=seed, n_users=users, n_frames=1, size_mb=size)
     optimum = cpnopt.solve(inst, "milp", time_limit=60).report

@@ -23,8 +23,12 @@ def greedy_profit(policy, instance=FIXED):
 @pytest.mark.parametrize("algorithm", ["a2c", "ppo"])
 def test_short_training_beats_the_untrained_policy(algorithm, tmp_path):
     """On one fixed instance, 3 k steps of training raise the greedy policy's platform profit."""
-    spec = replace(get_agent("clustering", "dcat"), algorithm=algorithm, sample=lambda rng: FIXED,
-                   config={"n_envs": 16, "learning_rate": 3e-3})
+    spec = replace(
+        get_agent("clustering", "dcat"),
+        algorithm=algorithm,
+        sample=lambda rng: FIXED,
+        config={"n_envs": 16, "learning_rate": 3e-3},
+    )
     seed = 0
     torch.manual_seed(seed)  # the initialisation the training run starts from
     untrained = greedy_profit(spec.make_policy(**spec.policy_kwargs).eval())
@@ -61,12 +65,15 @@ def test_cli_train_writes_checkpoint_and_record(tmp_path, capsys):
     assert sol.feasible
 
 
-@pytest.mark.parametrize("args, field", [
-    (["--method", "km-rea"], "--method"),
-    (["--method", "dcat", "--device", "tpu"], "--device"),
-    (["--method", "dcat", "--steps", "0"], "--steps"),
-    (["--method", "dcat", "--resume", "-o", "/nonexistent/x.pt"], "--resume"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["--method", "km-rea"], "--method"),
+        (["--method", "dcat", "--device", "tpu"], "--device"),
+        (["--method", "dcat", "--steps", "0"], "--steps"),
+        (["--method", "dcat", "--resume", "-o", "/nonexistent/x.pt"], "--resume"),
+    ],
+)
 def test_cli_train_errors_are_one_line(args, field, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["train", "clustering", *(["--steps", "10"] if "--steps" not in args else []), *args])

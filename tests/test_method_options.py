@@ -37,8 +37,9 @@ def error_line(run):
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     path = tmp_path_factory.mktemp("options") / "inst.json"
-    run = cpnopt_cli("generate", "clustering", "--seed", "1", "--set", "n_servers=4", "--set", "arrivals_per_slot=2",
-                     "-o", str(path))
+    run = cpnopt_cli(
+        "generate", "clustering", "--seed", "1", "--set", "n_servers=4", "--set", "arrivals_per_slot=2", "-o", str(path)
+    )
     assert run.returncode == 0, run.stderr
     return path
 
@@ -51,8 +52,11 @@ def test_every_method_accepts_a_time_limit(family):
 
 def test_one_command_line_runs_every_clustering_method(tiny):
     """The loop over `cpnopt methods` with one set of options: every method runs and is scored."""
-    run = subprocess.run([sys.executable, "-m", "cpnopt.cli", "solve", str(tiny), "--method", "km-rea",
-                          "--time-limit", "60", "--json"], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "cpnopt.cli", "solve", str(tiny), "--method", "km-rea", "--time-limit", "60", "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["feasible"] is True
     inst = load_instance(tiny)
@@ -78,23 +82,28 @@ def test_a_time_limit_must_be_positive_and_finite(tiny, value):
         assert "options.time_limit" in line
 
 
-@pytest.mark.parametrize("option,method,expected", [
-    ("gamma=abc", "km-rea", "options.gamma: expected a number"),
-    ("seed=1.5", "rand-rea", "options.seed: expected an integer"),
-    ("interval_cuts=3", "milp", "options.interval_cuts: expected true or false"),
-    ("mip_rel_gap=[1]", "milp", "options.mip_rel_gap: expected a number"),
-    ("exact=7", "opt-rea", "options.exact: expected a string"),
-    ("threads=0", "milp", "options.threads: must be ≥ 1"),
-    ("checkpoint=5", "dcat", "options.checkpoint: expected a string (or null)"),
-])
+@pytest.mark.parametrize(
+    "option,method,expected",
+    [
+        ("gamma=abc", "km-rea", "options.gamma: expected a number"),
+        ("seed=1.5", "rand-rea", "options.seed: expected an integer"),
+        ("interval_cuts=3", "milp", "options.interval_cuts: expected true or false"),
+        ("mip_rel_gap=[1]", "milp", "options.mip_rel_gap: expected a number"),
+        ("exact=7", "opt-rea", "options.exact: expected a string"),
+        ("threads=0", "milp", "options.threads: must be ≥ 1"),
+        ("checkpoint=5", "dcat", "options.checkpoint: expected a string (or null)"),
+    ],
+)
 def test_option_values_are_checked_against_the_signature(tiny, option, expected, method):
     assert error_line(cpnopt_cli("solve", str(tiny), "-m", method, "--option", option)).startswith(f"error: {expected}")
 
 
 def test_suite_method_options_are_checked_the_same_way(tmp_path):
     suite = tmp_path / "s.toml"
-    suite.write_text('name = "s"\nfamily = "clustering"\nseeds = [0]\nmetrics = ["platform_profit"]\n'
-                     '[sweep]\nn_servers = [4]\n[[methods]]\nname = "km-rea"\noptions = { gamma = "abc" }\n')
+    suite.write_text(
+        'name = "s"\nfamily = "clustering"\nseeds = [0]\nmetrics = ["platform_profit"]\n'
+        '[sweep]\nn_servers = [4]\n[[methods]]\nname = "km-rea"\noptions = { gamma = "abc" }\n'
+    )
     line = error_line(cpnopt_cli("bench", "run", str(suite), "--db", str(tmp_path / "r.db")))
     assert "methods[0].options.gamma" in line
 
@@ -112,7 +121,8 @@ def test_write_model_on_a_method_without_a_model_is_one_line(tiny, tmp_path):
         assert f"{method} builds no model" in line and "milp" in line and "cg" in line
     assert not (tmp_path / "m.lp").exists()
     assert "folder does not exist" in error_line(
-        cpnopt_cli("solve", str(tiny), "-m", "milp", "--write-model", str(tmp_path / "no" / "m.lp")))
+        cpnopt_cli("solve", str(tiny), "-m", "milp", "--write-model", str(tmp_path / "no" / "m.lp"))
+    )
 
 
 def test_every_exact_method_with_a_model_takes_write_model():
@@ -134,9 +144,23 @@ def test_cg_writes_its_integer_master(tiny, tmp_path):
 
 def test_placement_milp_writes_one_model_per_iteration(tmp_path):
     inst = tmp_path / "p.json"
-    assert cpnopt_cli("generate", "placement", "--seed", "0", "--set", "n_devices=3", "--set", "n_layers=2",
-                      "--set", "n_iterations=2", "-o", str(inst)).returncode == 0
+    assert (
+        cpnopt_cli(
+            "generate",
+            "placement",
+            "--seed",
+            "0",
+            "--set",
+            "n_devices=3",
+            "--set",
+            "n_layers=2",
+            "--set",
+            "n_iterations=2",
+            "-o",
+            str(inst),
+        ).returncode
+        == 0
+    )
     run = cpnopt_cli("solve", str(inst), "-m", "milp", "--write-model", str(tmp_path / "m.mps"), "--threads", "1")
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in tmp_path.glob("m*.mps")) == ["m.iteration0.mps", "m.iteration1.mps"]
-

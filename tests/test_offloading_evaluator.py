@@ -71,14 +71,17 @@ def test_node_load_divides_throughput():
     assert ev.metrics["mean_computation_ms"] == pytest.approx(30.0)
 
 
-@pytest.mark.parametrize("nodes,splits,message", [
-    ((0, 5), ((1.0, 0.0), (1.0, 0.0)), "does not exist"),
-    ((0, 0), ((0.6, 0.6), (1.0, 0.0)), "not on the simplex"),
-    ((0, 0), ((1.2, -0.2), (1.0, 0.0)), "not on the simplex"),
-    ((0, 0), ((float("nan"), 1.0), (1.0, 0.0)), "not on the simplex"),
-    ((0, 0), ((1.0,), (1.0, 0.0)), "1 ratios for 2 candidate paths"),
-    ((0,), ((1.0, 0.0),), "for 2 tasks"),
-])
+@pytest.mark.parametrize(
+    "nodes,splits,message",
+    [
+        ((0, 5), ((1.0, 0.0), (1.0, 0.0)), "does not exist"),
+        ((0, 0), ((0.6, 0.6), (1.0, 0.0)), "not on the simplex"),
+        ((0, 0), ((1.2, -0.2), (1.0, 0.0)), "not on the simplex"),
+        ((0, 0), ((float("nan"), 1.0), (1.0, 0.0)), "not on the simplex"),
+        ((0, 0), ((1.0,), (1.0, 0.0)), "1 ratios for 2 candidate paths"),
+        ((0,), ((1.0, 0.0),), "for 2 tasks"),
+    ],
+)
 def test_planted_violations_are_flagged(nodes, splits, message):
     ev = evaluate(triangle(0.0), OffloadingDecision(nodes=nodes, splits=splits))
     assert not ev.feasible

@@ -14,11 +14,13 @@ from cpnopt.problems.offloading import NetworkState, evaluate, run_policy
 from cpnopt.problems.offloading.evaluate import transmission_s
 from cpnopt.solution import Status
 
-paths = st.integers(1, 4).flatmap(lambda k: st.tuples(
-    st.floats(0.1, 100.0),
-    st.lists(st.floats(1.0, 1000.0), min_size=k, max_size=k),
-    st.lists(st.floats(0.0, 0.05), min_size=k, max_size=k),
-))
+paths = st.integers(1, 4).flatmap(
+    lambda k: st.tuples(
+        st.floats(0.1, 100.0),
+        st.lists(st.floats(1.0, 1000.0), min_size=k, max_size=k),
+        st.lists(st.floats(0.0, 0.05), min_size=k, max_size=k),
+    )
+)
 
 
 @settings(max_examples=30, deadline=None)
@@ -58,7 +60,9 @@ def test_oracle_equals_brute_force_on_the_first_decision(seed):
     brute, slack = np.inf, 0.0
     for cand in view.candidates:
         for split in simplex_grid(len(cand.paths), steps):
-            brute = min(brute, cand.computation_s + transmission_s(view.data_mb, split, cand.bandwidth_mbps, cand.delay_s))
+            brute = min(
+                brute, cand.computation_s + transmission_s(view.data_mb, split, cand.bandwidth_mbps, cand.delay_s)
+            )
         slack = max(slack, view.data_mb / steps / cand.bandwidth_mbps.min())
     for split in ("lp", "waterfill"):
         oracle = cpnopt.solve(inst, "oracle", split=split).report.objective
@@ -96,9 +100,11 @@ def test_milp_bound_is_below_brute_force_over_all_node_sequences(seed):
     milp = cpnopt.solve(inst, "milp")
     best = np.inf
     for nodes in itertools.product(*inst.candidates):
+
         def policy(view, nodes=nodes):
             cand = next(c for c in view.candidates if c.compute == nodes[view.index])
             return cand.compute, waterfill(view.data_mb, cand.bandwidth_mbps, cand.delay_s).split
+
         best = min(best, evaluate(inst, run_policy(inst, policy)).objective)
     assert milp.report.bound <= best + 1e-9
     assert best <= milp.report.objective + 1e-9  # its decision is one of the enumerated sequences
@@ -119,15 +125,25 @@ def test_milp_bound_is_strictly_informative_under_load():
     """With heavy overlap the coupling rows (R3) lift the bound above the sum of isolated optima."""
     inst = cpnopt.generate("offloading", seed=8, n_tasks=4, arrival_rate_per_s=100.0, n_candidates=3)
     milp = cpnopt.solve(inst, "milp")
-    isolated = np.mean([
-        min(inst.computation_s[j, c] + waterfill(
-            t.data_mb,
-            np.array([inst.flow_share * inst.available_mbps[inst.slot_of(t.arrival_s)][list(p.links)].min()
-                      for p in inst.paths(t.access_point, c)]),
-            np.array([p.delay_s for p in inst.paths(t.access_point, c)])).transmission_s
-            for c in inst.candidates[j])
-        for j, t in enumerate(inst.tasks)
-    ])
+    isolated = np.mean(
+        [
+            min(
+                inst.computation_s[j, c]
+                + waterfill(
+                    t.data_mb,
+                    np.array(
+                        [
+                            inst.flow_share * inst.available_mbps[inst.slot_of(t.arrival_s)][list(p.links)].min()
+                            for p in inst.paths(t.access_point, c)
+                        ]
+                    ),
+                    np.array([p.delay_s for p in inst.paths(t.access_point, c)]),
+                ).transmission_s
+                for c in inst.candidates[j]
+            )
+            for j, t in enumerate(inst.tasks)
+        ]
+    )
     assert milp.report.info["pair_binaries"] > 0
     assert milp.report.bound > isolated + 1e-6
     assert milp.report.status is Status.FEASIBLE
@@ -166,12 +182,16 @@ def test_bad_options_name_the_option():
 @pytest.mark.parametrize("seed", range(5))
 def test_study_milp_bound_below_brute_force_and_every_method(topology, seed):
     """The brute-force and bound checks on 5 tasks × 3 candidates at heavy load, three topologies; run with -m slow."""
-    inst = cpnopt.generate("offloading", seed=seed, topology=topology, n_tasks=5, arrival_rate_per_s=80.0, n_candidates=3)
+    inst = cpnopt.generate(
+        "offloading", seed=seed, topology=topology, n_tasks=5, arrival_rate_per_s=80.0, n_candidates=3
+    )
     bound = cpnopt.solve(inst, "milp").report.bound
     for nodes in itertools.product(*inst.candidates):
+
         def policy(view, nodes=nodes):
             cand = next(c for c in view.candidates if c.compute == nodes[view.index])
             return cand.compute, waterfill(view.data_mb, cand.bandwidth_mbps, cand.delay_s).split
+
         assert bound <= evaluate(inst, run_policy(inst, policy)).objective + 1e-9
     for method in METHODS:
         assert bound <= cpnopt.solve(inst, method).report.objective + 1e-9

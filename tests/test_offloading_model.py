@@ -75,7 +75,9 @@ def test_cell_string_round_trip_and_flops_order():
         assert Cell.from_arch_str(cell.arch_str()) == cell
         assert cell.adjacency.sum() == int((cell.op_matrix() > 0).sum())
     empty = Cell.from_arch_str("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
-    heavy = Cell.from_arch_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    heavy = Cell.from_arch_str(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    )
     assert network_flops(heavy) > network_flops(empty)
     table = analytic_latency_ms([empty, heavy], standard_devices())
     assert (table[1] > table[0]).all()
@@ -97,12 +99,15 @@ def test_latency_table_loader_feeds_the_generator(tmp_path):
         assert list(row) == list(table.latency_ms[cells.index(arch)])
 
 
-@pytest.mark.parametrize("text,field", [
-    ("arch_str,edgegpu_latency\n|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|,3\n", "operations"),
-    ("arch_str,edgegpu_latency\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,fast\n", "edgegpu_latency"),
-    ("arch_str,edgegpu_latency\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,-1\n", "edgegpu_latency"),
-    ("arch,edgegpu_latency\nx,1\n", "latency_table"),
-])
+@pytest.mark.parametrize(
+    "text,field",
+    [
+        ("arch_str,edgegpu_latency\n|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|,3\n", "operations"),
+        ("arch_str,edgegpu_latency\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,fast\n", "edgegpu_latency"),
+        ("arch_str,edgegpu_latency\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,-1\n", "edgegpu_latency"),
+        ("arch,edgegpu_latency\nx,1\n", "latency_table"),
+    ],
+)
 def test_bad_latency_table_names_the_cell(tmp_path, text, field):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -110,33 +115,42 @@ def test_bad_latency_table_names_the_cell(tmp_path, text, field):
         load_latency_table(path)
 
 
-@pytest.mark.parametrize("change,field", [
-    (lambda i: {"flow_share": 0.0}, "flow_share"),
-    (lambda i: {"flow_share": 1.0}, "flow_share"),
-    (lambda i: {"k_paths": 0}, "k_paths"),
-    (lambda i: {"links": i.links + (dataclasses.replace(i.links[0]),)}, "links"),
-    (lambda i: {"links": (dataclasses.replace(i.links[0], capacity_mbps=-5.0),) + i.links[1:]}, "capacity_mbps"),
-    (lambda i: {"links": i.links[:1]}, "disconnected"),
-    (lambda i: {"access_points": (i.compute_nodes[0].node,)}, "compute_nodes"),
-    (lambda i: {"tasks": i.tasks[::-1]}, "arrival order"),
-    (lambda i: {"tasks": (dataclasses.replace(i.tasks[0], data_mb=0.0),) + i.tasks[1:]}, r"tasks\[0\].data_mb"),
-    (lambda i: {"tasks": (dataclasses.replace(i.tasks[0], architecture=99),) + i.tasks[1:]}, r"tasks\[0\].architecture"),
-    (lambda i: {"background": (tuple(1.0 for _ in i.background[0]),) + i.background[1:]}, r"background\[0\]\[0\]"),
-    (lambda i: {"node_load": i.node_load[:-1]}, "node_load"),
-    (lambda i: {"latency_ms": ((0.0,) + i.latency_ms[0][1:],) + i.latency_ms[1:]}, r"latency_ms\[0\]\[0\]"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        (lambda i: {"flow_share": 0.0}, "flow_share"),
+        (lambda i: {"flow_share": 1.0}, "flow_share"),
+        (lambda i: {"k_paths": 0}, "k_paths"),
+        (lambda i: {"links": i.links + (dataclasses.replace(i.links[0]),)}, "links"),
+        (lambda i: {"links": (dataclasses.replace(i.links[0], capacity_mbps=-5.0),) + i.links[1:]}, "capacity_mbps"),
+        (lambda i: {"links": i.links[:1]}, "disconnected"),
+        (lambda i: {"access_points": (i.compute_nodes[0].node,)}, "compute_nodes"),
+        (lambda i: {"tasks": i.tasks[::-1]}, "arrival order"),
+        (lambda i: {"tasks": (dataclasses.replace(i.tasks[0], data_mb=0.0),) + i.tasks[1:]}, r"tasks\[0\].data_mb"),
+        (
+            lambda i: {"tasks": (dataclasses.replace(i.tasks[0], architecture=99),) + i.tasks[1:]},
+            r"tasks\[0\].architecture",
+        ),
+        (lambda i: {"background": (tuple(1.0 for _ in i.background[0]),) + i.background[1:]}, r"background\[0\]\[0\]"),
+        (lambda i: {"node_load": i.node_load[:-1]}, "node_load"),
+        (lambda i: {"latency_ms": ((0.0,) + i.latency_ms[0][1:],) + i.latency_ms[1:]}, r"latency_ms\[0\]\[0\]"),
+    ],
+)
 def test_bad_instance_names_the_field(abilene, change, field):
     with pytest.raises(cpnopt.InputError, match=field):
         dataclasses.replace(abilene, **change(abilene))
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"n_access_points": 12}, "n_access_points"),
-    ({"background": [0.2, 1.0]}, "background"),
-    ({"topology": "sndlib/nowhere"}, "topology"),
-    ({"data_mb": [10, 5]}, "data_mb"),
-    ({"n_tsks": 3}, "n_tsks"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"n_access_points": 12}, "n_access_points"),
+        ({"background": [0.2, 1.0]}, "background"),
+        ({"topology": "sndlib/nowhere"}, "topology"),
+        ({"data_mb": [10, 5]}, "data_mb"),
+        ({"n_tsks": 3}, "n_tsks"),
+    ],
+)
 def test_bad_generator_parameters_name_the_field(params, field):
     with pytest.raises(cpnopt.InputError, match=field):
         cpnopt.generate("offloading", seed=0, **params)

@@ -10,6 +10,7 @@ import pytest
 
 import cpnopt
 from cpnopt.problems.offloading.latency import Cell, LatencyTable, load_latency_table, network_flops, random_cell
+from studies.tsft.baselines import FlopsPredictor, LayerwisePredictor
 from studies.tsft.measured import (
     measure,
     noiseless_latency_ms,
@@ -17,7 +18,6 @@ from studies.tsft.measured import (
     profile_operations,
     simulated_devices,
 )
-from studies.tsft.baselines import FlopsPredictor, LayerwisePredictor
 from studies.tsft.study import StudyConfig, run_study, split_architectures
 from studies.tsft.tsft import TSFTConfig, adapt, encode_cells, predict, train_base
 
@@ -89,7 +89,9 @@ def test_each_effect_moves_latency_the_documented_way(devices):
     assert noiseless_latency_ms(convs, full_contention) == pytest.approx(plain)
     assert noiseless_latency_ms(convs, _with(base, cache_kb=1024.0)) < plain  # cache carry-over lowers
     assert noiseless_latency_ms(pools, _with(base, cache_kb=1024.0)) < noiseless_latency_ms(pools, additive)
-    assert noiseless_latency_ms(convs, _with(base, winograd=2.0)) < noiseless_latency_ms(convs, _with(base, winograd=1.0))
+    assert noiseless_latency_ms(convs, _with(base, winograd=2.0)) < noiseless_latency_ms(
+        convs, _with(base, winograd=1.0)
+    )
     ones = uniform("nor_conv_1x1")
     assert noiseless_latency_ms(ones, _with(base, util_1x1=0.3)) > noiseless_latency_ms(ones, _with(base, util_1x1=1.0))
     throttled = _with(base, throttle_depth=0.3, throttle_tau_ms=2.0)
@@ -101,8 +103,14 @@ def test_each_effect_moves_latency_the_documented_way(devices):
 def test_cache_carry_over_depends_on_execution_context(devices):
     """0→1→2→3 chain reads each node right after it is written; 0→3 … reads node 0 after other work."""
     cached = _with(devices[0], cache_kb=1024.0, cache_speedup=8.0)
-    chain = Cell((("none", "nor_conv_3x3", "none", "none"), ("none", "none", "nor_conv_3x3", "none"),
-                  ("none", "none", "none", "nor_conv_3x3"), ("none",) * 4))
+    chain = Cell(
+        (
+            ("none", "nor_conv_3x3", "none", "none"),
+            ("none", "none", "nor_conv_3x3", "none"),
+            ("none", "none", "none", "nor_conv_3x3"),
+            ("none",) * 4,
+        )
+    )
     fan = Cell((("none", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3"), ("none",) * 4, ("none",) * 4, ("none",) * 4))
     saving = [noiseless_latency_ms(c, cached.additive()) - noiseless_latency_ms(c, cached) for c in (chain, fan)]
     assert saving[0] > saving[1] > 0  # same operations and FLOPs, different carry-over
@@ -178,8 +186,23 @@ def test_study_runs_end_to_end_on_a_measured_csv(tmp_path, study_table, capsys):
     _write_csv(tmp_path / "hw.csv", small)
     loaded = load_latency_table(tmp_path / "hw.csv")
     np.testing.assert_allclose(loaded.latency_ms, small.latency_ms)
-    assert _benchmark().main(["--table", str(tmp_path / "hw.csv"), "--heldout", "pixel3,eyeriss", "--quick",
-                              "--labelled", "12", "--unlabelled", "20", "--no-progress"]) == 0
+    assert (
+        _benchmark().main(
+            [
+                "--table",
+                str(tmp_path / "hw.csv"),
+                "--heldout",
+                "pixel3,eyeriss",
+                "--quick",
+                "--labelled",
+                "12",
+                "--unlabelled",
+                "20",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| pixel3 |" in out and "| eyeriss |" in out and "TSFT stage 2" in out
     assert "layer-wise" not in out  # a measured table has no operation profiles
@@ -191,16 +214,20 @@ def test_study_scores_every_predictor_on_the_simulator(study_table):
     config = StudyConfig(labelled_sizes=(10, 20), n_unlabelled=40, tsft=SMALL_TSFT, progress=False)
     run = run_study(table, (devices[-1].name,), seed=0, config=config, profile=profile)
     assert {(s.predictor, s.n_labelled) for s in run.scores} == {
-        (p, n) for p in ("FLOPS-based", "layer-wise", "TSFT base", "TSFT stage 1", "TSFT stage 2") for n in (10, 20)}
+        (p, n) for p in ("FLOPS-based", "layer-wise", "TSFT base", "TSFT stage 1", "TSFT stage 2") for n in (10, 20)
+    }
     assert all(s.mse >= 0 and s.mape >= 0 and -1 <= s.spearman <= 1 for s in run.scores)
 
 
-@pytest.mark.parametrize("heldout, config, field", [
-    (("sim-nope",), StudyConfig(progress=False), "heldout"),
-    ((), StudyConfig(progress=False), "heldout"),
-    (None, StudyConfig(labelled_sizes=(150,), n_unlabelled=40, progress=False), "n_labelled"),
-    (None, StudyConfig(labelled_sizes=(3,), progress=False), "n_labelled"),
-])
+@pytest.mark.parametrize(
+    "heldout, config, field",
+    [
+        (("sim-nope",), StudyConfig(progress=False), "heldout"),
+        ((), StudyConfig(progress=False), "heldout"),
+        (None, StudyConfig(labelled_sizes=(150,), n_unlabelled=40, progress=False), "n_labelled"),
+        (None, StudyConfig(labelled_sizes=(3,), progress=False), "n_labelled"),
+    ],
+)
 def test_bad_study_input_names_the_field(study_table, heldout, config, field):
     table, devices = study_table
     heldout = (devices[-1].name,) if heldout is None else heldout

@@ -15,8 +15,15 @@ from cpnopt.problems.placement import Device, DeviceState, Layer, PlacementDecis
 
 @pytest.fixture(scope="module")
 def inst():
-    return cpnopt.generate("placement", seed=2, n_devices=3, n_layers=3, width_multiplier=0.125, n_iterations=3,
-                           frequency_levels=[1.0, 0.6])
+    return cpnopt.generate(
+        "placement",
+        seed=2,
+        n_devices=3,
+        n_layers=3,
+        width_multiplier=0.125,
+        n_iterations=3,
+        frequency_levels=[1.0, 0.6],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +39,21 @@ def test_instance_and_decision_survive_json(inst, feasible):
 
 def test_one_device_one_layer_by_hand():
     """Every term of Eq. (1)–(9) computed here from the definitions, independently of the instance code."""
-    dev = Device(f_max_ghz=2.0, cycles_per_flop=0.5, energy_coef=1.2, memory_mb=100.0, heat_compute_w=0.4,
-                 heat_compute_w_per_ghz2=0.1, heat_comm_w=0.3, heat_comm_w_per_ghz2=0.05)
+    dev = Device(
+        f_max_ghz=2.0,
+        cycles_per_flop=0.5,
+        energy_coef=1.2,
+        memory_mb=100.0,
+        heat_compute_w=0.4,
+        heat_compute_w_per_ghz2=0.1,
+        heat_comm_w=0.3,
+        heat_comm_w_per_ghz2=0.05,
+    )
     layer = Layer(neurons=4, mflop_per_neuron=250.0, out_mbit_per_neuron=2.0, in_mbit=10.0, memory_mb_per_neuron=1.0)
     state = DeviceState(capacity_share=0.5, freq_ghz=1.6, bandwidth_mbps=100.0)
-    inst = PlacementInstance(devices=(dev,), layers=(layer,), trace=((state,),), batch_size=8, alpha=0.3,
-                             frequency_levels=(1.0, 0.5))
+    inst = PlacementInstance(
+        devices=(dev,), layers=(layer,), trace=((state,),), batch_size=8, alpha=0.3, frequency_levels=(1.0, 0.5)
+    )
     level, freq = 1, 0.8  # run at half of f = 1.6 GHz
     cycles = 4 * 250e-3 * 8 * 0.5  # Gcycles
     compute = cycles / (freq * 0.5)
@@ -88,8 +104,10 @@ def test_missing_and_duplicated_neurons_are_flagged(inst, feasible):
     for bad in (fewer, more):
         ev = evaluate(inst, _replace(feasible, 1, 2, bad))
         assert not ev.feasible
-        assert ev.violations == [f"iteration 1 layer 2: {sum(bad)} neurons placed, the layer has {inst.neurons[2]} "
-                                 "(each neuron exactly once)"]
+        assert ev.violations == [
+            f"iteration 1 layer 2: {sum(bad)} neurons placed, the layer has {inst.neurons[2]} "
+            "(each neuron exactly once)"
+        ]
 
 
 def test_memory_overflow_is_flagged(inst, feasible):
@@ -99,30 +117,38 @@ def test_memory_overflow_is_flagged(inst, feasible):
     assert inst.memory_per_neuron_mb @ inst.neurons > inst.memory_mb[i]
     ev = evaluate(inst, PlacementDecision.repeated(counts, inst.n_iterations))
     assert not ev.feasible
-    assert len(ev.violations) == inst.n_iterations and all(f"device {i}:" in v and "> memory" in v for v in ev.violations)
+    assert len(ev.violations) == inst.n_iterations and all(
+        f"device {i}:" in v and "> memory" in v for v in ev.violations
+    )
 
 
-@pytest.mark.parametrize("change,expected", [
-    (lambda d: PlacementDecision(neurons=d.neurons[:-1]), "neurons has 2 iterations, the trace has 3"),
-    (lambda d: _replace(d, 0, 0, (-1,) + d.neurons[0][0][1:]), "neuron counts must be integers in 0.."),
-    (lambda d: _replace(d, 0, 0, d.neurons[0][0][:-1]), "2 device counts for 3 devices"),
-    (lambda d: PlacementDecision(neurons=d.neurons, levels=((0, 0, 2),) * 3), "levels must be 3 indices in 0..1"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (lambda d: PlacementDecision(neurons=d.neurons[:-1]), "neurons has 2 iterations, the trace has 3"),
+        (lambda d: _replace(d, 0, 0, (-1,) + d.neurons[0][0][1:]), "neuron counts must be integers in 0.."),
+        (lambda d: _replace(d, 0, 0, d.neurons[0][0][:-1]), "2 device counts for 3 devices"),
+        (lambda d: PlacementDecision(neurons=d.neurons, levels=((0, 0, 2),) * 3), "levels must be 3 indices in 0..1"),
+    ],
+)
 def test_malformed_decisions_are_flagged(inst, feasible, change, expected):
     ev = evaluate(inst, change(feasible))
     assert not ev.feasible
     assert any(expected in v for v in ev.violations), ev.violations
 
 
-@pytest.mark.parametrize("path,value,message", [
-    (("alpha",), 1.5, "alpha: must be in [0, 1]"),
-    (("trace", 1, 0, "capacity_share"), 0.0, "trace[1][0].capacity_share: must be in [1e-09, 1]"),
-    (("trace", 0, 2, "freq_ghz"), 99.0, "trace[0][2].freq_ghz: exceeds the device's f_max_ghz"),
-    (("layers", 1, "neurons"), 0, "layers[1].neurons: must be an integer in [1, 1000000000]"),
-    (("devices", 0, "cycles_per_flop"), -1.0, "devices[0].cycles_per_flop: must be a positive number"),
-    (("frequency_levels",), [1.0, 1.0], "frequency_levels: levels must be distinct"),
-    (("layers", 0, "neurons"), "many", "layers[0].neurons: expected an integer"),
-])
+@pytest.mark.parametrize(
+    "path,value,message",
+    [
+        (("alpha",), 1.5, "alpha: must be in [0, 1]"),
+        (("trace", 1, 0, "capacity_share"), 0.0, "trace[1][0].capacity_share: must be in [1e-09, 1]"),
+        (("trace", 0, 2, "freq_ghz"), 99.0, "trace[0][2].freq_ghz: exceeds the device's f_max_ghz"),
+        (("layers", 1, "neurons"), 0, "layers[1].neurons: must be an integer in [1, 1000000000]"),
+        (("devices", 0, "cycles_per_flop"), -1.0, "devices[0].cycles_per_flop: must be a positive number"),
+        (("frequency_levels",), [1.0, 1.0], "frequency_levels: levels must be distinct"),
+        (("layers", 0, "neurons"), "many", "layers[0].neurons: expected an integer"),
+    ],
+)
 def test_bad_instance_fields_are_named(inst, path, value, message):
     data = json.loads(json.dumps(instance_to_dict(inst)))
     target = data
@@ -143,7 +169,20 @@ def test_model_that_fits_nowhere_is_rejected(inst):
 
 
 def test_cli_bad_parameter_is_one_line_exit_2(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "cpnopt.cli", "generate", "placement", "--set", "alpha=2", "-o",
-                          str(tmp_path / "x.json")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cpnopt.cli",
+            "generate",
+            "placement",
+            "--set",
+            "alpha=2",
+            "-o",
+            str(tmp_path / "x.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines() == ["error: alpha: must be in [0, 1] (got 2.0)"]

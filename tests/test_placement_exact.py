@@ -10,15 +10,29 @@ from cpnopt.solution import Status
 
 def tiny(seed, n_devices=3, n_layers=2, levels=(1.0,), **params):
     """2–3 devices, 1–2 layers of 2–4 neurons (MobileNet's first layers at width 1/16), 2 iterations."""
-    return cpnopt.generate("placement", seed=seed, n_devices=n_devices, n_layers=n_layers, width_multiplier=0.0625,
-                           n_iterations=2, frequency_levels=list(levels), **params)
+    return cpnopt.generate(
+        "placement",
+        seed=seed,
+        n_devices=n_devices,
+        n_layers=n_layers,
+        width_multiplier=0.0625,
+        n_iterations=2,
+        frequency_levels=list(levels),
+        **params,
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("levels", [(1.0,), (1.0, 0.7)])
 def test_milp_equals_brute_force_on_tiny_instances(seed, levels):
-    inst = tiny(seed, n_devices=2 + seed % 2, n_layers=1 + (seed // 2) % 2, levels=levels, alpha=0.2 + 0.2 * seed,
-                memory_slack=1.2)
+    inst = tiny(
+        seed,
+        n_devices=2 + seed % 2,
+        n_layers=1 + (seed // 2) % 2,
+        levels=levels,
+        alpha=0.2 + 0.2 * seed,
+        memory_slack=1.2,
+    )
     brute = cpnopt.solve(inst, "enumerate")
     exact = cpnopt.solve(inst, "milp")
     assert exact.report.status is Status.OPTIMAL and brute.feasible and exact.feasible
@@ -31,16 +45,25 @@ def test_tiny_instances_exercise_distribution_and_dvfs():
     for seed in range(4):
         decision = cpnopt.solve(tiny(seed, levels=(1.0, 0.7)), "enumerate").decision
         splits += sum(sum(n > 0 for n in row) > 1 for it in decision.neurons for row in it)
-        lowered += sum(max(counts) > 0 and level == 1
-                       for it, lv in zip(decision.neurons, decision.levels)
-                       for counts, level in zip(zip(*it), lv))
+        lowered += sum(
+            max(counts) > 0 and level == 1
+            for it, lv in zip(decision.neurons, decision.levels)
+            for counts, level in zip(zip(*it), lv)
+        )
     assert splits > 0 and lowered > 0
 
 
 @pytest.fixture(scope="module")
 def default_dvfs():
-    return cpnopt.generate("placement", seed=0, n_devices=3, n_layers=3, width_multiplier=0.125, n_iterations=2,
-                           frequency_levels=[1.0, 0.8, 0.6])
+    return cpnopt.generate(
+        "placement",
+        seed=0,
+        n_devices=3,
+        n_layers=3,
+        width_multiplier=0.125,
+        n_iterations=2,
+        frequency_levels=[1.0, 0.8, 0.6],
+    )
 
 
 @pytest.mark.parametrize("method", ["milp", "offline"])
@@ -88,8 +111,16 @@ def test_enumerate_refuses_large_instances():
 @pytest.mark.parametrize("seed", range(6))
 def test_study_milp_equals_brute_force_at_enumeration_limit(seed):
     """Three devices, three layers, two DVFS levels: near enumerate's limit; run with -m slow."""
-    inst = cpnopt.generate("placement", seed=seed, n_devices=3, n_layers=3, width_multiplier=0.05, n_iterations=2,
-                           frequency_levels=[1.0, 0.6], memory_slack=1.2)
+    inst = cpnopt.generate(
+        "placement",
+        seed=seed,
+        n_devices=3,
+        n_layers=3,
+        width_multiplier=0.05,
+        n_iterations=2,
+        frequency_levels=[1.0, 0.6],
+        memory_slack=1.2,
+    )
     brute = cpnopt.solve(inst, "enumerate")
     assert cpnopt.solve(inst, "milp").report.objective == pytest.approx(brute.report.objective, rel=1e-6)
 
@@ -139,5 +170,7 @@ def test_written_model_scale_is_documented():
     assert SCALE == 1000
     page = (Path(__file__).parents[1] / "docs" / "families" / "placement.md").read_text()
     assert "Eq. (10) **× 1000**" in page
-    help_text = subprocess.run([sys.executable, "-c", "from cpnopt.cli import main; main()", "solve", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-c", "from cpnopt.cli import main; main()", "solve", "--help"], capture_output=True, text=True
+    ).stdout
     assert "× 1000" in " ".join(help_text.split())

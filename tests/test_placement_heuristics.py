@@ -23,9 +23,17 @@ BASELINES = ("random", "static", "rule", "heuristic")
     dvfs=st.booleans(),
 )
 def test_exact_optimum_bounds_every_baseline(seed, n_devices, n_layers, alpha, dvfs):
-    inst = cpnopt.generate("placement", seed=seed, n_devices=n_devices, n_layers=n_layers, width_multiplier=0.125,
-                           n_iterations=3, alpha=alpha, frequency_levels=[1.0, 0.7] if dvfs else [1.0],
-                           memory_slack=1.3)
+    inst = cpnopt.generate(
+        "placement",
+        seed=seed,
+        n_devices=n_devices,
+        n_layers=n_layers,
+        width_multiplier=0.125,
+        n_iterations=3,
+        alpha=alpha,
+        frequency_levels=[1.0, 0.7] if dvfs else [1.0],
+        memory_slack=1.3,
+    )
     exact = cpnopt.solve(inst, "milp", time_limit=30)
     assert exact.report.status in (Status.OPTIMAL, Status.TIME_LIMIT) and exact.report.bound is not None
     for method in BASELINES:
@@ -43,7 +51,8 @@ def test_static_is_optimal_when_the_state_never_changes(inst):
     small = cpnopt.generate("placement", seed=4, n_devices=3, n_layers=4, width_multiplier=0.25, n_iterations=3)
     frozen = dataclasses.replace(small, trace=(small.trace[0],) * small.n_iterations)
     assert cpnopt.solve(frozen, "static").report.objective == pytest.approx(
-        cpnopt.solve(frozen, "milp").report.objective, rel=1e-6)
+        cpnopt.solve(frozen, "milp").report.objective, rel=1e-6
+    )
     static = cpnopt.solve(inst, "static").decision.neurons
     assert all(it == static[0] for it in static)
 

@@ -39,10 +39,20 @@ def cli(*args: str, cwd: Path) -> str:
 
 def rerun_quick_table(suite: str, tmp_path: Path) -> list[list[str]]:
     db = tmp_path / "guard.db"
-    cli("bench", "run", str(REPO / "benchmarks" / "suites" / f"{suite}.toml"), "--quick", "--workers", "2",
-        "--db", str(db), cwd=tmp_path)
-    table = cli("bench", "table", "--suite", f"{suite}-quick", "--db", str(db), "--format", "csv", "--no-runtime",
-                cwd=tmp_path)
+    cli(
+        "bench",
+        "run",
+        str(REPO / "benchmarks" / "suites" / f"{suite}.toml"),
+        "--quick",
+        "--workers",
+        "2",
+        "--db",
+        str(db),
+        cwd=tmp_path,
+    )
+    table = cli(
+        "bench", "table", "--suite", f"{suite}-quick", "--db", str(db), "--format", "csv", "--no-runtime", cwd=tmp_path
+    )
     return without_runtime(table)
 
 

@@ -32,15 +32,23 @@ def at_quick_size(line: str) -> list[str]:
 
 def test_readme_bench_lines_run_as_written(tmp_path):
     lines = readme_bench_lines()
-    assert [w for line in lines for w in shlex.split(line)[:3] if w in ("run", "table", "plot")] == \
-        ["run", "table", "plot", "run", "table"]
+    assert [w for line in lines for w in shlex.split(line)[:3] if w in ("run", "table", "plot")] == [
+        "run",
+        "table",
+        "plot",
+        "run",
+        "table",
+    ]
     work = tmp_path / "work"
     (work / "benchmarks").mkdir(parents=True)
     shutil.copytree(REPO / "benchmarks" / "suites", work / "benchmarks" / "suites")
     shutil.copy(REPO / "benchmarks" / "run_paper_suites.sh", work / "benchmarks")
     results = tmp_path / "results"
-    env = {**os.environ, "CPNOPT_RESULTS_DIR": str(results),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "CPNOPT_RESULTS_DIR": str(results),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     outputs = []
     for line in lines:
         run = subprocess.run(at_quick_size(line), cwd=work, env=env, capture_output=True, text=True, timeout=300)

@@ -3,11 +3,11 @@
 import json
 
 import pytest
+from test_cli import _error_line, cpnopt_cli
 
 import cpnopt
 from cpnopt.errors import InputError
 from cpnopt.files import instance_from_dict, load_instance
-from test_cli import _error_line, cpnopt_cli
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,12 @@ def test_bad_instance_field_is_named(instance_file, mutate, field):
 
 @pytest.mark.parametrize(
     "params,field",
-    [({"n_east": 9}, "params.n_east"), ({"deadline_s": [5, 1]}, "params.deadline_s"),
-     ({"topology": "sndlib/abilene"}, "params.topology"), ({"east_demand_share": 2}, "params.east_demand_share")],
+    [
+        ({"n_east": 9}, "params.n_east"),
+        ({"deadline_s": [5, 1]}, "params.deadline_s"),
+        ({"topology": "sndlib/abilene"}, "params.topology"),
+        ({"east_demand_share": 2}, "params.east_demand_share"),
+    ],
 )
 def test_bad_generator_parameter_is_named(params, field):
     with pytest.raises(InputError, match=field.replace(".", r"\.")):

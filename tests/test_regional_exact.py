@@ -14,8 +14,16 @@ HEURISTICS = ["two-stage", "nearest-region", "cheapest-region", "random"]
 
 def tiny(seed, n_east=1, n_west=1, servers_per_region=2, n_tasks=6, **params):
     """A tiny East-to-West instance that enumeration solves, busy enough for queues to matter."""
-    return cpnopt.generate("regional", seed=seed, n_east=n_east, n_west=n_west,
-                           servers_per_region=servers_per_region, n_tasks=n_tasks, arrivals_per_s=4.0, **params)
+    return cpnopt.generate(
+        "regional",
+        seed=seed,
+        n_east=n_east,
+        n_west=n_west,
+        servers_per_region=servers_per_region,
+        n_tasks=n_tasks,
+        arrivals_per_s=4.0,
+        **params,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +37,9 @@ def default_milp(default_instance):
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("fifo,cuts", [("window", True), ("window", False), ("completion", True), ("completion", False)])
+@pytest.mark.parametrize(
+    "fifo,cuts", [("window", True), ("window", False), ("completion", True), ("completion", False)]
+)
 def test_milp_equals_brute_force_on_tiny_instances(seed, fifo, cuts):
     inst = tiny(seed, n_tasks=5 + seed % 2)
     brute = cpnopt.solve(inst, "enumerate")
@@ -63,8 +73,14 @@ def test_tiny_instances_make_deadlines_profit_and_queueing_bind():
 def test_exact_optimum_bounds_every_heuristic(seed, n_east, n_west, servers_per_region, n_tasks, east_demand_share):
     if (n_east + n_west) * servers_per_region > 4:
         servers_per_region = 1
-    inst = tiny(seed, n_east=n_east, n_west=n_west, servers_per_region=servers_per_region, n_tasks=n_tasks,
-                east_demand_share=east_demand_share)
+    inst = tiny(
+        seed,
+        n_east=n_east,
+        n_west=n_west,
+        servers_per_region=servers_per_region,
+        n_tasks=n_tasks,
+        east_demand_share=east_demand_share,
+    )
     optimum = cpnopt.solve(inst, "milp").report
     assert optimum.status is Status.OPTIMAL
     assert optimum.objective == pytest.approx(cpnopt.solve(inst, "enumerate").report.objective, abs=1e-6)
@@ -124,7 +140,6 @@ def test_study_milp_equals_brute_force_at_enumeration_limit(seed):
     inst = tiny(seed, n_east=2, n_west=2, servers_per_region=1, n_tasks=8)
     optimum = cpnopt.solve(inst, "enumerate").report.objective
     assert cpnopt.solve(inst, "milp").report.objective == pytest.approx(optimum, abs=1e-6)
-
 
 
 @pytest.mark.parametrize("fifo", ["window", "completion"])

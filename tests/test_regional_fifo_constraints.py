@@ -8,7 +8,9 @@ import cpnopt
 @pytest.mark.parametrize("seed", range(4))
 def test_regional_encodings_equal_brute_force_with_spread_arrivals(seed):
     # 0.5 tasks/s and deadlines of 3–6 s: many pairs with d_m ≤ r_n, where a negative big-M would bind
-    inst = cpnopt.generate("regional", seed=seed, n_east=1, n_west=1, servers_per_region=2, n_tasks=6, arrivals_per_s=0.5)
+    inst = cpnopt.generate(
+        "regional", seed=seed, n_east=1, n_west=1, servers_per_region=2, n_tasks=6, arrivals_per_s=0.5
+    )
     optimum = cpnopt.solve(inst, "enumerate").report.objective
     for fifo in ("window", "completion"):
         assert cpnopt.solve(inst, "milp", fifo=fifo).report.objective == pytest.approx(optimum, abs=1e-6), fifo

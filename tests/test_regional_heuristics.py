@@ -61,7 +61,9 @@ def test_random_is_reproducible_by_seed(instance):
 
 
 def test_heuristics_are_feasible_at_large_sizes():
-    inst = cpnopt.generate("regional", seed=0, n_east=4, n_west=4, servers_per_region=5, n_tasks=400, arrivals_per_s=10.0)
+    inst = cpnopt.generate(
+        "regional", seed=0, n_east=4, n_west=4, servers_per_region=5, n_tasks=400, arrivals_per_s=10.0
+    )
     for name in ("two-stage", "nearest-region", "cheapest-region", "random"):
         sol = cpnopt.solve(inst, name)
         assert sol.feasible, name

@@ -3,12 +3,22 @@
 import dataclasses
 
 import pytest
+from test_routing_fixtures import small
 
 import cpnopt
 from cpnopt.problems.routing import (
-    Economics, Frame, Link, Node, RoutingDecision, RoutingInstance, Task, TaskRoute, User, evaluate, evaluate_detailed,
+    Economics,
+    Frame,
+    Link,
+    Node,
+    RoutingDecision,
+    RoutingInstance,
+    Task,
+    TaskRoute,
+    User,
+    evaluate,
+    evaluate_detailed,
 )
-from test_routing_fixtures import small
 
 # router 0 — node 1 (2 TFLOPs) — node 2 (10 TFLOPs); k = ⌈5 Mb / b / 0.1 s⌉: 5 slots on 0-1, 2 slots on 1-2
 LINE = RoutingInstance(

@@ -2,10 +2,10 @@
 
 import highspy
 import pytest
+from test_routing_fixtures import small, tiny
 
 import cpnopt
 from cpnopt.solution import Status
-from test_routing_fixtures import small, tiny
 
 VARIANTS = [
     {},  # 3 users in one frame

@@ -3,11 +3,11 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_routing_fixtures import small
 
 import cpnopt
 from cpnopt.formulations.routing.fpqt import CompiledSchedule, build_schedule
 from cpnopt.solution import Status
-from test_routing_fixtures import small
 
 HEURISTICS = ["fp-qt", "fp-qt-nearest", "fp-qt-cheapest", "fp-qt-random", "random", "nearest", "cheapest"]
 
@@ -46,7 +46,9 @@ def test_fpqt_reuses_one_compiled_problem_with_parameters():
     objective = {0: 1.0}
     first = compiled.solve(objective)
     second = compiled.solve({0: -1.0})
-    assert first is not None and second is not None and first[0] == pytest.approx(1.0) and second[0] == pytest.approx(0.0)
+    assert (
+        first is not None and second is not None and first[0] == pytest.approx(1.0) and second[0] == pytest.approx(0.0)
+    )
 
 
 def test_random_depends_on_seed_and_first_fit_never_overlaps():

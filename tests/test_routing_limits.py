@@ -11,8 +11,9 @@ from cpnopt.solution import Status
 
 def one_task(max_latency_s):
     """One 1 Mb task on 4 nodes: the horizon is max_latency_s / 0.1 s slots."""
-    return cpnopt.generate("routing", seed=0, n_nodes=4, n_routers=0, n_users=1, n_frames=1, size_mb=1.0,
-                           max_latency_s=max_latency_s)
+    return cpnopt.generate(
+        "routing", seed=0, n_nodes=4, n_routers=0, n_users=1, n_frames=1, size_mb=1.0, max_latency_s=max_latency_s
+    )
 
 
 def test_milp_refuses_a_model_too_large_before_building_it():

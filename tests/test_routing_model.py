@@ -70,11 +70,14 @@ def test_synthetic_prices_are_lower_at_weekends():
     assert price[day >= 5].mean() < price[day < 5].mean()
 
 
-@pytest.mark.parametrize("text,field", [
-    ("hour,price\n0,1\n", "series_csv"),
-    ("hour,price_eur_mwh,hydro_mw\n0,50,10\n2,50,10\n", "series_csv line 3.hour"),
-    ("hour,price_eur_mwh,hydro_mw\n0,cheap,10\n", "series_csv line 2"),
-])
+@pytest.mark.parametrize(
+    "text,field",
+    [
+        ("hour,price\n0,1\n", "series_csv"),
+        ("hour,price_eur_mwh,hydro_mw\n0,50,10\n2,50,10\n", "series_csv line 3.hour"),
+        ("hour,price_eur_mwh,hydro_mw\n0,cheap,10\n", "series_csv line 2"),
+    ],
+)
 def test_bad_csv_is_named(tmp_path, text, field):
     path = tmp_path / "s.csv"
     path.write_text(text)
@@ -89,15 +92,18 @@ def test_csv_round_trip(tmp_path):
     assert load_csv(tmp_path / "s.csv") == series
 
 
-@pytest.mark.parametrize("mutate,field", [
-    (lambda d: d["links"][0].update(bandwidth_mbps=-1), "links[0].bandwidth_mbps"),
-    (lambda d: d["frames"][0]["hydro_discount"].__setitem__(0, 1.5), "frames[0].hydro_discount[0]"),
-    (lambda d: d["users"][0].update(access_node=99), "users[0].access_node"),
-    (lambda d: d["tasks"][1].update(max_latency_s="soon"), "tasks[1].max_latency_s"),
-    (lambda d: d.update(links=d["links"][:1]), "links"),
-    (lambda d: [n.update(power_tflops=0.0) for n in d["nodes"]], "nodes"),
-    (lambda d: d.update(switch_slots=-1), "switch_slots"),
-])
+@pytest.mark.parametrize(
+    "mutate,field",
+    [
+        (lambda d: d["links"][0].update(bandwidth_mbps=-1), "links[0].bandwidth_mbps"),
+        (lambda d: d["frames"][0]["hydro_discount"].__setitem__(0, 1.5), "frames[0].hydro_discount[0]"),
+        (lambda d: d["users"][0].update(access_node=99), "users[0].access_node"),
+        (lambda d: d["tasks"][1].update(max_latency_s="soon"), "tasks[1].max_latency_s"),
+        (lambda d: d.update(links=d["links"][:1]), "links"),
+        (lambda d: [n.update(power_tflops=0.0) for n in d["nodes"]], "nodes"),
+        (lambda d: d.update(switch_slots=-1), "switch_slots"),
+    ],
+)
 def test_bad_instance_field_is_named(mutate, field):
     data = instance_to_dict(cpnopt.generate("routing", seed=0, n_users=2, n_frames=1))
     mutate(data)
@@ -106,12 +112,15 @@ def test_bad_instance_field_is_named(mutate, field):
     assert err.value.field == field
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"n_users": 0}, "params.n_users"),
-    ({"bandwidth_mbps": [50, 10]}, "params.bandwidth_mbps"),
-    ({"topology": "sndlib/nowhere"}, "topology"),
-    ({"topology": "sndlib/abilene", "n_routers": 12}, "params.n_routers"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"n_users": 0}, "params.n_users"),
+        ({"bandwidth_mbps": [50, 10]}, "params.bandwidth_mbps"),
+        ({"topology": "sndlib/nowhere"}, "topology"),
+        ({"topology": "sndlib/abilene", "n_routers": 12}, "params.n_routers"),
+    ],
+)
 def test_bad_generator_parameter_is_named(params, field):
     with pytest.raises(cpnopt.InputError) as err:
         cpnopt.generate("routing", **params)

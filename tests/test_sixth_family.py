@@ -44,7 +44,7 @@ PACKAGE = {
             method_modules=("tinyknap.milp", "tinyknap.heuristics"),
         ))
     ''',
-    "model.py": '''
+    "model.py": """
         from __future__ import annotations
 
         from dataclasses import dataclass
@@ -87,7 +87,7 @@ PACKAGE = {
             profits = rng.integers(1, 20, params.n_items).astype(float)
             return KnapsackInstance(tuple(profits.tolist()), tuple(sizes.tolist()),
                                     float(max(1.0, round(params.capacity_share * sizes.sum()))))
-    ''',
+    """,
     "evaluate.py": '''
         from cpnopt.solution import Evaluation
         from tinyknap.model import KnapsackDecision, KnapsackInstance
@@ -108,7 +108,7 @@ PACKAGE = {
             return Evaluation(feasible=not violations, objective=profit,
                               metrics={"profit": profit, "fill": load / instance.capacity}, violations=violations)
     ''',
-    "milp.py": '''
+    "milp.py": """
         import time
 
         import pyomo.environ as pyo
@@ -128,8 +128,8 @@ PACKAGE = {
             m.capacity = pyo.Constraint(expr=sum(instance.sizes[j] * m.x[j] for j in items) <= instance.capacity)
             read = lambda: KnapsackDecision(tuple(j for j in items if pyo.value(m.x[j]) > 0.5))  # noqa: E731
             return solve_built(m, options, start, read, {"items": len(items)})
-    ''',
-    "heuristics.py": '''
+    """,
+    "heuristics.py": """
         from cpnopt.registry import Kind, register_method
         from cpnopt.solution import MethodOutput, Status
         from tinyknap.model import KnapsackDecision, KnapsackInstance
@@ -144,7 +144,7 @@ PACKAGE = {
                     chosen.append(j)
                     load += instance.sizes[j]
             return MethodOutput(decision=KnapsackDecision(tuple(sorted(chosen))), status=Status.FEASIBLE)
-    ''',
+    """,
 }
 
 SUITE = """
@@ -212,7 +212,12 @@ def test_generate_solve_evaluate_through_the_api(tinyknap):
     assert "tinyknap" in cpnopt.families()
     assert set(cpnopt.methods("tinyknap")) == {"milp", "greedy"}
     assert registry.get_method("tinyknap", "milp").option_names() == [
-        "time_limit", "mip_rel_gap", "threads", "write_model", "verbose"]
+        "time_limit",
+        "mip_rel_gap",
+        "threads",
+        "write_model",
+        "verbose",
+    ]
     for seed in range(3):
         instance = cpnopt.generate("tinyknap", seed=seed, n_items=9)
         exact = cpnopt.solve(instance, "milp", threads=1)
@@ -225,21 +230,27 @@ def test_generate_solve_evaluate_through_the_api(tinyknap):
 
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cpnopt.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "cpnopt.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
 
 
 def test_generate_solve_evaluate_bench_through_the_cli(tmp_path):
     root = write_package(tmp_path / "site")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
-           "CPNOPT_RESULTS_DIR": str(tmp_path / "results")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        "CPNOPT_RESULTS_DIR": str(tmp_path / "results"),
+    }
     listed = cli("methods", "tinyknap", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "milp" in listed.stdout and "greedy" in listed.stdout
 
     made = cli("generate", "tinyknap", "--seed", "3", "--set", "n_items=7", "-o", "inst.json", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    solved = cli("solve", "inst.json", "-m", "milp", "--threads", "1", "--json", "-o", "sol.json", env=env, cwd=tmp_path)
+    solved = cli(
+        "solve", "inst.json", "-m", "milp", "--threads", "1", "--json", "-o", "sol.json", env=env, cwd=tmp_path
+    )
     assert solved.returncode == 0, solved.stderr
     summary = json.loads(solved.stdout)
     assert summary["status"] == "optimal" and summary["feasible"]
@@ -252,8 +263,19 @@ def test_generate_solve_evaluate_bench_through_the_cli(tmp_path):
     (tmp_path / "suite.toml").write_text(SUITE)
     ran = cli("bench", "run", "suite.toml", "--quick", "--workers", "2", "--db", "runs.db", env=env, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    table = cli("bench", "table", "--db", "runs.db", "--suite", "tinyknap-items-quick", "--format", "csv",
-                "--no-runtime", env=env, cwd=tmp_path)
+    table = cli(
+        "bench",
+        "table",
+        "--db",
+        "runs.db",
+        "--suite",
+        "tinyknap-items-quick",
+        "--format",
+        "csv",
+        "--no-runtime",
+        env=env,
+        cwd=tmp_path,
+    )
     assert table.returncode == 0, table.stderr
     rows = table.stdout.strip().splitlines()
     assert len(rows) == 1 + 2 * 2  # header + (2 sizes × 2 methods)

@@ -22,8 +22,11 @@ def test_a_key_that_climbs_out_of_topohub_is_refused(tmp_path):
     """'../…' reached any JSON file on the machine through topohub's data/{key}.json."""
     import topohub
 
-    graph = {"graph": {"demands": {}}, "nodes": [{"id": 0, "pos": [0.0, 0.0]}, {"id": 1, "pos": [1.0, 1.0]}],
-             "edges": [{"source": 0, "target": 1}]}
+    graph = {
+        "graph": {"demands": {}},
+        "nodes": [{"id": 0, "pos": [0.0, 0.0]}, {"id": 1, "pos": [1.0, 1.0]}],
+        "edges": [{"source": 0, "target": 1}],
+    }
     (tmp_path / "outside.json").write_text(json.dumps(graph))
     data_dir = os.fspath(importlib.resources.files(topohub) / "data")
     key = os.path.relpath(tmp_path / "outside", data_dir)
@@ -36,8 +39,21 @@ def test_a_key_that_climbs_out_of_topohub_is_refused(tmp_path):
 
 
 def test_cli_says_one_line_with_how_to_list_the_keys(tmp_path):
-    run = subprocess.run([sys.executable, "-c", "from cpnopt.cli import main; main()", "generate", "routing",
-                          "--set", 'topology="../../etc/x"', "-o", str(tmp_path / "r.json")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cpnopt.cli import main; main()",
+            "generate",
+            "routing",
+            "--set",
+            'topology="../../etc/x"',
+            "-o",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and run.stdout == ""
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "topology" in lines[0] and "topohub_keys" in lines[0]

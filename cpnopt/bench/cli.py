@@ -49,14 +49,17 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise InputError("--workers", args.workers, "must be ≥ 1")
     args.db = _db(args)
     with Store(args.db) as store:
-        summary = run_suite(suite, store, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, progress=not args.json)
+        summary = run_suite(
+            suite, store, executor=args.executor, workers=args.workers, scheduler=args.scheduler, progress=not args.json
+        )
     result = {"suite": suite.name, "db": args.db, **summary.__dict__}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db} or held by another runner, "
-              f"{summary.failed} failed, {summary.wall_s:.1f} s")
+        print(
+            f"{suite.name}: {summary.ran} runs done, {summary.skipped} already in {args.db} or held by another runner, "
+            f"{summary.failed} failed, {summary.wall_s:.1f} s"
+        )
 
 
 def _suite_name(store: Store, name: str | None, quick: bool = False) -> str:
@@ -70,8 +73,9 @@ def _suite_name(store: Store, name: str | None, quick: bool = False) -> str:
 
 def cmd_table(args: argparse.Namespace) -> None:
     with Store(_db(args)) as store:
-        table = build_table(store, _suite_name(store, args.suite, args.quick), ci=args.ci,
-                            include_runtime=not args.no_runtime)
+        table = build_table(
+            store, _suite_name(store, args.suite, args.quick), ci=args.ci, include_runtime=not args.no_runtime
+        )
     if args.standalone and FORMATS[args.format] is not to_latex:
         raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
     _write(to_latex(table, standalone=True) if args.standalone else FORMATS[args.format](table), args.output)
@@ -92,8 +96,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
         comparison = compare.compare(store, _suite_name(store, args.suite, args.quick), args.baseline)
     if args.standalone and compare.FORMATS[args.format] is not compare.to_latex:
         raise InputError("--standalone", args.format, "only a LaTeX table (--format latex) is a document")
-    _write(compare.to_latex(comparison, standalone=True) if args.standalone else compare.FORMATS[args.format](comparison),
-           args.output)
+    _write(
+        compare.to_latex(comparison, standalone=True) if args.standalone else compare.FORMATS[args.format](comparison),
+        args.output,
+    )
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -117,13 +123,17 @@ def cmd_report(args: argparse.Namespace) -> None:
     with Store(_db(args)) as store:
         suite = _suite_name(store, args.suite, args.quick)
         command = ["bench", "report", "--db", store.path.name, "--suite", suite, "-o", Path(args.output).name]
-        page = build_report(store, suite, args.baseline, command + (["--baseline", args.baseline] if args.baseline else []))
+        page = build_report(
+            store, suite, args.baseline, command + (["--baseline", args.baseline] if args.baseline else [])
+        )
     _write(page, args.output)
     print(args.output)
 
 
-DB_HELP = ("SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, else in $XDG_CACHE_HOME/cpnopt "
-           "or ~/.cache/cpnopt)")
+DB_HELP = (
+    "SQLite result store (default: results.db in $CPNOPT_RESULTS_DIR, else in $XDG_CACHE_HOME/cpnopt "
+    "or ~/.cache/cpnopt)"
+)
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
@@ -135,8 +145,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="run the suite's [quick] variant")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--workers", type=int, default=1, help="runs at once (default 1)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="local processes (default) or a Dask cluster")
+    p.add_argument(
+        "--executor", choices=["local", "dask"], default="local", help="local processes (default) or a Dask cluster"
+    )
     p.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
     p.add_argument("--json", action="store_true", help="no progress bar; print one JSON summary")
     p.set_defaults(run=cmd_run)
@@ -144,32 +155,51 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("table", help="print a suite's table")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
-    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument(
+        "--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)"
+    )
     p.add_argument("--format", choices=sorted(FORMATS), default="md")
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
     p.add_argument("--no-runtime", action="store_true", help="leave out runtime (for byte-identical tables)")
-    p.add_argument("--standalone", action="store_true",
-                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
+    p.add_argument(
+        "--standalone",
+        action="store_true",
+        help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is",
+    )
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_table)
 
-    p = verbs.add_parser("compare", help="every method against a baseline over the suite's instances: gap with "
-                         "bootstrap CIs, IQM, wins/ties/losses, Wilcoxon + Holm, probability of improvement")
+    p = verbs.add_parser(
+        "compare",
+        help="every method against a baseline over the suite's instances: gap with "
+        "bootstrap CIs, IQM, wins/ties/losses, Wilcoxon + Holm, probability of improvement",
+    )
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
-    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
-    p.add_argument("--baseline", help="method label to compare against (default: the suite's first method that is not a reference)")
+    p.add_argument(
+        "--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)"
+    )
+    p.add_argument(
+        "--baseline", help="method label to compare against (default: the suite's first method that is not a reference)"
+    )
     p.add_argument("--format", choices=sorted(FORMATS), default="md")
-    p.add_argument("--standalone", action="store_true",
-                   help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is")
+    p.add_argument(
+        "--standalone",
+        action="store_true",
+        help="with --format latex: a whole document (article, booktabs) that pdflatex compiles as it is",
+    )
     p.add_argument("-o", "--output", help="write the table to this file instead of stdout")
     p.set_defaults(run=cmd_compare)
 
-    p = verbs.add_parser("report", help="one self-contained HTML page: tables, comparison, profiles, figures, "
-                         "machine, versions, commands")
+    p = verbs.add_parser(
+        "report",
+        help="one self-contained HTML page: tables, comparison, profiles, figures, machine, versions, commands",
+    )
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
-    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument(
+        "--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)"
+    )
     p.add_argument("--baseline", help="method label the comparison is against (default: as in `bench compare`)")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.set_defaults(run=cmd_report)
@@ -177,11 +207,22 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("plot", help="draw a suite's figures (PNG and PDF)")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--suite", help="suite name (needed when the store holds several)")
-    p.add_argument("--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)")
+    p.add_argument(
+        "--quick", action="store_true", help="the suite's [quick] variant, as `bench run --quick` names it (NAME-quick)"
+    )
     p.add_argument("--ci", action="store_true", help="95%% confidence intervals instead of std")
-    p.add_argument("--out-dir", help="folder for the PNG and PDF files (default: plots/ in the results folder, see --db)")
-    p.add_argument("--width", choices=["column", "page"], default="column",
-                   help="figure width: one IEEE column (3.5 in, default) or the page (7.16 in)")
-    p.add_argument("--profiles", action="store_true",
-                   help="also draw Dolan-Moré performance profiles over the instances (gap and runtime)")
+    p.add_argument(
+        "--out-dir", help="folder for the PNG and PDF files (default: plots/ in the results folder, see --db)"
+    )
+    p.add_argument(
+        "--width",
+        choices=["column", "page"],
+        default="column",
+        help="figure width: one IEEE column (3.5 in, default) or the page (7.16 in)",
+    )
+    p.add_argument(
+        "--profiles",
+        action="store_true",
+        help="also draw Dolan-Moré performance profiles over the instances (gap and runtime)",
+    )
     p.set_defaults(run=cmd_plot)

@@ -64,13 +64,16 @@ class Comparison:
 
     def note(self) -> str:
         name = self.score.name[:1].upper() + self.score.name[1:]
-        points, seeds = (f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((self.n_points, "sweep point"),
-                                                                           (self.n_seeds, "seed")))
-        return (f"{name} per method over {points} × {seeds}; "
-                "[low, high]: 95% stratified-bootstrap interval (strata: sweep points); IQM: interquartile mean; "
-                f"W/T/L: instances where the method's gap is smaller / equal / larger than {self.baseline}'s; "
-                "p: two-sided Wilcoxon signed-rank test of the paired gaps, Holm: adjusted for the methods compared; "
-                f"P(impr.): probability that the method's gap is smaller than {self.baseline}'s.")
+        points, seeds = (
+            f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((self.n_points, "sweep point"), (self.n_seeds, "seed"))
+        )
+        return (
+            f"{name} per method over {points} × {seeds}; "
+            "[low, high]: 95% stratified-bootstrap interval (strata: sweep points); IQM: interquartile mean; "
+            f"W/T/L: instances where the method's gap is smaller / equal / larger than {self.baseline}'s; "
+            "p: two-sided Wilcoxon signed-rank test of the paired gaps, Holm: adjusted for the methods compared; "
+            f"P(impr.): probability that the method's gap is smaller than {self.baseline}'s."
+        )
 
 
 def compare(store: Store, suite: str, baseline: str | None = None) -> Comparison:
@@ -91,13 +94,25 @@ def compare(store: Store, suite: str, baseline: str | None = None) -> Comparison
         solved = sum(len(s) for s in strata)
         paired = None if method == baseline else _paired(points, mine, gaps[baseline])
         p_values.append(paired.p_value if paired else float("nan"))
-        rows.append(MethodRow(method, solved, len(mine) - solved, stratified_bootstrap(strata, "mean"),
-                              stratified_bootstrap(strata, "iqm"), paired))
+        rows.append(
+            MethodRow(
+                method,
+                solved,
+                len(mine) - solved,
+                stratified_bootstrap(strata, "mean"),
+                stratified_bootstrap(strata, "iqm"),
+                paired,
+            )
+        )
     adjusted = holm(p_values)
-    rows = [row if row.paired is None else
-            MethodRow(row.method, row.solved, row.unsolved, row.mean, row.iqm,
-                      Paired(**{**row.paired.__dict__, "p_holm": p}))
-            for row, p in zip(rows, adjusted)]
+    rows = [
+        row
+        if row.paired is None
+        else MethodRow(
+            row.method, row.solved, row.unsolved, row.mean, row.iqm, Paired(**{**row.paired.__dict__, "p_holm": p})
+        )
+        for row, p in zip(rows, adjusted)
+    ]
     seeds = {run["seed"] for run in data.runs}
     return Comparison(suite, data.info("gap"), baseline, rows, len(points), len(seeds), run_versions(data.runs))
 
@@ -118,8 +133,15 @@ def _paired(points: list[str], mine: dict[Instance, float | None], theirs: dict[
     differences = np.where(tie, 0.0, a - b)[both]
     x_strata = [[x for i, x in zip(common, a) if i[0] == p] for p in points]
     y_strata = [[y for i, y in zip(common, b) if i[0] == p] for p in points]
-    return Paired(len(common), wins, len(common) - wins - losses, losses, wilcoxon_p(differences), float("nan"),
-                  probability_of_improvement(x_strata, y_strata, tolerance=TIE_TOLERANCE))
+    return Paired(
+        len(common),
+        wins,
+        len(common) - wins - losses,
+        losses,
+        wilcoxon_p(differences),
+        float("nan"),
+        probability_of_improvement(x_strata, y_strata, tolerance=TIE_TOLERANCE),
+    )
 
 
 def _interval(info: MetricInfo, interval: Interval) -> str:
@@ -136,8 +158,17 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-HEAD = ["method", "solved", "no solution", "mean {score} [95% CI]", "IQM {score} [95% CI]", "W/T/L", "p", "Holm p",
-        "P(impr.)"]
+HEAD = [
+    "method",
+    "solved",
+    "no solution",
+    "mean {score} [95% CI]",
+    "IQM {score} [95% CI]",
+    "W/T/L",
+    "p",
+    "Holm p",
+    "P(impr.)",
+]
 
 
 def _cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
@@ -145,8 +176,13 @@ def _cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
     head = [h.format(score=label) for h in HEAD]
     rows = []
     for row in comparison.rows:
-        cells = [row.method + (" (baseline)" if row.paired is None else ""), str(row.solved), str(row.unsolved),
-                 _interval(comparison.score, row.mean), _interval(comparison.score, row.iqm)]
+        cells = [
+            row.method + (" (baseline)" if row.paired is None else ""),
+            str(row.solved),
+            str(row.unsolved),
+            _interval(comparison.score, row.mean),
+            _interval(comparison.score, row.iqm),
+        ]
         if row.paired is None:
             cells += ["—"] * 4
         else:
@@ -167,16 +203,25 @@ def to_markdown(comparison: Comparison) -> str:
 
 def to_html(comparison: Comparison) -> str:
     head, rows = _cells(comparison)
-    return (html_table(head, [[(c, False) for c in cells] for cells in rows], left=1)
-            + f"\n<p class=\"note\">{html.escape(comparison.note())}</p>")
+    return (
+        html_table(head, [[(c, False) for c in cells] for cells in rows], left=1)
+        + f'\n<p class="note">{html.escape(comparison.note())}</p>'
+    )
 
 
 def to_latex(comparison: Comparison, standalone: bool = False) -> str:
     head, rows = _cells(comparison)
-    lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[tbp]", r"\centering",
-             r"\caption{" + latex_text(comparison.note()) + "}", r"\label{tab:" + comparison.suite + "-compare}",
-             r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}", r"\toprule",
-             " & ".join(latex_text(h) for h in head) + r" \\", r"\midrule"]
+    lines = [
+        r"% needs \usepackage{booktabs}",
+        r"\begin{table}[tbp]",
+        r"\centering",
+        r"\caption{" + latex_text(comparison.note()) + "}",
+        r"\label{tab:" + comparison.suite + "-compare}",
+        r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
+        r"\toprule",
+        " & ".join(latex_text(h) for h in head) + r" \\",
+        r"\midrule",
+    ]
     lines += [" & ".join(latex_text(c) for c in cells) + r" \\" for cells in rows]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     footer = f"% made with {versions_line(comparison.versions)}"
@@ -188,17 +233,44 @@ def to_latex(comparison: Comparison, standalone: bool = False) -> str:
 def to_csv(comparison: Comparison) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["method", "baseline", "solved", "unsolved", "gap_mean", "gap_mean_low", "gap_mean_high", "gap_iqm",
-                     "gap_iqm_low", "gap_iqm_high", "paired", "wins", "ties", "losses", "wilcoxon_p", "holm_p",
-                     "prob_improvement"])
+    writer.writerow(
+        [
+            "method",
+            "baseline",
+            "solved",
+            "unsolved",
+            "gap_mean",
+            "gap_mean_low",
+            "gap_mean_high",
+            "gap_iqm",
+            "gap_iqm_low",
+            "gap_iqm_high",
+            "paired",
+            "wins",
+            "ties",
+            "losses",
+            "wilcoxon_p",
+            "holm_p",
+            "prob_improvement",
+        ]
+    )
     for row in comparison.rows:
         numbers = [row.mean.estimate, row.mean.low, row.mean.high, row.iqm.estimate, row.iqm.low, row.iqm.high]
         pair = row.paired
-        paired = ["", "", "", "", "", "", ""] if pair is None else [
-            pair.instances, pair.wins, pair.ties, pair.losses, *(format(v, ".10g") for v in (pair.p_value, pair.p_holm,
-                                                                                            pair.improvement))]
-        writer.writerow([row.method, comparison.baseline, row.solved, row.unsolved,
-                         *(format(v, ".10g") for v in numbers), *paired])
+        paired = (
+            ["", "", "", "", "", "", ""]
+            if pair is None
+            else [
+                pair.instances,
+                pair.wins,
+                pair.ties,
+                pair.losses,
+                *(format(v, ".10g") for v in (pair.p_value, pair.p_holm, pair.improvement)),
+            ]
+        )
+        writer.writerow(
+            [row.method, comparison.baseline, row.solved, row.unsolved, *(format(v, ".10g") for v in numbers), *paired]
+        )
     return buffer.getvalue()
 
 

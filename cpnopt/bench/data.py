@@ -13,8 +13,9 @@ Quantities are named by keys: ``metric:NAME`` (a metric of the evaluator, or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from cpnopt.bench.store import Store
 from cpnopt.metrics import MetricInfo, metric_info
@@ -65,8 +66,9 @@ class SuiteRuns:
             value = run["runtime_s"]
         elif key == "gap":
             sense = Sense(run["report"].get("sense", "max"))
-            value = gap_to_reference(self.reference_values.get((point_key(run["point"]), run["seed"])),
-                                     run["objective"], sense)
+            value = gap_to_reference(
+                self.reference_values.get((point_key(run["point"]), run["seed"])), run["objective"], sense
+            )
         elif key.startswith("metric:report."):  # a field of the run's own report: bound, gap
             value = run[key.removeprefix("metric:report.")]
         else:
@@ -98,8 +100,7 @@ def load_runs(store: Store, suite: str) -> SuiteRuns:
     values, all_optimal = _reference_values(runs, references)
     family = definition.get("family") or (runs[0]["family"] if runs else None)
     found = families().get(family) if family else None
-    return SuiteRuns(suite, definition, axes, runs, references, values, all_optimal,
-                     found.metrics if found else {})
+    return SuiteRuns(suite, definition, axes, runs, references, values, all_optimal, found.metrics if found else {})
 
 
 def _reference_values(runs: list[dict[str, Any]], references: list[str]) -> tuple[dict[Instance, float], bool]:

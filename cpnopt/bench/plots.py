@@ -18,8 +18,9 @@ drawn at evenly spaced positions labelled with the values.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import matplotlib
 
@@ -57,8 +58,11 @@ def file_stem(*parts: str) -> str:
 
 def method_style(number: int) -> dict[str, Any]:
     """Colour, marker and dash of the ``number``-th method: all three differ between neighbours."""
-    return {"color": OKABE_ITO[number % len(OKABE_ITO)], "marker": MARKERS[number % len(MARKERS)],
-            "linestyle": DASHES[number % len(DASHES)]}
+    return {
+        "color": OKABE_ITO[number % len(OKABE_ITO)],
+        "marker": MARKERS[number % len(MARKERS)],
+        "linestyle": DASHES[number % len(DASHES)],
+    }
 
 
 def _check_width(width: str) -> float:
@@ -74,15 +78,23 @@ def _figure(width: str, aspect: float = 0.62) -> tuple[plt.Figure, plt.Axes]:
 
 
 def _legend(ax: plt.Axes, n: int) -> None:
-    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=min(n, 4), frameon=False,
-                     handlelength=2.6, columnspacing=1.0)
+    ax.figure.legend(
+        *ax.get_legend_handles_labels(),
+        loc="outside upper center",
+        ncol=min(n, 4),
+        frameon=False,
+        handlelength=2.6,
+        columnspacing=1.0,
+    )
 
 
 def _save(fig: plt.Figure, out: Path, stem: str) -> list[Path]:
     written = []
     for suffix in (".png", ".pdf"):
         # no date (same runs, same bytes) and no software URL in the files
-        fig.savefig(out / (stem + suffix), dpi=200, metadata={"CreationDate": None} if suffix == ".pdf" else {"Software": None})
+        fig.savefig(
+            out / (stem + suffix), dpi=200, metadata={"CreationDate": None} if suffix == ".pdf" else {"Software": None}
+        )
         written.append(out / (stem + suffix))
     plt.close(fig)
     return written
@@ -155,8 +167,17 @@ def plot_profiles(profiles: list[Profile], suite: str, out_dir: str | Path, widt
             fig, ax = _figure(width)
             for number, (method, curve) in enumerate(found.curves.items()):
                 style = method_style(number)
-                ax.step(found.taus, curve, where="post", label=method, color=style["color"],
-                        linestyle=style["linestyle"], marker=style["marker"], markevery=[0], alpha=0.9)
+                ax.step(
+                    found.taus,
+                    curve,
+                    where="post",
+                    label=method,
+                    color=style["color"],
+                    linestyle=style["linestyle"],
+                    marker=style["marker"],
+                    markevery=[0],
+                    alpha=0.9,
+                )
             ax.set_xscale("log", base=2)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel(f"performance ratio τ ({found.quantity.name})")

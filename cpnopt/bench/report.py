@@ -41,8 +41,10 @@ pre { background: #f5f5f5; padding: 0.6em; overflow-x: auto; font-size: 0.85em; 
 
 def _figure(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _figures(paths: list[Path], captions: list[str]) -> list[str]:
@@ -59,50 +61,73 @@ def build_report(store: Store, suite: str, baseline: str | None = None, command:
     description = data.definition.get("description")
     family = data.definition.get("family", "")
     lead = f"{description.rstrip('.')}. " if description else ""
-    sections.append(f"<p>{html.escape(lead)}Family: <b>{html.escape(family)}</b>; "
-                    f"{len(data.runs)} runs of {len(data.methods())} methods on {len(data.instances())} instances "
-                    f"({table.n_points} sweep points × {table.n_seeds} seeds).</p>")
+    sections.append(
+        f"<p>{html.escape(lead)}Family: <b>{html.escape(family)}</b>; "
+        f"{len(data.runs)} runs of {len(data.methods())} methods on {len(data.instances())} instances "
+        f"({table.n_points} sweep points × {table.n_seeds} seeds).</p>"
+    )
     sections += ["<h2>Results per sweep point</h2>", to_html(table)]
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         if data.references:
             found = comparing.compare(store, suite, baseline)
-            sections += [f"<h2>Comparison with {html.escape(found.baseline)} over all instances</h2>",
-                         comparing.to_html(found)]
-        sections += ["<h2>Performance profiles (Dolan–Moré)</h2>",
-                     "<p class=\"note\">ρ(τ): share of instances on which a method's cost is within a factor τ of the "
-                     "best method's on that instance; at τ = 1 the share it is best on, at the right end the share it "
-                     "solved. Gaps below 0.01% and runtimes below 1 ms count as those values.</p>"]
+            sections += [
+                f"<h2>Comparison with {html.escape(found.baseline)} over all instances</h2>",
+                comparing.to_html(found),
+            ]
+        sections += [
+            "<h2>Performance profiles (Dolan–Moré)</h2>",
+            '<p class="note">ρ(τ): share of instances on which a method\'s cost is within a factor τ of the '
+            "best method's on that instance; at τ = 1 the share it is best on, at the right end the share it "
+            "solved. Gaps below 0.01% and runtimes below 1 ms count as those values.</p>",
+        ]
         profiles = suite_profiles(data)
-        sections += _figures(plot_profiles(profiles, suite, out, WIDTH),
-                             [f"Performance profile: {p.quantity.name}" for p in profiles])
+        sections += _figures(
+            plot_profiles(profiles, suite, out, WIDTH), [f"Performance profile: {p.quantity.name}" for p in profiles]
+        )
         if data.references:
             sections.append("<h2>Each instance against the reference</h2>")
-            sections += _figures(plot_scatter(data, out, WIDTH), ["Objective of each method against the reference "
-                                 "value of the same instance; on the dashed line a method matches it"])
+            sections += _figures(
+                plot_scatter(data, out, WIDTH),
+                [
+                    "Objective of each method against the reference "
+                    "value of the same instance; on the dashed line a method matches it"
+                ],
+            )
         if len(table.axes) == 1:
-            sections += ["<h2>Against the swept parameter</h2>",
-                         f"<p class=\"note\">Mean ± {html.escape(table.spread)} over seeds.</p>"]
-            sections += _figures(plot_table(table, out, WIDTH),
-                                 [f"{c.title} against {table.axis_info[table.axes[0]].name}" for c in table.columns])
+            sections += [
+                "<h2>Against the swept parameter</h2>",
+                f'<p class="note">Mean ± {html.escape(table.spread)} over seeds.</p>',
+            ]
+            sections += _figures(
+                plot_table(table, out, WIDTH),
+                [f"{c.title} against {table.axis_info[table.axes[0]].name}" for c in table.columns],
+            )
         sections += _provenance(data.runs, table.versions, suite, command)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(suite)}: cpnopt benchmark report</title><style>{STYLE}</style></head><body>\n"
-            + "\n".join(sections) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(suite)}: cpnopt benchmark report</title><style>{STYLE}</style></head><body>\n"
+        + "\n".join(sections)
+        + "\n</body></html>\n"
+    )
 
 
 def _provenance(runs: list[dict], versions: dict[str, str], suite: str, command: list[str] | None) -> list[str]:
     hosts = sorted({run["host"] for run in runs})
     started = min((run["started_at"] for run in runs), default="")
     finished = max((run["finished_at"] for run in runs), default="")
-    machine = (f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} logical CPUs, "
-               f"Python {platform.python_version()}")
+    machine = (
+        f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} logical CPUs, "
+        f"Python {platform.python_version()}"
+    )
     quick = " --quick" if suite.endswith("-quick") else ""
     name = suite.removesuffix("-quick")
-    commands = [f"cpnopt bench run benchmarks/suites/{name}.toml{quick} --db DB",
-                f"cpnopt bench table --db DB --suite {suite} --format latex",
-                f"cpnopt bench compare --db DB --suite {suite}",
-                f"cpnopt bench plot --db DB --suite {suite} --profiles"]
+    commands = [
+        f"cpnopt bench run benchmarks/suites/{name}.toml{quick} --db DB",
+        f"cpnopt bench table --db DB --suite {suite} --format latex",
+        f"cpnopt bench compare --db DB --suite {suite}",
+        f"cpnopt bench plot --db DB --suite {suite} --profiles",
+    ]
     if command:
         commands.append(shlex.join(["cpnopt", *command]) + "   # this page")
     return [

@@ -75,10 +75,28 @@ def _now() -> str:
 
 def _record(job: Job, started: str, wall_s: float, **fields: Any) -> RunRecord:
     base: dict[str, Any] = dict(
-        suite=job.suite, family=job.family, point=job.point_key, params=job.params_key, seed=job.seed, method=job.method.name,
-        label=job.method.label, options=job.options_key, instance_hash=None, instance_json=None,
-        objective=None, bound=None, gap=None, runtime_s=None, wall_s=wall_s, feasible=False, metrics={},
-        report={}, versions=dict(versions()), host=socket.gethostname(), started_at=started, finished_at=_now(),
+        suite=job.suite,
+        family=job.family,
+        point=job.point_key,
+        params=job.params_key,
+        seed=job.seed,
+        method=job.method.name,
+        label=job.method.label,
+        options=job.options_key,
+        instance_hash=None,
+        instance_json=None,
+        objective=None,
+        bound=None,
+        gap=None,
+        runtime_s=None,
+        wall_s=wall_s,
+        feasible=False,
+        metrics={},
+        report={},
+        versions=dict(versions()),
+        host=socket.gethostname(),
+        started_at=started,
+        finished_at=_now(),
     )
     base.update(fields)
     return RunRecord(**base)
@@ -94,16 +112,28 @@ def run_in_process(job: Job) -> RunRecord:
         solution = solve(instance, job.method.name, **job.method.options)
         summary = solution.summary()
         return _record(
-            job, started, time.perf_counter() - t0,
-            instance_hash=hashlib.sha256(instance_json.encode()).hexdigest(), instance_json=instance_json,
-            status=summary["status"], objective=summary["objective"], bound=summary["bound"],
+            job,
+            started,
+            time.perf_counter() - t0,
+            instance_hash=hashlib.sha256(instance_json.encode()).hexdigest(),
+            instance_json=instance_json,
+            status=summary["status"],
+            objective=summary["objective"],
+            bound=summary["bound"],
             gap=summary["gap"] if summary["gap"] is not None and math.isfinite(summary["gap"]) else None,
-            runtime_s=summary["runtime_s"], feasible=summary["feasible"], metrics=summary["metrics"],
+            runtime_s=summary["runtime_s"],
+            feasible=summary["feasible"],
+            metrics=summary["metrics"],
             report=json.loads(json.dumps(to_dict(solution.report))) | {"sense": family.sense.value},
         )
     except Exception as exc:  # recorded, never raised: one failing run must not stop a sweep
-        return _record(job, started, time.perf_counter() - t0, status="error",
-                       report={"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        return _record(
+            job,
+            started,
+            time.perf_counter() - t0,
+            status="error",
+            report={"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
+        )
 
 
 def _child(conn: Any, job: Job) -> None:
@@ -112,13 +142,23 @@ def _child(conn: Any, job: Job) -> None:
 
 
 def _killed(job: Job, started: str, t0: float) -> RunRecord:
-    return _record(job, started, time.perf_counter() - t0, status="time_limit",
-                   report={"message": f"killed after the job's wall limit of {job.timeout_s} s"})
+    return _record(
+        job,
+        started,
+        time.perf_counter() - t0,
+        status="time_limit",
+        report={"message": f"killed after the job's wall limit of {job.timeout_s} s"},
+    )
 
 
 def _died(job: Job, started: str, t0: float, exitcode: int | None) -> RunRecord:
-    return _record(job, started, time.perf_counter() - t0, status="error",
-                   report={"message": f"the run's process died (exit code {exitcode})"})
+    return _record(
+        job,
+        started,
+        time.perf_counter() - t0,
+        status="error",
+        report={"message": f"the run's process died (exit code {exitcode})"},
+    )
 
 
 def execute(job: Job) -> RunRecord:
@@ -154,9 +194,13 @@ def execute_in_interpreter(job: Job) -> RunRecord:
         job_file, record_file = Path(folder, "job.pickle"), Path(folder, "record.pickle")
         job_file.write_bytes(pickle.dumps(job))
         try:
-            process = subprocess.run([sys.executable, "-m", "cpnopt.bench.runner", str(job_file), str(record_file)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     timeout=job.timeout_s)
+            process = subprocess.run(
+                [sys.executable, "-m", "cpnopt.bench.runner", str(job_file), str(record_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=job.timeout_s,
+            )
         except subprocess.TimeoutExpired:  # subprocess.run kills the child
             return _killed(job, started, t0)
         if process.returncode != 0 or not record_file.exists():
@@ -173,8 +217,11 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None) -> tupl
     if kind == "dask":
         from distributed import Client, LocalCluster
 
-        client = Client(scheduler) if scheduler else Client(
-            LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None))
+        client = (
+            Client(scheduler)
+            if scheduler
+            else Client(LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None))
+        )
         return client.get_executor(pure=False), client, max(1, sum(client.nthreads().values()))
     raise ValueError(f"unknown executor {kind!r}")
 
@@ -183,8 +230,14 @@ def run_key(job: Job) -> tuple[str, str, int, str, str]:
     return (job.suite, job.params_key, job.seed, job.method.name, job.options_key)
 
 
-def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int = 1,
-              scheduler: str | None = None, progress: bool = True) -> RunSummary:
+def run_suite(
+    suite: Suite,
+    store: Store,
+    executor: str = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> RunSummary:
     """Run every job of ``suite`` not yet in ``store``; see the module docstring.
 
     Only as many runs as the executor runs at once are in flight, each claimed in the store
@@ -200,15 +253,29 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
         mp.get_context("forkserver").set_forkserver_preload(PRELOAD + list(get_family(suite.family).method_modules))
     except ValueError:
         pass
-    store.save_suite(suite.name, {
-        "family": suite.family, "axes": list(suite.sweep), "params": suite.params, "metrics": list(suite.metrics),
-        "reference": suite.reference, "methods": [m.label for m in suite.methods],
-        "description": suite.description, "time_budget_s": suite.time_budget_s,
-    })
+    store.save_suite(
+        suite.name,
+        {
+            "family": suite.family,
+            "axes": list(suite.sweep),
+            "params": suite.params,
+            "metrics": list(suite.metrics),
+            "reference": suite.reference,
+            "methods": [m.label for m in suite.methods],
+            "description": suite.description,
+            "time_budget_s": suite.time_budget_s,
+        },
+    )
     pool, closer, capacity = make_executor(executor, workers, scheduler)
     failed = ran = 0
-    bar = tqdm(total=len(jobs), initial=len(jobs) - n_pending, desc=suite.name, disable=not progress,
-               file=sys.stderr, unit="run")
+    bar = tqdm(
+        total=len(jobs),
+        initial=len(jobs) - n_pending,
+        desc=suite.name,
+        disable=not progress,
+        file=sys.stderr,
+        unit="run",
+    )
     in_flight: set[Future] = set()
 
     def submit_more() -> None:
@@ -240,8 +307,7 @@ def run_suite(suite: Suite, store: Store, executor: str = "local", workers: int 
         if closer is not None:
             closer.close()
         store.release_claims()
-    return RunSummary(total=len(jobs), skipped=len(jobs) - ran, ran=ran, failed=failed,
-                      wall_s=time.perf_counter() - t0)
+    return RunSummary(total=len(jobs), skipped=len(jobs) - ran, ran=ran, failed=failed, wall_s=time.perf_counter() - t0)
 
 
 if __name__ == "__main__":  # execute_in_interpreter's child: JOB_FILE RECORD_FILE

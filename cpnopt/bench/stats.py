@@ -14,8 +14,8 @@ as many instances (seeds) as it has, with replacement, so that each point keeps 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -45,8 +45,13 @@ def _mean(values: np.ndarray, axis: int = -1) -> np.ndarray | float:
 STATISTICS: dict[str, Callable[..., np.ndarray | float]] = {"mean": _mean, "iqm": iqm}
 
 
-def stratified_bootstrap(strata: Sequence[Sequence[float]], statistic: str = "mean", confidence: float = 0.95,
-                         resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Interval:
+def stratified_bootstrap(
+    strata: Sequence[Sequence[float]],
+    statistic: str = "mean",
+    confidence: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> Interval:
     """Percentile bootstrap interval of ``statistic`` ("mean" or "iqm") of the pooled values.
 
     Each resample draws ``len(stratum)`` values with replacement inside every stratum and
@@ -97,8 +102,12 @@ def wilcoxon_p(differences: Sequence[float]) -> float:
     return float(stats.wilcoxon(d).pvalue)
 
 
-def probability_of_improvement(x_strata: Sequence[Sequence[float]], y_strata: Sequence[Sequence[float]],
-                               lower_is_better: bool = True, tolerance: float = 0.0) -> float:
+def probability_of_improvement(
+    x_strata: Sequence[Sequence[float]],
+    y_strata: Sequence[Sequence[float]],
+    lower_is_better: bool = True,
+    tolerance: float = 0.0,
+) -> float:
     """P(X better than Y): per stratum, the share of pairs (x, y) where x is better, ties
     (values within ``tolerance``) counting one half — the Mann–Whitney U statistic over n·m —,
     averaged over strata that have values of both."""

@@ -18,9 +18,10 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cpnopt.errors import InputError
 
@@ -131,7 +132,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,8 +141,10 @@ class Store:
     def save_suite(self, name: str, definition: dict[str, Any]) -> None:
         """Remember how a suite's table is read: its sweep axes, metrics and reference method."""
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO suites (name, definition) VALUES (?, ?)",
-                              (name, json.dumps(definition, sort_keys=True)))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO suites (name, definition) VALUES (?, ?)",
+                (name, json.dumps(definition, sort_keys=True)),
+            )
 
     def suite_definition(self, name: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT definition FROM suites WHERE name = ?", (name,)).fetchone()
@@ -179,8 +182,10 @@ class Store:
     def add(self, record: RunRecord) -> None:
         """Write one run (and its instance, once) in a single transaction; its claim goes with it."""
         with self.conn:
-            self.conn.execute("DELETE FROM claims WHERE suite = ? AND params = ? AND seed = ? AND method = ? AND options = ?",
-                              (record.suite, record.params, record.seed, record.method, record.options))
+            self.conn.execute(
+                "DELETE FROM claims WHERE suite = ? AND params = ? AND seed = ? AND method = ? AND options = ?",
+                (record.suite, record.params, record.seed, record.method, record.options),
+            )
             if record.instance_hash is not None:
                 self.conn.execute(
                     "INSERT OR IGNORE INTO instances (hash, family, data) VALUES (?, ?, ?)",
@@ -192,18 +197,39 @@ class Store:
                    versions, host, started_at, finished_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    record.suite, record.family, record.point, record.params, record.seed, record.method, record.label,
-                    record.options, record.instance_hash, record.status, record.objective, record.bound,
-                    record.gap, record.runtime_s, record.wall_s, int(record.feasible),
-                    json.dumps(record.metrics, sort_keys=True), json.dumps(record.report, sort_keys=True),
-                    json.dumps(record.versions, sort_keys=True), record.host, record.started_at, record.finished_at,
+                    record.suite,
+                    record.family,
+                    record.point,
+                    record.params,
+                    record.seed,
+                    record.method,
+                    record.label,
+                    record.options,
+                    record.instance_hash,
+                    record.status,
+                    record.objective,
+                    record.bound,
+                    record.gap,
+                    record.runtime_s,
+                    record.wall_s,
+                    int(record.feasible),
+                    json.dumps(record.metrics, sort_keys=True),
+                    json.dumps(record.report, sort_keys=True),
+                    json.dumps(record.versions, sort_keys=True),
+                    record.host,
+                    record.started_at,
+                    record.finished_at,
                 ),
             )
 
     def runs(self, suite: str | None = None) -> Iterator[dict[str, Any]]:
         """Every run (of one suite), decoded, in a stable order. Runs of parameters the suite
         no longer has stay in the store; tables read what is there."""
-        query = "SELECT * FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY suite, point, seed, method, options"
+        query = (
+            "SELECT * FROM runs"
+            + (" WHERE suite = ?" if suite else "")
+            + " ORDER BY suite, point, seed, method, options"
+        )
         cursor = self.conn.execute(query, (suite,) if suite else ())
         names = [c[0] for c in cursor.description]
         for row in cursor:

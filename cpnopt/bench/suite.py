@@ -115,7 +115,7 @@ class Suite:
             for method in self.methods
         ]
 
-    def quick_variant(self) -> "Suite":
+    def quick_variant(self) -> Suite:
         q = self.quick
         if not q:
             raise InputError("quick", None, f"suite {self.name} has no [quick] variant")
@@ -168,8 +168,20 @@ def _axis(name: str, value: Any) -> list[Any]:
 
 
 SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # names files (plots, tables): no separators
-KNOWN_KEYS = {"name", "family", "description", "seeds", "params", "sweep", "methods", "reference", "metrics",
-              "job_timeout_s", "quick", "time_budget_s"}
+KNOWN_KEYS = {
+    "name",
+    "family",
+    "description",
+    "seeds",
+    "params",
+    "sweep",
+    "methods",
+    "reference",
+    "metrics",
+    "job_timeout_s",
+    "quick",
+    "time_budget_s",
+}
 
 
 def _budget(value: Any, where: str) -> float | None:
@@ -180,7 +192,9 @@ def _budget(value: Any, where: str) -> float | None:
     return float(value)
 
 
-def _methods(family: str, entries: list[dict[str, Any]], where: str, budget: float | None = None) -> tuple[MethodSpec, ...]:
+def _methods(
+    family: str, entries: list[dict[str, Any]], where: str, budget: float | None = None
+) -> tuple[MethodSpec, ...]:
     """The methods of ``entries``, checked; with an equal time ``budget``, each gets it as its
     time_limit (a method without one runs to completion) and none may set its own."""
     methods = []
@@ -191,8 +205,11 @@ def _methods(family: str, entries: list[dict[str, Any]], where: str, budget: flo
         options = dict(entry.get("options", {}))
         if budget is not None:
             if "time_limit" in options:
-                raise InputError(f"{where}[{i}].options.time_limit", options["time_limit"],
-                                 f"the suite gives every method time_budget_s = {budget:g}; remove the method's own")
+                raise InputError(
+                    f"{where}[{i}].options.time_limit",
+                    options["time_limit"],
+                    f"the suite gives every method time_budget_s = {budget:g}; remove the method's own",
+                )
             options["time_limit"] = budget
         method.check_options(options, f"{where}[{i}].options")
         methods.append(MethodSpec(method.name, options))
@@ -233,7 +250,9 @@ def suite_from_dict(data: dict[str, Any], default_name: str = "suite") -> Suite:
         _methods(family.name, data["quick"]["methods"], "quick.methods", budget)  # fail at load time, not later
     name = data.get("name", default_name)
     if not isinstance(name, str) or not SUITE_NAME.fullmatch(name):
-        raise InputError("name", name, "a suite name is letters, digits, '.', '_' and '-', starting with a letter or digit")
+        raise InputError(
+            "name", name, "a suite name is letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
     seeds = data.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) for s in seeds):
         raise InputError("seeds", seeds, "expected a non-empty list of integers")

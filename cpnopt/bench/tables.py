@@ -75,11 +75,17 @@ class Table:
         seeds = f"{self.n_seeds} seed{'s' if self.n_seeds != 1 else ''}"
         points = f"{self.n_points} sweep point{'s' if self.n_points != 1 else ''}"
         bold = any(c.better for c in self.columns)
-        return (f"Mean ± {spread} over seeds at each sweep point; {points} × {seeds} = "
-                f"{self.n_points * self.n_seeds} instances per method; runs: how each method's runs ended."
-                + (" Best mean per sweep point in bold (quality metrics only)." if bold else "")
-                + (f" Equal time budget: {self.time_budget_s:g} s per run for every method (one that cannot stop "
-                   "early runs to completion)." if self.time_budget_s else ""))
+        return (
+            f"Mean ± {spread} over seeds at each sweep point; {points} × {seeds} = "
+            f"{self.n_points * self.n_seeds} instances per method; runs: how each method's runs ended."
+            + (" Best mean per sweep point in bold (quality metrics only)." if bold else "")
+            + (
+                f" Equal time budget: {self.time_budget_s:g} s per run for every method (one that cannot stop "
+                "early runs to completion)."
+                if self.time_budget_s
+                else ""
+            )
+        )
 
 
 def _student_t_975(dof: int) -> float:
@@ -116,8 +122,18 @@ def build_table(store: Store, suite: str, ci: bool = False, include_runtime: boo
             values = {c.key: summarize(_values(data, c.key, group), ci) for c in columns}
             rows.append(Row(point, label, values, dict(sorted(Counter(r["status"] for r in group).items()))))
     seeds = {run["seed"] for run in data.runs}
-    return Table(suite, data.axes, {a: data.info(a) for a in data.axes}, columns, rows, "95% CI" if ci else "std",
-                 run_versions(data.runs), len(data.points()), len(seeds), data.definition.get("time_budget_s"))
+    return Table(
+        suite,
+        data.axes,
+        {a: data.info(a) for a in data.axes},
+        columns,
+        rows,
+        "95% CI" if ci else "std",
+        run_versions(data.runs),
+        len(data.points()),
+        len(seeds),
+        data.definition.get("time_budget_s"),
+    )
 
 
 def _metric_column(data: SuiteRuns, spec: str) -> Column:
@@ -156,7 +172,9 @@ def _best(table: Table) -> dict[tuple[str, str], set[int]]:
             if not means:
                 continue
             target = max(means.values()) if column.better == "max" else min(means.values())
-            best[(pkey, column.key)] = {i for i, v in means.items() if math.isclose(v, target, rel_tol=1e-9, abs_tol=1e-12)}
+            best[(pkey, column.key)] = {
+                i for i, v in means.items() if math.isclose(v, target, rel_tol=1e-9, abs_tol=1e-12)
+            }
     return best
 
 
@@ -186,8 +204,10 @@ def _body(table: Table) -> tuple[list[str], list[list[tuple[str, bool]]]]:
     rows = []
     for i, row in enumerate(table.rows):
         cells = [(_axis_text(table, a, row.point.get(a, "")), False) for a in table.axes] + [(row.method, False)]
-        cells += [(_cell_text(row.values[c.key], c.info), i in best.get((point_key(row.point), c.key), set()))
-                  for c in table.columns]
+        cells += [
+            (_cell_text(row.values[c.key], c.info), i in best.get((point_key(row.point), c.key), set()))
+            for c in table.columns
+        ]
         rows.append(cells + [(_statuses(row), False)])
     return head, rows
 
@@ -205,27 +225,57 @@ def to_markdown(table: Table) -> str:
 def html_table(head: list[str], rows: list[list[tuple[str, bool]]], left: int = 1) -> str:
     """An HTML ``<table>`` of ``head`` and cells (text, bold), escaped; the first ``left``
     columns (names) align left, the others (numbers) right."""
+
     def cell(tag: str, i: int, text: str) -> str:
         return f'<{tag} class="l">{text}</{tag}>' if i < left else f"<{tag}>{text}</{tag}>"
 
-    lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, html.escape(h)) for i, h in enumerate(head))
-             + "</tr></thead>", "<tbody>"]
+    lines = [
+        "<table>",
+        "<thead><tr>" + "".join(cell("th", i, html.escape(h)) for i, h in enumerate(head)) + "</tr></thead>",
+        "<tbody>",
+    ]
     for cells in rows:
-        lines.append("<tr>" + "".join(cell("td", i, f"<b>{html.escape(t)}</b>" if bold else html.escape(t))
-                                      for i, (t, bold) in enumerate(cells)) + "</tr>")
+        lines.append(
+            "<tr>"
+            + "".join(
+                cell("td", i, f"<b>{html.escape(t)}</b>" if bold else html.escape(t))
+                for i, (t, bold) in enumerate(cells)
+            )
+            + "</tr>"
+        )
     return "\n".join(lines + ["</tbody>", "</table>"])
 
 
 def to_html(table: Table) -> str:
     """The Markdown table as an HTML ``<table>`` and its note (for the report)."""
     head, rows = _body(table)
-    return html_table(head, rows, left=len(table.axes) + 1) + f"\n<p class=\"note\">{html.escape(table.note())}</p>"
+    return html_table(head, rows, left=len(table.axes) + 1) + f'\n<p class="note">{html.escape(table.note())}</p>'
 
 
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_LATEX_UNICODE = {"±": r"$\pm$", "×": r"$\times$", "—": "--", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$",
-                  "α": r"$\alpha$", "τ": r"$\tau$", "λ": r"$\lambda$", "μ": r"$\mu$"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "_": r"\_",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_LATEX_UNICODE = {
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "—": "--",
+    "–": "--",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "α": r"$\alpha$",
+    "τ": r"$\tau$",
+    "λ": r"$\lambda$",
+    "μ": r"$\mu$",
+}
 
 
 def latex_text(text: str) -> str:
@@ -234,8 +284,13 @@ def latex_text(text: str) -> str:
     return "".join(_LATEX_UNICODE.get(ch, ch) for ch in out)
 
 
-LATEX_PREAMBLE = [r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{booktabs}",
-                  r"\usepackage[margin=1.5cm,landscape]{geometry}", r"\begin{document}"]
+LATEX_PREAMBLE = [
+    r"\documentclass{article}",
+    r"\usepackage[T1]{fontenc}",
+    r"\usepackage{booktabs}",
+    r"\usepackage[margin=1.5cm,landscape]{geometry}",
+    r"\begin{document}",
+]
 
 
 def to_latex(table: Table, standalone: bool = False) -> str:
@@ -255,7 +310,9 @@ def to_latex(table: Table, standalone: bool = False) -> str:
         r"\midrule",
     ]
     for cells in rows:
-        lines.append(" & ".join(r"\textbf{" + latex_text(t) + "}" if bold else latex_text(t) for t, bold in cells) + r" \\")
+        lines.append(
+            " & ".join(r"\textbf{" + latex_text(t) + "}" if bold else latex_text(t) for t, bold in cells) + r" \\"
+        )
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     footer = f"% made with {table.versions_line()}"
     if standalone:

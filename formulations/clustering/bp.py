@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cpnopt.formulations.common import branch_and_price as engine
-from cpnopt.formulations.clustering.milp import eligible_tasks
 from cpnopt.formulations.clustering.cg import Column as ClusterColumn
 from cpnopt.formulations.clustering.cg import decision_from_columns
+from cpnopt.formulations.clustering.milp import eligible_tasks
+from cpnopt.formulations.common import branch_and_price as engine
 from cpnopt.formulations.common.fifo_pricing import QueueTable
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, feasible_clusters
 from cpnopt.registry import get_method, register_method
@@ -35,15 +35,21 @@ def packing_problem(instance: ClusteringInstance) -> tuple[engine.PackingProblem
     terms = [instance.cluster_terms(c) for c in clusters]
     queues = [np.array(eligible_tasks(instance, t), dtype=np.int64) for t in terms]
     table = QueueTable.build(
-        queues, [t.release_s[q] for t, q in zip(terms, queues)], [t.processing_s[q] for t, q in zip(terms, queues)],
-        [instance.due_s[q] for q in queues], [(instance.price - t.cost)[q] for t, q in zip(terms, queues)],
+        queues,
+        [t.release_s[q] for t, q in zip(terms, queues)],
+        [t.processing_s[q] for t, q in zip(terms, queues)],
+        [instance.due_s[q] for q in queues],
+        [(instance.price - t.cost)[q] for t, q in zip(terms, queues)],
     )
-    problem = engine.PackingProblem(n_resources=instance.n_servers, n_tasks=instance.n_tasks, members=clusters, table=table)
+    problem = engine.PackingProblem(
+        n_resources=instance.n_servers, n_tasks=instance.n_tasks, members=clusters, table=table
+    )
     return problem, clusters, terms
 
 
-def warm_start(solver: engine.BranchAndPrice, clusters: list[tuple[int, ...]],
-               decision: ClusteringDecision) -> list[engine.Column]:
+def warm_start(
+    solver: engine.BranchAndPrice, clusters: list[tuple[int, ...]], decision: ClusteringDecision
+) -> list[engine.Column]:
     """A heuristic's decision as the engine's columns (its ineligible tasks dropped)."""
     index = {c: k for k, c in enumerate(clusters)}
     columns = []
@@ -56,7 +62,9 @@ def warm_start(solver: engine.BranchAndPrice, clusters: list[tuple[int, ...]],
 
 
 @register_method(
-    "clustering", "bp", kind="exact",
+    "clustering",
+    "bp",
+    kind="exact",
     description="branch-and-price (FIFO task-set columns per cluster, compiled pricing): proven optima at Table I sizes",
 )
 def branch_and_price(
@@ -71,8 +79,14 @@ def branch_and_price(
 ) -> MethodOutput:
     """Solve P1 by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there."""
     problem, clusters, terms = packing_problem(instance)
-    solver = engine.BranchAndPrice(problem, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
-                                   smoothing=smoothing, max_nodes=max_nodes)
+    solver = engine.BranchAndPrice(
+        problem,
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        smoothing=smoothing,
+        max_nodes=max_nodes,
+    )
     starts = []
     if warm_start_heuristics:
         for name in WARM_START_HEURISTICS:

@@ -36,8 +36,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.formulations.clustering.milp import eligible_tasks
-from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.formulations.common.exact import register_exact
+from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, IncrementalLP, solve_pyomo
 
@@ -49,8 +49,9 @@ class Column:
     profit: float
 
 
-def best_task_set(release: np.ndarray, processing: np.ndarray, due: np.ndarray, weight: np.ndarray,
-                  queue: list[int]) -> tuple[float, tuple[int, ...]]:
+def best_task_set(
+    release: np.ndarray, processing: np.ndarray, due: np.ndarray, weight: np.ndarray, queue: list[int]
+) -> tuple[float, tuple[int, ...]]:
     """Max Σ weight over FIFO-feasible subsets of ``queue`` (given in FIFO order): the pricing DP."""
     labels: list[tuple[float, float, tuple[int, ...]]] = [(0.0, 0.0, ())]  # (finish, value, tasks)
     for n in queue:
@@ -97,7 +98,8 @@ class MasterLP:
 
 
 @register_exact(
-    "clustering", "cg",
+    "clustering",
+    "cg",
     description="column generation (FIFO-feasible task sets per cluster): LP bound + price-and-branch incumbent",
 )
 def column_generation(instance: ClusteringInstance, options: ExactOptions) -> MethodOutput:
@@ -125,7 +127,9 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         best_reduced = total_reduced = 0.0
         for k, members in enumerate(clusters):
             weight = margin[k] - sigma
-            priced, tasks = best_task_set(terms[k].release_s, terms[k].processing_s, instance.latest_finish_s, weight, queues[k])
+            priced, tasks = best_task_set(
+                terms[k].release_s, terms[k].processing_s, instance.latest_finish_s, weight, queues[k]
+            )
             reduced = priced - float(pi[list(members)].sum())
             if reduced > 1e-6 * max(1.0, abs(value)) and tasks:
                 columns.append(Column(k, tasks, float(margin[k][list(tasks)].sum())))
@@ -141,8 +145,15 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
     model = _integer_master(instance, clusters, columns)
     result = solve_pyomo(model, replace(options, time_limit=options.time_left(time.perf_counter() - start)))
     greedy = _greedy_packing(instance, clusters, columns)
-    info = {"iterations": iterations, "columns": len(columns), "converged": converged, "lp_bound": float(bound),
-            "lp_s": lp_s, "feasible_clusters": len(clusters), "master_status": result.status.value}
+    info = {
+        "iterations": iterations,
+        "columns": len(columns),
+        "converged": converged,
+        "lp_bound": float(bound),
+        "lp_s": lp_s,
+        "feasible_clusters": len(clusters),
+        "master_status": result.status.value,
+    }
     if result.has_solution and result.objective >= sum(c.profit for c in greedy) - 1e-9:
         chosen = [columns[j] for j in range(len(columns)) if pyo.value(model.x[j]) > 0.5]
         objective = float(result.objective)
@@ -156,11 +167,14 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         status = Status.OPTIMAL
     else:
         status = Status.FEASIBLE
-    return MethodOutput(decision, status, bound=bound if np.isfinite(bound) else None,
-                        model_objective=objective, info=info)
+    return MethodOutput(
+        decision, status, bound=bound if np.isfinite(bound) else None, model_objective=objective, info=info
+    )
 
 
-def _integer_master(instance: ClusteringInstance, clusters: list[tuple[int, ...]], columns: list[Column]) -> pyo.ConcreteModel:
+def _integer_master(
+    instance: ClusteringInstance, clusters: list[tuple[int, ...]], columns: list[Column]
+) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="clustering-master")
     m.C = pyo.RangeSet(0, len(columns) - 1)
     m.x = pyo.Var(m.C, domain=pyo.Binary)
@@ -177,7 +191,9 @@ def _integer_master(instance: ClusteringInstance, clusters: list[tuple[int, ...]
     return m
 
 
-def _greedy_packing(instance: ClusteringInstance, clusters: list[tuple[int, ...]], columns: list[Column]) -> list[Column]:
+def _greedy_packing(
+    instance: ClusteringInstance, clusters: list[tuple[int, ...]], columns: list[Column]
+) -> list[Column]:
     """Columns by decreasing profit, each kept if its servers and tasks are still free; the
     servers left over become singleton clusters serving nothing (always feasible)."""
     used_servers: set[int] = set()
@@ -195,13 +211,15 @@ def _greedy_packing(instance: ClusteringInstance, clusters: list[tuple[int, ...]
     return chosen
 
 
-def decision_from_columns(instance: ClusteringInstance, clusters: list[tuple[int, ...]], terms: list[ClusterTerms],
-                          chosen: list[Column]) -> ClusteringDecision:
+def decision_from_columns(
+    instance: ClusteringInstance, clusters: list[tuple[int, ...]], terms: list[ClusterTerms], chosen: list[Column]
+) -> ClusteringDecision:
     assignment: list[int | None] = [None] * instance.n_tasks
     payments: list[float | None] = [None] * instance.n_tasks
     for position, column in enumerate(chosen):
         for n in column.tasks:
             assignment[n] = position
             payments[n] = float(terms[column.cluster].cost[n])
-    return ClusteringDecision(clusters=tuple(clusters[c.cluster] for c in chosen),
-                              assignment=tuple(assignment), payments=tuple(payments))
+    return ClusteringDecision(
+        clusters=tuple(clusters[c.cluster] for c in chosen), assignment=tuple(assignment), payments=tuple(payments)
+    )

@@ -118,10 +118,13 @@ def read_decision(instance: ClusteringInstance, built: P1Model) -> ClusteringDec
 
 
 @register_exact(
-    "clustering", "milp",
+    "clustering",
+    "milp",
     description="set-partitioning MILP over feasible clusters, FIFO-exact deadlines, payment = cost (HiGHS)",
 )
-def milp(instance: ClusteringInstance, options: ExactOptions, fifo: str = "window", interval_cuts: bool = True) -> MethodOutput:
+def milp(
+    instance: ClusteringInstance, options: ExactOptions, fifo: str = "window", interval_cuts: bool = True
+) -> MethodOutput:
     """Solve P1 to proven optimality (or to the time limit, keeping incumbent and bound).
 
     ``time_limit`` covers model building and solving (see benchmarks/RESULTS.md for the build time).

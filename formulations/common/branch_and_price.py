@@ -129,8 +129,13 @@ class Result:
 class _Restrictions:
     """What a node's decisions allow: queues, per-entry pricing states, columns."""
 
-    def __init__(self, problem: PackingProblem, decisions: tuple[Decision, ...], owner: list[list[int]],
-                 task_entries: list[np.ndarray]) -> None:
+    def __init__(
+        self,
+        problem: PackingProblem,
+        decisions: tuple[Decision, ...],
+        owner: list[list[int]],
+        task_entries: list[np.ndarray],
+    ) -> None:
         table = problem.table
         self.queue_on = np.zeros(problem.n_queues, dtype=bool)
         self.queue_off = np.zeros(problem.n_queues, dtype=bool)
@@ -218,8 +223,9 @@ class _MasterLP:
         self.lp = IncrementalLP(*_master_rows(problem), maximize=True, threads=threads)
         n_rows = problem.n_resources + problem.n_tasks
         rows = np.arange(n_rows)
-        self.lp.add_columns(np.full(n_rows, -penalty), np.zeros(n_rows), np.full(n_rows, np.inf), rows, rows,
-                            np.ones(n_rows))
+        self.lp.add_columns(
+            np.full(n_rows, -penalty), np.zeros(n_rows), np.full(n_rows, np.inf), rows, rows, np.ones(n_rows)
+        )
         self.n_artificial = n_rows
 
     @property
@@ -231,13 +237,15 @@ class _MasterLP:
             return
         starts, index = _column_matrix(self.problem, columns)
         n = len(columns)
-        self.lp.add_columns(np.array([c.profit for c in columns]), np.zeros(n), np.full(n, np.inf), starts, index,
-                            np.ones(len(index)))
+        self.lp.add_columns(
+            np.array([c.profit for c in columns]), np.zeros(n), np.full(n, np.inf), starts, index, np.ones(len(index))
+        )
 
     def set_allowed(self, allowed: np.ndarray) -> None:
         n = len(allowed)
-        self.lp.set_column_bounds(np.arange(self.n_artificial, self.n_artificial + n), np.zeros(n),
-                                  np.where(allowed, np.inf, 0.0))
+        self.lp.set_column_bounds(
+            np.arange(self.n_artificial, self.n_artificial + n), np.zeros(n), np.where(allowed, np.inf, 0.0)
+        )
 
     def set_served(self, served: np.ndarray) -> None:
         """Task rows: Σ λ ≤ 1, or = 1 where ``served``."""
@@ -251,8 +259,9 @@ class _MasterLP:
         return (objective, values[: self.n_artificial], values[self.n_artificial :], duals[:n_res], duals[n_res:])
 
 
-def _restricted_mip(problem: PackingProblem, columns: list[Column], start: list[Column] | None,
-                    time_limit: float, threads: int | None) -> list[Column] | None:
+def _restricted_mip(
+    problem: PackingProblem, columns: list[Column], start: list[Column] | None, time_limit: float, threads: int | None
+) -> list[Column] | None:
     """The master over the column pool as a binary program (HiGHS), from ``start``; its best plan or None."""
     starts, index = _column_matrix(problem, columns)
     values = None
@@ -261,17 +270,34 @@ def _restricted_mip(problem: PackingProblem, columns: list[Column], start: list[
         values = np.zeros(len(columns))
         for c in start:
             values[position[(c.queue, c.tasks)]] = 1.0
-    found = solve_binary_program(*_master_rows(problem), np.array([c.profit for c in columns]), starts, index,
-                                 np.ones(len(index)), start=values, time_limit=time_limit, threads=threads)
+    found = solve_binary_program(
+        *_master_rows(problem),
+        np.array([c.profit for c in columns]),
+        starts,
+        index,
+        np.ones(len(index)),
+        start=values,
+        time_limit=time_limit,
+        threads=threads,
+    )
     return None if found is None else [columns[j] for j in np.flatnonzero(found > 0.5)]
 
 
 class BranchAndPrice:
     """The engine: see the module docstring. ``solve`` runs it once."""
 
-    def __init__(self, problem: PackingProblem, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-                 threads: int | None = None, smoothing: float = SMOOTHING, chunk: int | None = None,
-                 mip_every_s: float = 15.0, max_nodes: int | None = None, dive_share: float = 0.3) -> None:
+    def __init__(
+        self,
+        problem: PackingProblem,
+        time_limit: float | None = 60.0,
+        mip_rel_gap: float = 1e-6,
+        threads: int | None = None,
+        smoothing: float = SMOOTHING,
+        chunk: int | None = None,
+        mip_every_s: float = 15.0,
+        max_nodes: int | None = None,
+        dive_share: float = 0.3,
+    ) -> None:
         if time_limit is not None and not time_limit > 0:
             raise InputError("time_limit", time_limit, "must be a positive number of seconds")
         if not 0 <= mip_rel_gap < 1:
@@ -292,7 +318,9 @@ class BranchAndPrice:
         self.dive_share = dive_share
         self.max_nodes = max_nodes
         table = problem.table
-        self.penalty = float(np.bincount(table.task, weights=np.maximum(table.margin, 0), minlength=problem.n_tasks).sum()) + 1.0
+        self.penalty = (
+            float(np.bincount(table.task, weights=np.maximum(table.margin, 0), minlength=problem.n_tasks).sum()) + 1.0
+        )
         self.owner: list[list[int]] = [[] for _ in range(problem.n_resources)]
         for q, members in enumerate(problem.members):
             for i in members:
@@ -300,14 +328,25 @@ class BranchAndPrice:
         order = np.argsort(table.task, kind="stable")
         splits = np.searchsorted(table.task[order], np.arange(problem.n_tasks + 1))
         self.task_entries = [order[splits[n] : splits[n + 1]] for n in range(problem.n_tasks)]
-        self.margin_of = [dict(zip(table.task[table.start[q] : table.start[q + 1]].tolist(),
-                                   table.margin[table.start[q] : table.start[q + 1]].tolist()))
-                          for q in range(problem.n_queues)]
+        self.margin_of = [
+            dict(
+                zip(
+                    table.task[table.start[q] : table.start[q + 1]].tolist(),
+                    table.margin[table.start[q] : table.start[q + 1]].tolist(),
+                )
+            )
+            for q in range(problem.n_queues)
+        ]
         self.singleton = {m[0]: q for q, m in enumerate(problem.members) if len(m) == 1}
         self.size = np.array([len(m) for m in problem.members], dtype=float)
-        self.incidence = csr_matrix((np.ones(int(self.size.sum())), np.concatenate([list(m) for m in problem.members]),
-                                     np.concatenate([[0], np.cumsum(self.size)]).astype(np.int64)),
-                                    shape=(problem.n_queues, problem.n_resources))
+        self.incidence = csr_matrix(
+            (
+                np.ones(int(self.size.sum())),
+                np.concatenate([list(m) for m in problem.members]),
+                np.concatenate([[0], np.cumsum(self.size)]).astype(np.int64),
+            ),
+            shape=(problem.n_queues, problem.n_resources),
+        )
         self.columns: list[Column] = []
         self.col_queue = np.zeros(0, dtype=np.int64)
         self.task_cols: list[list[int]] = [[] for _ in range(problem.n_tasks)]
@@ -316,9 +355,20 @@ class BranchAndPrice:
         self.incumbent: list[Column] = []
         self.incumbent_value = -math.inf
         self.trace: list[tuple[float, float, float]] = []
-        self.stats = {"nodes": 0, "pricing_rounds": 0, "full_rounds": 0, "lp_solves": 0, "mispricings": 0,
-                      "pricing_s": 0.0, "lp_s": 0.0, "mip_s": 0.0, "mip_runs": 0, "max_depth": 0,
-                      "dive_nodes": 0, "dive_s": 0.0}
+        self.stats = {
+            "nodes": 0,
+            "pricing_rounds": 0,
+            "full_rounds": 0,
+            "lp_solves": 0,
+            "mispricings": 0,
+            "pricing_s": 0.0,
+            "lp_s": 0.0,
+            "mip_s": 0.0,
+            "mip_runs": 0,
+            "max_depth": 0,
+            "dive_nodes": 0,
+            "dive_s": 0.0,
+        }
 
     # ------------------------------------------------------------------ columns and incumbents
     def column(self, queue: int, tasks: tuple[int, ...]) -> Column:
@@ -341,7 +391,9 @@ class BranchAndPrice:
     def _complete(self, chosen: list[Column]) -> list[Column]:
         """Add the singleton queue (serving nothing) of every resource ``chosen`` leaves uncovered."""
         covered = {i for c in chosen for i in self.problem.members[c.queue]}
-        return chosen + [Column(self.singleton[i], (), 0.0) for i in range(self.problem.n_resources) if i not in covered]
+        return chosen + [
+            Column(self.singleton[i], (), 0.0) for i in range(self.problem.n_resources) if i not in covered
+        ]
 
     def offer(self, chosen: list[Column]) -> None:
         """A feasible plan (columns on disjoint resources and tasks): keep it if it beats the incumbent."""
@@ -398,8 +450,14 @@ class BranchAndPrice:
             self.trace.append(entry)
 
     # ------------------------------------------------------------------ pricing
-    def _price_round(self, node_state: _Restrictions, pi: np.ndarray, sigma: np.ndarray,
-                     allowed_queues: np.ndarray, full: bool = False) -> tuple[list[Column], np.ndarray | None]:
+    def _price_round(
+        self,
+        node_state: _Restrictions,
+        pi: np.ndarray,
+        sigma: np.ndarray,
+        allowed_queues: np.ndarray,
+        full: bool = False,
+    ) -> tuple[list[Column], np.ndarray | None]:
         """One pricing round: columns of positive reduced cost, and every queue's best reduced cost
         when the round went through all queues (else None)."""
         order = allowed_queues[np.argsort(-self.priority[allowed_queues], kind="stable")]
@@ -622,8 +680,13 @@ class BranchAndPrice:
             bound = max(bound, self.pruned_bound)
         self._record()
         info = dict(self.stats)
-        info.update(columns=len(self.columns), lp_restarts=self.master.restarts, queues=self.problem.n_queues, open_nodes=len(self.queue),
-                    trace=[list(t) for t in self.trace])
+        info.update(
+            columns=len(self.columns),
+            lp_restarts=self.master.restarts,
+            queues=self.problem.n_queues,
+            open_nodes=len(self.queue),
+            trace=[list(t) for t in self.trace],
+        )
         return Result(columns=self.incumbent, objective=self.incumbent_value, bound=bound, proven=proven, info=info)
 
 
@@ -643,5 +706,11 @@ def output(result: Result, decision: object, trace: str | Path | None) -> Method
     status = Status.OPTIMAL if result.proven else Status.TIME_LIMIT
     message = "" if result.proven else f"stopped with {result.info['open_nodes']} open nodes"
     bound = result.bound if math.isfinite(result.bound) else None  # stopped before a full pricing round
-    return MethodOutput(decision=decision, status=status, bound=bound, model_objective=result.objective,
-                        info=result.info, message=message)
+    return MethodOutput(
+        decision=decision,
+        status=status,
+        bound=bound,
+        model_objective=result.objective,
+        info=result.info,
+        message=message,
+    )

@@ -16,7 +16,8 @@ import dataclasses
 import functools
 import inspect
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -78,8 +79,14 @@ def solve_built(
     result = unscaled(solve_pyomo(model, limited, warm_start=warm_start), scale)
     decision = read() if result.has_solution else None
     info = {"build_s": build_s, "solve_s": time.perf_counter() - started - build_s, **info}
-    return MethodOutput(decision=decision, status=result.status, bound=result.bound,
-                        model_objective=result.objective, info=info, message=result.message)
+    return MethodOutput(
+        decision=decision,
+        status=result.status,
+        bound=result.bound,
+        model_objective=result.objective,
+        info=info,
+        message=result.message,
+    )
 
 
 def unscaled(result: HighsResult, scale: float) -> HighsResult:

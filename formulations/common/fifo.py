@@ -29,7 +29,7 @@ are added.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
@@ -42,9 +42,15 @@ def linear(coefficients: list[float], variables: list[pyo.Var]) -> LinearExpress
     return LinearExpression(constant=0.0, linear_coefs=coefficients, linear_vars=variables)
 
 
-def add_fifo_deadlines(constraints: pyo.ConstraintList, queue: Sequence[int], y: Mapping[int, pyo.Var],
-                       r: Sequence[float], p: Sequence[float], due: Sequence[float],
-                       completion: Mapping[int, pyo.Var] | None = None) -> None:
+def add_fifo_deadlines(
+    constraints: pyo.ConstraintList,
+    queue: Sequence[int],
+    y: Mapping[int, pyo.Var],
+    r: Sequence[float],
+    p: Sequence[float],
+    due: Sequence[float],
+    completion: Mapping[int, pyo.Var] | None = None,
+) -> None:
     """FIFO deadlines of one queue: the ``window`` encoding, or ``completion`` when C variables are given.
 
     ``queue`` lists the candidate tasks in FIFO order; ``y[j]`` serves task j on this queue;
@@ -74,9 +80,15 @@ def add_fifo_deadlines(constraints: pyo.ConstraintList, queue: Sequence[int], y:
                     constraints.add(lhs <= due[n] - r[m] + big_m * (2 - y[m] - y[n]))
 
 
-def add_interval_cuts(constraints: pyo.ConstraintList, queue: Sequence[int], y: Mapping[int, pyo.Var],
-                      r: Sequence[float], p: Sequence[float], due: Sequence[float],
-                      exists: pyo.Var | None = None) -> None:
+def add_interval_cuts(
+    constraints: pyo.ConstraintList,
+    queue: Sequence[int],
+    y: Mapping[int, pyo.Var],
+    r: Sequence[float],
+    p: Sequence[float],
+    due: Sequence[float],
+    exists: pyo.Var | None = None,
+) -> None:
     """Σ_{r_j ≥ t1, d_j ≤ t2} p_j y_j ≤ (t2 − t1) z for every non-redundant window (z = ``exists`` or 1)."""
     for t1 in sorted({r[j] for j in queue}):
         for t2 in sorted({due[j] for j in queue}):

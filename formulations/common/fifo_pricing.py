@@ -43,13 +43,25 @@ class QueueTable:
     margin: np.ndarray  # profit of serving the entry's task on its queue
 
     @classmethod
-    def build(cls, tasks: list[np.ndarray], release: list[np.ndarray], processing: list[np.ndarray],
-              due: list[np.ndarray], margin: list[np.ndarray]) -> "QueueTable":
+    def build(
+        cls,
+        tasks: list[np.ndarray],
+        release: list[np.ndarray],
+        processing: list[np.ndarray],
+        due: list[np.ndarray],
+        margin: list[np.ndarray],
+    ) -> QueueTable:
         start = np.zeros(len(tasks) + 1, dtype=np.int64)
         start[1:] = np.cumsum([len(t) for t in tasks])
         join = lambda parts, kind: np.concatenate(parts).astype(kind) if parts else np.zeros(0, kind)
-        return cls(start, join(tasks, np.int64), join(release, np.float64), join(processing, np.float64),
-                   join(due, np.float64), join(margin, np.float64))
+        return cls(
+            start,
+            join(tasks, np.int64),
+            join(release, np.float64),
+            join(processing, np.float64),
+            join(due, np.float64),
+            join(margin, np.float64),
+        )
 
     @property
     def n_queues(self) -> int:
@@ -128,7 +140,9 @@ def _best_set(release, processing, due, weight, state, out):
             size_new = 0
             best = -np.inf
             while a < size or b < grown:
-                take_old = b >= grown or (a < size and (f_fin[a] < g_fin[b] or (f_fin[a] == g_fin[b] and f_val[a] >= g_val[b])))
+                take_old = b >= grown or (
+                    a < size and (f_fin[a] < g_fin[b] or (f_fin[a] == g_fin[b] and f_val[a] >= g_val[b]))
+                )
                 if take_old:
                     fin, val, ident = f_fin[a], f_val[a], f_id[a]
                     a += 1
@@ -200,7 +214,19 @@ def price(table: QueueTable, queues: np.ndarray, task_dual: np.ndarray, state: n
     values = np.empty(len(queues))
     counts = np.empty(len(queues), dtype=np.int64)
     chosen = np.empty(len(table.task), dtype=np.int64)
-    _price(table.start, table.release, table.processing, table.due, table.margin, table.task, queues,
-           np.ascontiguousarray(task_dual, dtype=np.float64), state, values, counts, chosen)
+    _price(
+        table.start,
+        table.release,
+        table.processing,
+        table.due,
+        table.margin,
+        table.task,
+        queues,
+        np.ascontiguousarray(task_dual, dtype=np.float64),
+        state,
+        values,
+        counts,
+        chosen,
+    )
     values[counts < 0] = -np.inf
     return Priced(queues=queues, values=values, counts=counts, chosen=chosen, start=table.start)

@@ -48,16 +48,16 @@ which needs no solve; without an incumbent the nodes are those minimisers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.common.exact import register_exact
 from cpnopt.problems.offloading import OffloadingDecision, OffloadingInstance, TaskView, run_policy
 from cpnopt.problems.offloading.evaluate import CandidateView
-from cpnopt.formulations.common.exact import register_exact
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, solve_pyomo
@@ -141,7 +141,9 @@ def split_function(split: str) -> Callable[[float, np.ndarray, np.ndarray], Spli
     return split_lp if split == "lp" else waterfill
 
 
-def best_split(view: TaskView, candidate: CandidateView, solve_split: Callable[..., SplitResult]) -> tuple[float, tuple[float, ...]]:
+def best_split(
+    view: TaskView, candidate: CandidateView, solve_split: Callable[..., SplitResult]
+) -> tuple[float, tuple[float, ...]]:
     """Response latency L_c + T* of ``candidate`` and its optimal split."""
     result = solve_split(view.data_mb, candidate.bandwidth_mbps, candidate.delay_s)
     return candidate.computation_s + result.transmission_s, result.split
@@ -158,9 +160,13 @@ def oracle_policy(split: str = "lp") -> Callable[[TaskView], tuple[int, Sequence
     return choose
 
 
-@register_method("offloading", "oracle", Kind.EXACT,
-                 "per task, the optimal split on every candidate node (HiGHS LP or water-filling) and the best node; "
-                 "exact per decision on the current state (myopic)")
+@register_method(
+    "offloading",
+    "oracle",
+    Kind.EXACT,
+    "per task, the optimal split on every candidate node (HiGHS LP or water-filling) and the best node; "
+    "exact per decision on the current state (myopic)",
+)
 def oracle(instance: OffloadingInstance, split: str = "lp") -> MethodOutput:
     decision = run_policy(instance, oracle_policy(split))
     return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"split": split})
@@ -199,14 +205,23 @@ def group_by_node(terms: list[FlowletTerm]) -> dict[tuple[int, int], list[Flowle
 def isolated_transmission(instance: OffloadingInstance, terms: list[FlowletTerm]) -> dict[tuple[int, int], float]:
     """W_{j,c}: water-filling optimum of task j on candidate c with the relaxed bandwidths B (R2)."""
     by_node = group_by_node(terms)
-    return {key: waterfill(instance.tasks[key[0]].data_mb, np.array([t.bandwidth_mbps for t in group]),
-                           np.array([t.delay_s for t in group])).transmission_s for key, group in by_node.items()}
+    return {
+        key: waterfill(
+            instance.tasks[key[0]].data_mb,
+            np.array([t.bandwidth_mbps for t in group]),
+            np.array([t.delay_s for t in group]),
+        ).transmission_s
+        for key, group in by_node.items()
+    }
 
 
 def isolated_bound(instance: OffloadingInstance) -> tuple[float, list[int]]:
     """(1/J) Σ_j min_c (L_c + W_{j,c}), the bound of R1–R2 alone, and each task's minimising node."""
     isolated = isolated_transmission(instance, relaxation_terms(instance))
-    nodes = [min(cands, key=lambda c: instance.computation_s[j, c] + isolated[j, c]) for j, cands in enumerate(instance.candidates)]
+    nodes = [
+        min(cands, key=lambda c: instance.computation_s[j, c] + isolated[j, c])
+        for j, cands in enumerate(instance.candidates)
+    ]
     total = sum(instance.computation_s[j, c] + isolated[j, c] for j, c in enumerate(nodes))
     return float(total) / instance.n_tasks, nodes
 
@@ -226,20 +241,29 @@ def build_relaxation(instance: OffloadingInstance) -> pyo.ConcreteModel:
     m.T = pyo.Var(range(instance.n_tasks), domain=pyo.NonNegativeReals)
     comp = instance.computation_s
     m.obj = pyo.Objective(
-        expr=(sum(comp[j, c] * m.y[j, c] for j, c in pairs_jc) + sum(m.T[j] for j in range(instance.n_tasks))) / instance.n_tasks,
+        expr=(sum(comp[j, c] * m.y[j, c] for j, c in pairs_jc) + sum(m.T[j] for j in range(instance.n_tasks)))
+        / instance.n_tasks,
         sense=pyo.minimize,
     )
-    m.one_node = pyo.Constraint(range(instance.n_tasks), rule=lambda m, j: sum(m.y[j, c] for c in instance.candidates[j]) == 1)
+    m.one_node = pyo.Constraint(
+        range(instance.n_tasks), rule=lambda m, j: sum(m.y[j, c] for c in instance.candidates[j]) == 1
+    )
     by_node = group_by_node(terms)
     m.split = pyo.Constraint(m.Y, rule=lambda m, j, c: sum(m.x[j, c, t.path] for t in by_node[j, c]) == m.y[j, c])
     m.used = pyo.Constraint(m.F, rule=lambda m, j, c, k: m.x[j, c, k] <= m.z[j, c, k])
     m.open = pyo.Constraint(m.F, rule=lambda m, j, c, k: m.z[j, c, k] <= m.y[j, c])
     m.r1 = pyo.ConstraintList()
     for t in terms:
-        m.r1.add(m.T[t.task] >= m.x[t.task, t.compute, t.path] * (tasks[t.task].data_mb / t.bandwidth_mbps) + t.delay_s * m.z[t.task, t.compute, t.path])
+        m.r1.add(
+            m.T[t.task]
+            >= m.x[t.task, t.compute, t.path] * (tasks[t.task].data_mb / t.bandwidth_mbps)
+            + t.delay_s * m.z[t.task, t.compute, t.path]
+        )
     isolated = isolated_transmission(instance, terms)
-    m.r2 = pyo.Constraint(range(instance.n_tasks), rule=lambda m, j: m.T[j] >= sum(
-        isolated[j, c] * m.y[j, c] for c in instance.candidates[j]))
+    m.r2 = pyo.Constraint(
+        range(instance.n_tasks),
+        rule=lambda m, j: m.T[j] >= sum(isolated[j, c] * m.y[j, c] for c in instance.candidates[j]),
+    )
 
     pair_cap = alpha * (2.0 - alpha) * instance.available_mbps.max(axis=0)
     on_link: dict[int, dict[int, list[FlowletTerm]]] = {}
@@ -253,7 +277,7 @@ def build_relaxation(instance: OffloadingInstance) -> pyo.ConcreteModel:
         cap = pair_cap[e]
         ordered = sorted(users)
         for a, i in enumerate(ordered):
-            for j in ordered[a + 1:]:
+            for j in ordered[a + 1 :]:
                 gap = tasks[j].arrival_s - tasks[i].arrival_s
                 if gap >= (tasks[i].data_mb + largest) / cap:
                     break  # tasks are in arrival order: every later j is redundant too
@@ -275,9 +299,12 @@ def milp_policy(nodes: list[int]) -> Callable[[TaskView], tuple[int, Sequence[fl
     return choose
 
 
-@register_exact("offloading", "milp",
-                "clairvoyant MILP relaxation of the whole sequence (HiGHS): a proven lower bound on every method's "
-                "mean latency; its nodes with water-filling splits as the decision")
+@register_exact(
+    "offloading",
+    "milp",
+    "clairvoyant MILP relaxation of the whole sequence (HiGHS): a proven lower bound on every method's "
+    "mean latency; its nodes with water-filling splits as the decision",
+)
 def milp(instance: OffloadingInstance, options: ExactOptions) -> MethodOutput:
     floor, floor_nodes = isolated_bound(instance)
     model = build_relaxation(instance)
@@ -292,4 +319,6 @@ def milp(instance: OffloadingInstance, options: ExactOptions) -> MethodOutput:
     decision: OffloadingDecision = run_policy(instance, milp_policy(nodes))
     bound = max(result.bound if result.bound is not None else -math.inf, floor)
     status = Status.FEASIBLE if result.status is Status.OPTIMAL else result.status
-    return MethodOutput(decision, status, bound=bound, model_objective=result.objective, info=info, message=result.message)
+    return MethodOutput(
+        decision, status, bound=bound, model_objective=result.objective, info=info, message=result.message
+    )

@@ -52,15 +52,21 @@ SCALE = 1e3
 def capacities(instance: PlacementInstance) -> dict[tuple[int, int], int]:
     """min(N_l, ⌊mem_i / m_l⌋): the most neurons of layer l that device i can hold, per (l, i)."""
     n_l, mem, m_l = instance.neurons, instance.memory_mb, instance.memory_per_neuron_mb
-    return {(l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l]))
-            for l in range(instance.n_layers) for i in range(instance.n_devices)}
+    return {
+        (l, i): int(min(n_l[l], mem[i] // m_l[l] if m_l[l] > 0 else n_l[l]))
+        for l in range(instance.n_layers)
+        for i in range(instance.n_devices)
+    }
 
 
 def unplaceable(instance: PlacementInstance) -> str:
     """Why no placement exists when some layer fits on no device (one neuron too big for all), else ''."""
     cap = capacities(instance)
-    layers = [l for l in range(instance.n_layers) if instance.neurons[l] > 0
-              and all(cap[l, i] == 0 for i in range(instance.n_devices))]
+    layers = [
+        l
+        for l in range(instance.n_layers)
+        if instance.neurons[l] > 0 and all(cap[l, i] == 0 for i in range(instance.n_devices))
+    ]
     return f"no device can hold one neuron of layer(s) {layers}" if layers else ""
 
 
@@ -75,7 +81,9 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     layers, devices, levels = range(instance.n_layers), range(instance.n_devices), range(instance.n_levels)
     cap = capacities(instance)
     index = [(l, i, v) for l in layers for i in devices for v in levels if cap[l, i] > 0]
-    fluid = [float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers]
+    fluid = [
+        float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers
+    ]
 
     block.n = pyo.Var(index, domain=pyo.NonNegativeIntegers, bounds=lambda _, l, i, v: (0, cap[l, i]))
     block.y = pyo.Var(index, domain=pyo.Binary)
@@ -84,23 +92,36 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     block.place = pyo.Constraint(layers, rule=lambda b, l: sum(b.n[l, i, v] for i, v in by_layer[l]) == int(n_l[l]))
     block.used = pyo.Constraint(index, rule=lambda b, l, i, v: b.n[l, i, v] <= cap[l, i] * b.y[l, i, v])
     holding = sorted({i for _, i, _ in index})  # a device that holds no neuron of any layer has no variables
-    block.memory = pyo.Constraint(holding, rule=lambda b, i: sum(
-        float(m_l[l]) * b.n[l, i_, v] for l, i_, v in index if i_ == i) <= float(mem[i]))
+    block.memory = pyo.Constraint(
+        holding, rule=lambda b, i: sum(float(m_l[l]) * b.n[l, i_, v] for l, i_, v in index if i_ == i) <= float(mem[i])
+    )
     block.epigraph = pyo.Constraint(
         [(l, i) for l in layers for i in devices if cap[l, i] > 0],
-        rule=lambda b, l, i: b.t[l] >= sum(
-            float(t.neuron_time_s[v, l, i]) * b.n[l, i, v] + float(t.input_time_s[l, i]) * b.y[l, i, v] for v in levels),
+        rule=lambda b, l, i: (
+            b.t[l]
+            >= sum(
+                float(t.neuron_time_s[v, l, i]) * b.n[l, i, v] + float(t.input_time_s[l, i]) * b.y[l, i, v]
+                for v in levels
+            )
+        ),
     )
     if instance.n_levels > 1:
         block.z = pyo.Var(devices, levels, domain=pyo.Binary)
         block.level = pyo.Constraint(index, rule=lambda b, l, i, v: b.y[l, i, v] <= b.z[i, v])
         block.one_level = pyo.Constraint(devices, rule=lambda b, i: sum(b.z[i, v] for v in levels) <= 1)
     w_energy, w_time = instance.objective_weights
-    block.cost = pyo.Expression(expr=SCALE * (
-        w_energy * sum(float(t.neuron_energy_j[v, l, i]) * block.n[l, i, v]
-                       + float(t.input_energy_j[v, l, i]) * block.y[l, i, v] for l, i, v in index)
-        + w_time * sum(block.t[l] for l in layers)
-    ))
+    block.cost = pyo.Expression(
+        expr=SCALE
+        * (
+            w_energy
+            * sum(
+                float(t.neuron_energy_j[v, l, i]) * block.n[l, i, v]
+                + float(t.input_energy_j[v, l, i]) * block.y[l, i, v]
+                for l, i, v in index
+            )
+            + w_time * sum(block.t[l] for l in layers)
+        )
+    )
     block.index_set = index
 
 
@@ -148,7 +169,9 @@ def _combined_status(statuses: list[Status]) -> Status:
 
 
 @register_exact(
-    "placement", "milp", aliases=("gwp-opt",),
+    "placement",
+    "milp",
+    aliases=("gwp-opt",),
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
 def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
@@ -164,20 +187,26 @@ def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
     have_all = all(o.counts is not None for o in optima)
-    decision = PlacementDecision.from_arrays([o.counts for o in optima], [o.levels for o in optima]) if have_all else None
+    decision = (
+        PlacementDecision.from_arrays([o.counts for o in optima], [o.levels for o in optima]) if have_all else None
+    )
     return MethodOutput(
         decision=decision,
         status=status,
         bound=sum(bounds) if all(b is not None for b in bounds) else None,
         model_objective=sum(o.result.objective for o in optima) if have_all else None,
-        info={"iterations": instance.n_iterations, "solve_s": time.perf_counter() - start,
-              "iterations_optimal": sum(o.result.status is Status.OPTIMAL for o in optima)},
+        info={
+            "iterations": instance.n_iterations,
+            "solve_s": time.perf_counter() - start,
+            "iterations_optimal": sum(o.result.status is Status.OPTIMAL for o in optima),
+        },
         message="; ".join(sorted({o.result.message for o in optima if o.result.message})),
     )
 
 
 @register_exact(
-    "placement", "offline",
+    "placement",
+    "offline",
     description="one MILP over the whole trace (the offline optimum; equals milp since iterations are independent)",
 )
 def offline(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
@@ -199,12 +228,21 @@ def offline(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     return solve_built(model, options, start, read, info, scale=SCALE)
 
 
-@register_method("placement", "static", kind=Kind.HEURISTIC,
-                 description="the MILP optimum of the initial state, kept for every iteration")
-def static(instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6,
-           threads: int | None = None) -> MethodOutput:
+@register_method(
+    "placement",
+    "static",
+    kind=Kind.HEURISTIC,
+    description="the MILP optimum of the initial state, kept for every iteration",
+)
+def static(
+    instance: PlacementInstance, time_limit: float | None = 60.0, mip_rel_gap: float = 1e-6, threads: int | None = None
+) -> MethodOutput:
     first = solve_iteration(instance, 0, ExactOptions(time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads))
     if first.counts is None:
-        return MethodOutput(decision=None, status=Status.ERROR, message=f"iteration 0 MILP: {first.result.status.value} {first.result.message}")
+        return MethodOutput(
+            decision=None,
+            status=Status.ERROR,
+            message=f"iteration 0 MILP: {first.result.status.value} {first.result.message}",
+        )
     decision = PlacementDecision.repeated(first.counts, instance.n_iterations, first.levels)
     return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"initial_status": first.result.status.value})

@@ -25,22 +25,32 @@ from cpnopt.solution import MethodOutput
 def packing_problem(instance: RegionalInstance) -> engine.PackingProblem:
     queues = [np.array(server_queue(instance, i), dtype=np.int64) for i in range(instance.n_servers)]
     table = QueueTable.build(
-        queues, [instance.release_s[q, i] for i, q in enumerate(queues)],
-        [instance.processing_s[q, i] for i, q in enumerate(queues)], [instance.due_s[q] for q in queues],
+        queues,
+        [instance.release_s[q, i] for i, q in enumerate(queues)],
+        [instance.processing_s[q, i] for i, q in enumerate(queues)],
+        [instance.due_s[q] for q in queues],
         [instance.margin[q, i] for i, q in enumerate(queues)],
     )
-    return engine.PackingProblem(n_resources=instance.n_servers, n_tasks=instance.n_tasks,
-                                 members=[(i,) for i in range(instance.n_servers)], table=table)
+    return engine.PackingProblem(
+        n_resources=instance.n_servers,
+        n_tasks=instance.n_tasks,
+        members=[(i,) for i in range(instance.n_servers)],
+        table=table,
+    )
 
 
 def warm_start(solver: engine.BranchAndPrice, decision: RegionalDecision) -> list[engine.Column]:
     """A heuristic's plan as one column per server (tasks not eligible there dropped)."""
-    return [solver.column(i, tuple(n for n, a in enumerate(decision.assignment) if a == i and n in solver.margin_of[i]))
-            for i in range(solver.problem.n_resources)]
+    return [
+        solver.column(i, tuple(n for n, a in enumerate(decision.assignment) if a == i and n in solver.margin_of[i]))
+        for i in range(solver.problem.n_resources)
+    ]
 
 
 @register_method(
-    "regional", "bp", kind="exact",
+    "regional",
+    "bp",
+    kind="exact",
     description="branch-and-price (FIFO task-set columns per server, engine shared with clustering)",
 )
 def branch_and_price(
@@ -54,9 +64,19 @@ def branch_and_price(
     trace: str | None = None,
 ) -> MethodOutput:
     """Solve by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there."""
-    solver = engine.BranchAndPrice(packing_problem(instance), time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-                                   threads=threads, smoothing=smoothing, max_nodes=max_nodes)
-    starts = [warm_start(solver, get_method("regional", "two-stage").run(instance).decision)] if warm_start_heuristics else []
+    solver = engine.BranchAndPrice(
+        packing_problem(instance),
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        smoothing=smoothing,
+        max_nodes=max_nodes,
+    )
+    starts = (
+        [warm_start(solver, get_method("regional", "two-stage").run(instance).decision)]
+        if warm_start_heuristics
+        else []
+    )
     result = solver.solve(starts)
     assignment: list[int | None] = [None] * instance.n_tasks
     for column in result.columns:

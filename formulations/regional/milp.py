@@ -101,7 +101,8 @@ def read_decision(instance: RegionalInstance, built: RegionalModel) -> RegionalD
 
 
 @register_exact(
-    "regional", "milp",
+    "regional",
+    "milp",
     description="task→server MILP, FIFO-exact deadlines shared with clustering (HiGHS)",
 )
 def milp(
@@ -121,8 +122,13 @@ def milp(
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
     info = {"eligible_pairs": len(built.pairs), "constraints": built.model.nconstraints(), "fifo": fifo}
     if not built.pairs:  # nothing can be served on time at a profit: rejecting all is optimal
-        return MethodOutput(decision=RegionalDecision.rejected(instance.n_tasks), status=Status.OPTIMAL,
-                            bound=0.0, model_objective=0.0, info={"build_s": time.perf_counter() - start, **info})
+        return MethodOutput(
+            decision=RegionalDecision.rejected(instance.n_tasks),
+            status=Status.OPTIMAL,
+            bound=0.0,
+            model_objective=0.0,
+            info={"build_s": time.perf_counter() - start, **info},
+        )
     if warm_start:
         set_start(instance, built, get_method("regional", "two-stage").run(instance).decision)
     return solve_built(built.model, options, start, lambda: read_decision(instance, built), info, warm_start=warm_start)

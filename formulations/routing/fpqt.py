@@ -42,11 +42,11 @@ import scipy.sparse as sp
 from cpnopt.errors import InputError
 from cpnopt.formulations.routing.milp import LinearModel, Schedule, build_schedule, milp, read_routes
 from cpnopt.problems.routing import REJECTED, RoutingDecision, RoutingInstance, TaskRoute
+from cpnopt.problems.routing.destinations import RULES, choose_routes
+from cpnopt.problems.routing.firstfit import first_fit
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import highs_session
-from cpnopt.problems.routing.destinations import RULES, choose_routes
-from cpnopt.problems.routing.firstfit import first_fit
 
 
 class CompiledSchedule:
@@ -62,7 +62,10 @@ class CompiledSchedule:
         self.cb = cp.Parameter(len(binary))
         self.cc = cp.Parameter(len(continuous))
         position = {j: i for i, j in enumerate(self.columns)}
-        groups: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {"<=": ([], [], [], []), "==": ([], [], [], [])}
+        groups: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {
+            "<=": ([], [], [], []),
+            "==": ([], [], [], []),
+        }
         for coefs, sense, rhs in model.rows:
             sign = -1.0 if sense == ">=" else 1.0
             rows, cols, vals, rhss = groups["==" if sense == "==" else "<="]
@@ -104,7 +107,12 @@ def transformed_objective(instance: RoutingInstance, schedule: Schedule, y: dict
         m = instance.tasks[a.task].workload_tflop
         root = math.sqrt(e.base_price * e.urgency * m)
         t_sum = instance.delay_s(a.task, a.node, a.slot)
-        coef[a.var] = e.base_price * m - float(instance.energy_cost[a.task, a.node]) + 2 * y[a.task] * root - y[a.task] ** 2 * t_sum
+        coef[a.var] = (
+            e.base_price * m
+            - float(instance.energy_cost[a.task, a.node])
+            + 2 * y[a.task] * root
+            - y[a.task] ** 2 * t_sum
+        )
     return coef
 
 
@@ -121,9 +129,15 @@ def profit_of(instance: RoutingInstance, routes: dict[int, TaskRoute]) -> tuple[
     return total, delay
 
 
-def fp_qt(instance: RoutingInstance, destinations: list[int | None], start: RoutingDecision | None = None,
-          max_iter: int = 20, tol: float = 1e-6, mip_rel_gap: float = 1e-9,
-          time_limit: float | None = None) -> tuple[RoutingDecision, list[float]]:
+def fp_qt(
+    instance: RoutingInstance,
+    destinations: list[int | None],
+    start: RoutingDecision | None = None,
+    max_iter: int = 20,
+    tol: float = 1e-6,
+    mip_rel_gap: float = 1e-9,
+    time_limit: float | None = None,
+) -> tuple[RoutingDecision, list[float]]:
     """The quadratic-transform fixed point for fixed ``destinations``; the decision and Eq. (15) per iteration.
 
     ``start`` (a feasible decision with these destinations) seeds y with its delays and is
@@ -140,7 +154,9 @@ def fp_qt(instance: RoutingInstance, destinations: list[int | None], start: Rout
     root = {u: math.sqrt(e.base_price * e.urgency * instance.tasks[u].workload_tflop) for u in tasks}
     y = {}
     for u in tasks:
-        fastest = min((instance.delay_s(u, p[-1], instance.no_wait_arrival(u, p)) for p in schedule.paths[u]), default=1.0)
+        fastest = min(
+            (instance.delay_s(u, p[-1], instance.no_wait_arrival(u, p)) for p in schedule.paths[u]), default=1.0
+        )
         y[u] = root[u] / fastest
     options = {"mip_rel_gap": mip_rel_gap}
     if time_limit is not None:
@@ -171,8 +187,9 @@ def fp_qt(instance: RoutingInstance, destinations: list[int | None], start: Rout
 FALLBACK_RULE = "cheapest"  # destinations when the MILP gives none in its time limit
 
 
-def starting_point(instance: RoutingInstance, rule: str, seed: int,
-                   time_limit: float | None) -> tuple[list[int | None], RoutingDecision | None, str]:
+def starting_point(
+    instance: RoutingInstance, rule: str, seed: int, time_limit: float | None
+) -> tuple[list[int | None], RoutingDecision | None, str]:
     """Destinations by ``rule`` and, for the heuristic rules, their first-fit schedule as the
     start; and the rule used (``FALLBACK_RULE`` when ``milp`` ended without an incumbent).
 
@@ -188,39 +205,67 @@ def starting_point(instance: RoutingInstance, rule: str, seed: int,
     return [None if p is None else p[-1] for p in paths], first_fit(instance, paths), rule
 
 
-def _run(instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: float,
-         time_limit: float | None) -> MethodOutput:
+def _run(
+    instance: RoutingInstance, rule: str, seed: int, max_iter: int, tol: float, time_limit: float | None
+) -> MethodOutput:
     if rule not in RULES + ("milp",):
         raise InputError("destinations", rule, f"must be one of milp, {', '.join(RULES)}")
     began = time.perf_counter()
     destinations, start, used = starting_point(instance, rule, seed, time_limit)
     middle = time.perf_counter()
     decision, history = fp_qt(instance, destinations, start, max_iter, tol)
-    info = {"destinations": used if used == rule else f"{used} (milp found no incumbent)", "iterations": len(history), "history": history,
-            "destinations_s": middle - began, "fpqt_s": time.perf_counter() - middle}
+    info = {
+        "destinations": used if used == rule else f"{used} (milp found no incumbent)",
+        "iterations": len(history),
+        "history": history,
+        "destinations_s": middle - began,
+        "fpqt_s": time.perf_counter() - middle,
+    }
     return MethodOutput(decision, Status.FEASIBLE, model_objective=history[-1] if history else None, info=info)
 
 
-@register_method("routing", "fp-qt", Kind.HEURISTIC,
-                 description="quadratic transform (Eq. 22) alternated with the slot MILP in CVXPY/HiGHS; destinations=milp|nearest|cheapest|random")
-def fp_qt_method(instance: RoutingInstance, destinations: str = "milp", seed: int = 0, max_iter: int = 20,
-                 tol: float = 1e-6, time_limit: float | None = None) -> MethodOutput:
+@register_method(
+    "routing",
+    "fp-qt",
+    Kind.HEURISTIC,
+    description="quadratic transform (Eq. 22) alternated with the slot MILP in CVXPY/HiGHS; destinations=milp|nearest|cheapest|random",
+)
+def fp_qt_method(
+    instance: RoutingInstance,
+    destinations: str = "milp",
+    seed: int = 0,
+    max_iter: int = 20,
+    tol: float = 1e-6,
+    time_limit: float | None = None,
+) -> MethodOutput:
     return _run(instance, destinations, seed, max_iter, tol, time_limit)
 
 
-@register_method("routing", "fp-qt-random", Kind.HEURISTIC,
-                 description="fp-qt from the random baseline's destinations and schedule (≥ random with the same seed)")
+@register_method(
+    "routing",
+    "fp-qt-random",
+    Kind.HEURISTIC,
+    description="fp-qt from the random baseline's destinations and schedule (≥ random with the same seed)",
+)
 def fp_qt_random(instance: RoutingInstance, seed: int = 0, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
     return _run(instance, "random", seed, max_iter, tol, None)
 
 
-@register_method("routing", "fp-qt-nearest", Kind.HEURISTIC,
-                 description="fp-qt from the nearest baseline's destinations and schedule (≥ nearest)")
+@register_method(
+    "routing",
+    "fp-qt-nearest",
+    Kind.HEURISTIC,
+    description="fp-qt from the nearest baseline's destinations and schedule (≥ nearest)",
+)
 def fp_qt_nearest(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
     return _run(instance, "nearest", 0, max_iter, tol, None)
 
 
-@register_method("routing", "fp-qt-cheapest", Kind.HEURISTIC,
-                 description="fp-qt from the cheapest baseline's destinations and schedule (≥ cheapest)")
+@register_method(
+    "routing",
+    "fp-qt-cheapest",
+    Kind.HEURISTIC,
+    description="fp-qt from the cheapest baseline's destinations and schedule (≥ cheapest)",
+)
 def fp_qt_cheapest(instance: RoutingInstance, max_iter: int = 20, tol: float = 1e-6) -> MethodOutput:
     return _run(instance, "cheapest", 0, max_iter, tol, None)

@@ -67,7 +67,9 @@ from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
 Path_ = tuple[int, ...]
 
-MAX_COEFFICIENTS = 500_000  # one frame's model: 10× the largest suite's; 1 Mb, 4 nodes, l_u = 100 s is 1.0 M (1.1 GB, 71 s)
+MAX_COEFFICIENTS = (
+    500_000  # one frame's model: 10× the largest suite's; 1 Mb, 4 nodes, l_u = 100 s is 1.0 M (1.1 GB, 71 s)
+)
 
 
 class BuildTimeLimit(Exception):
@@ -80,8 +82,9 @@ def _check_clock(deadline: float | None) -> None:
 
 
 # ---------------------------------------------------------------------- candidate paths
-def candidate_paths(instance: RoutingInstance, task: int, destinations: list[int],
-                    k_paths: int | None = None) -> tuple[list[Path_], bool]:
+def candidate_paths(
+    instance: RoutingInstance, task: int, destinations: list[int], k_paths: int | None = None
+) -> tuple[list[Path_], bool]:
     """Simple paths from the task's access node to ``destinations`` that can meet l_u.
 
     Returns the paths (fastest first per destination) and whether ``k_paths`` cut any.
@@ -99,7 +102,9 @@ def candidate_paths(instance: RoutingInstance, task: int, destinations: list[int
         if n == source:
             found.append((n,))
             continue
-        reach = [tuple(p) for p in nx.all_simple_paths(instance.graph, source, n, cutoff=max(int(horizon[n]) // hop, 0))]
+        reach = [
+            tuple(p) for p in nx.all_simple_paths(instance.graph, source, n, cutoff=max(int(horizon[n]) // hop, 0))
+        ]
         fast = sorted((instance.no_wait_arrival(task, p), p) for p in reach)
         fast = [p for arrival, p in fast if arrival <= horizon[n]]
         if k_paths is not None and len(fast) > k_paths:
@@ -167,8 +172,13 @@ def schedule_size(instance: RoutingInstance, paths: dict[int, list[Path_]]) -> i
     return total
 
 
-def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: dict[int, list[int]],
-                   k_paths: int | None = None, deadline: float | None = None) -> Schedule:
+def build_schedule(
+    instance: RoutingInstance,
+    tasks: list[int],
+    destinations: dict[int, list[int]],
+    k_paths: int | None = None,
+    deadline: float | None = None,
+) -> Schedule:
     """Variables x, w and every scheduling row of the module docstring for ``tasks``.
 
     Raises :class:`InputError` when the model would exceed :data:`MAX_COEFFICIENTS`, and
@@ -189,9 +199,12 @@ def build_schedule(instance: RoutingInstance, tasks: list[int], destinations: di
     size = schedule_size(instance, paths)
     if size > MAX_COEFFICIENTS:
         horizon = int(max(instance.horizon_slots[u].max() for u in tasks))
-        raise InputError("instance", f"{size:,} coefficients, latency horizon {horizon} slots",
-                         f"the routing model is too large (limit {MAX_COEFFICIENTS:,}; it grows with the square of "
-                         "max_latency_s / slot_s): shorten max_latency_s, coarsen slot_s or set k_paths")
+        raise InputError(
+            "instance",
+            f"{size:,} coefficients, latency horizon {horizon} slots",
+            f"the routing model is too large (limit {MAX_COEFFICIENTS:,}; it grows with the square of "
+            "max_latency_s / slot_s): shorten max_latency_s, coarsen slot_s or set k_paths",
+        )
     for u in tasks:
         found = paths[u]
         k = instance.occupation_slots[u]
@@ -254,21 +267,27 @@ def to_pyomo(model: LinearModel, name: str, deadline: float | None = None) -> tu
     """The solver-neutral model as a Pyomo model (maximisation); :class:`BuildTimeLimit` past ``deadline``."""
     pm = pyo.ConcreteModel(name=name)
     index = range(len(model.binary))
-    pm.v = pyo.Var(index, domain=lambda _, j: pyo.Binary if model.binary[j] else pyo.NonNegativeReals,
-                   bounds=lambda _, j: (0.0, model.upper[j]))
+    pm.v = pyo.Var(
+        index,
+        domain=lambda _, j: pyo.Binary if model.binary[j] else pyo.NonNegativeReals,
+        bounds=lambda _, j: (0.0, model.upper[j]),
+    )
     pm.rows = pyo.ConstraintList()
     for coefs, sense, rhs in model.rows:
         _check_clock(deadline)
         expr = LinearExpression(constant=0.0, linear_coefs=list(coefs.values()), linear_vars=[pm.v[j] for j in coefs])
         pm.rows.add(expr <= rhs if sense == "<=" else expr >= rhs if sense == ">=" else expr == rhs)
     obj = model.objective
-    pm.profit = pyo.Objective(expr=LinearExpression(constant=0.0, linear_coefs=list(obj.values()),
-                                                    linear_vars=[pm.v[j] for j in obj]), sense=pyo.maximize)
+    pm.profit = pyo.Objective(
+        expr=LinearExpression(constant=0.0, linear_coefs=list(obj.values()), linear_vars=[pm.v[j] for j in obj]),
+        sense=pyo.maximize,
+    )
     return pm, pm.v
 
 
-def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = None,
-                deadline: float | None = None) -> Schedule:
+def frame_model(
+    instance: RoutingInstance, frame: int, k_paths: int | None = None, deadline: float | None = None
+) -> Schedule:
     tasks = instance.tasks_of_frame(frame)
     schedule = build_schedule(instance, tasks, {u: list(range(instance.n_nodes)) for u in tasks}, k_paths, deadline)
     add_profit(instance, schedule)
@@ -276,7 +295,8 @@ def frame_model(instance: RoutingInstance, frame: int, k_paths: int | None = Non
 
 
 @register_exact(
-    "routing", "milp",
+    "routing",
+    "milp",
     description="time-indexed path-based MILP with delay levels: exact for the slot-grid INLP (Eq. 15), per frame",
 )
 def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None = None) -> MethodOutput:
@@ -298,8 +318,14 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
             pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}", deadline)
         except BuildTimeLimit:  # the frames solved so far stand; the others' tasks are rejected
             decision = RoutingDecision(tuple(routes.get(u, REJECTED) for u in range(instance.n_tasks)))
-            return MethodOutput(decision, Status.TIME_LIMIT, None, incumbent, {"frames": len(frames), "frames_solved": done},
-                                f"time limit reached while building frame {t}'s model")
+            return MethodOutput(
+                decision,
+                Status.TIME_LIMIT,
+                None,
+                incumbent,
+                {"frames": len(frames), "frames_solved": done},
+                f"time limit reached while building frame {t}'s model",
+            )
         sizes.append((len(schedule.model.binary), len(schedule.model.rows)))
         left = options.time_left(time.perf_counter() - start, len(frames) - done, floor_s=1e-3)
         target = part_path(options.write_model, "frame", t, len(frames))
@@ -315,11 +341,20 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
         bound = bound + result.bound if bound is not None and result.bound is not None else None
     decision = RoutingDecision(tuple(routes.get(u, REJECTED) for u in range(instance.n_tasks)))
     status = Status.OPTIMAL if all(s is Status.OPTIMAL for s in statuses) else Status.TIME_LIMIT
-    info = {"frames": len(frames), "variables": sum(a for a, _ in sizes), "rows": sum(b for _, b in sizes),
-            "path_set": f"{k_paths} fastest per destination" if k_paths else "all latency-feasible simple paths"}
+    info = {
+        "frames": len(frames),
+        "variables": sum(a for a, _ in sizes),
+        "rows": sum(b for _, b in sizes),
+        "path_set": f"{k_paths} fastest per destination" if k_paths else "all latency-feasible simple paths",
+    }
     if restricted:
         info["path_restricted_bound"] = bound
-        return MethodOutput(decision, Status.FEASIBLE, None, incumbent, info,
-                            "k_paths cut candidate paths: optimal over the cut path set only")
+        return MethodOutput(
+            decision,
+            Status.FEASIBLE,
+            None,
+            incumbent,
+            info,
+            "k_paths cut candidate paths: optimal over the cut path set only",
+        )
     return MethodOutput(decision, status, bound, incumbent, info)
-

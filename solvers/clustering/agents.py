@@ -17,13 +17,13 @@ from functools import partial
 
 import torch
 
-from cpnopt.problems.clustering.env import N_FEATURES, BatchedClusteringEnv
 from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams, generate
+from cpnopt.problems.clustering.auction import check_gamma
+from cpnopt.problems.clustering.env import N_FEATURES, BatchedClusteringEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
-from cpnopt.problems.clustering.auction import check_gamma
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.rl.networks import CandidateActorCritic
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 
 REA_GAMMA = 0.8  # REA's γ during training, the heuristics' default
 
@@ -47,8 +47,9 @@ SPEC = AgentSpec(
     SPEC,
     description="DCAT (Alg. 1): A2C policy builds the clusters (R_max by masking) + REA pricing; bundled checkpoint",
 )
-def dcat(instance: ClusteringInstance, checkpoint: str | None = None, gamma: float = REA_GAMMA,
-         device: str = "cpu") -> MethodOutput:
+def dcat(
+    instance: ClusteringInstance, checkpoint: str | None = None, gamma: float = REA_GAMMA, device: str = "cpu"
+) -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ."""
     check_gamma(gamma)
     return solve_greedily(SPEC, instance, checkpoint, device, gamma=gamma)

@@ -10,8 +10,8 @@ MILP, so the two optima must agree. Exponential: refused above ``MAX_SERVERS`` s
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
+from functools import cache
 
 import numpy as np
 
@@ -39,18 +39,23 @@ def set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
 
 
 @register_method(
-    "clustering", "enumerate", kind=Kind.EXACT,
+    "clustering",
+    "enumerate",
+    kind=Kind.EXACT,
     description=f"brute force over all partitions and assignments (≤ {MAX_SERVERS} servers, ≤ {MAX_TASKS} tasks)",
 )
 def enumerate_all(instance: ClusteringInstance) -> MethodOutput:
     if instance.n_servers > MAX_SERVERS or instance.n_tasks > MAX_TASKS:
-        raise InputError("instance", f"{instance.n_servers} servers × {instance.n_tasks} tasks",
-                         f"too large for enumerate (≤ {MAX_SERVERS} servers, ≤ {MAX_TASKS} tasks)")
+        raise InputError(
+            "instance",
+            f"{instance.n_servers} servers × {instance.n_tasks} tasks",
+            f"too large for enumerate (≤ {MAX_SERVERS} servers, ≤ {MAX_TASKS} tasks)",
+        )
     n_tasks = instance.n_tasks
     full = (1 << n_tasks) - 1
     masks = list(range(full + 1))
 
-    @lru_cache(maxsize=None)
+    @cache
     def subset_profits(members: tuple[int, ...]) -> tuple[float, ...]:
         """Profit of cluster ``members`` serving exactly each task subset (−inf if infeasible)."""
         terms = instance.cluster_terms(members)

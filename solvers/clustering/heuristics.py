@@ -93,34 +93,55 @@ def _heuristic(instance: ClusteringInstance, clustering: str, pricing: str, gamm
     return MethodOutput(decision=decision, status=Status.FEASIBLE)
 
 
-@register_method("clustering", "rand-rea", Kind.HEURISTIC, aliases=("rea",),
-                 description="random clustering + REA descending auction (Alg. 2)")
+@register_method(
+    "clustering",
+    "rand-rea",
+    Kind.HEURISTIC,
+    aliases=("rea",),
+    description="random clustering + REA descending auction (Alg. 2)",
+)
 def rand_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
     return _heuristic(instance, "rand", "rea", gamma, seed)
 
 
-@register_method("clustering", "rand-ob-rea", Kind.HEURISTIC, aliases=("ob-rea",),
-                 description="random clustering + one-off offer γ·p_n (OB-REA)")
+@register_method(
+    "clustering",
+    "rand-ob-rea",
+    Kind.HEURISTIC,
+    aliases=("ob-rea",),
+    description="random clustering + one-off offer γ·p_n (OB-REA)",
+)
 def rand_ob_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
     return _heuristic(instance, "rand", "ob-rea", gamma, seed)
 
 
-@register_method("clustering", "km-rea", Kind.HEURISTIC, description="k-means clustering + REA descending auction (Alg. 2)")
+@register_method(
+    "clustering", "km-rea", Kind.HEURISTIC, description="k-means clustering + REA descending auction (Alg. 2)"
+)
 def km_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
     return _heuristic(instance, "km", "rea", gamma, seed)
 
 
-@register_method("clustering", "km-ob-rea", Kind.HEURISTIC, description="k-means clustering + one-off offer γ·p_n (OB-REA)")
+@register_method(
+    "clustering", "km-ob-rea", Kind.HEURISTIC, description="k-means clustering + one-off offer γ·p_n (OB-REA)"
+)
 def km_ob_rea(instance: ClusteringInstance, gamma: float = 0.8, seed: int = 0) -> MethodOutput:
     return _heuristic(instance, "km", "ob-rea", gamma, seed)
 
 
 @register_method(
-    "clustering", "opt-rea", Kind.HEURISTIC,
+    "clustering",
+    "opt-rea",
+    Kind.HEURISTIC,
     description="clusters of the exact method (milp, or cg at large sizes) + REA pricing: the loss of pricing alone",
 )
-def opt_rea(instance: ClusteringInstance, gamma: float = 0.8, time_limit: float | None = 60.0,
-            threads: int | None = None, exact: str = "milp") -> MethodOutput:
+def opt_rea(
+    instance: ClusteringInstance,
+    gamma: float = 0.8,
+    time_limit: float | None = 60.0,
+    threads: int | None = None,
+    exact: str = "milp",
+) -> MethodOutput:
     check_gamma(gamma)
     if exact not in EXACT:
         raise InputError("exact", exact, f"must be one of {', '.join(EXACT)}")

@@ -66,22 +66,28 @@ family's evaluator (mean response latency).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from cpnopt.rl_env import Observation
-from cpnopt.problems.offloading.env import (
-    NODE_FEATURES, PATH_FEATURES, TRAINING_TASKS, BandwidthRewardEnv, BatchedOffloadingEnv, n_features, sample_pooled,
-)
 from cpnopt.problems.offloading import OffloadingInstance, OffloadingParams
+from cpnopt.problems.offloading.env import (
+    NODE_FEATURES,
+    PATH_FEATURES,
+    TRAINING_TASKS,
+    BandwidthRewardEnv,
+    BatchedOffloadingEnv,
+    n_features,
+    sample_pooled,
+)
+from cpnopt.rl_env import Observation
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.dqn import QValues
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.rl.networks import masked_categorical, mlp
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 
 K_PATHS = 3  # the generator's default k; the bundled networks are built for it
 LOG_STD_INIT = -0.5
@@ -176,15 +182,26 @@ def _make_env(device: torch.device) -> BatchedOffloadingEnv:
 
 
 TRAINING_PARAMS = OffloadingParams(n_tasks=TRAINING_TASKS)
-TRAINING_CONFIG = {"n_envs": 16, "n_steps": 15, "gamma": 0.5, "gae_lambda": 0.8, "learning_rate": 1e-3, "ent_coef": 0.003}
-
+TRAINING_CONFIG = {
+    "n_envs": 16,
+    "n_steps": 15,
+    "gamma": 0.5,
+    "gae_lambda": 0.8,
+    "learning_rate": 1e-3,
+    "ent_coef": 0.003,
+}
 
 
 def _rlms_spec(method: str, encoder: str) -> AgentSpec:
     return AgentSpec(
-        family="offloading", method=method, algorithm="a2c", make_env=_make_env,
-        sample=partial(sample_pooled, TRAINING_PARAMS), make_policy=RLMSActorCritic,
-        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "encoder": encoder}, config=TRAINING_CONFIG,
+        family="offloading",
+        method=method,
+        algorithm="a2c",
+        make_env=_make_env,
+        sample=partial(sample_pooled, TRAINING_PARAMS),
+        make_policy=RLMSActorCritic,
+        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "encoder": encoder},
+        config=TRAINING_CONFIG,
     )
 
 
@@ -192,14 +209,18 @@ RLMS = _rlms_spec("rlms", "syncgnn")
 RLMS_MLP = _rlms_spec("rlms-mlp", "mlp")
 
 
-@register_agent(RLMS, description="RLMS-CPN: SyncGNN actor-critic (node actor + sparsemax path split), A2C; bundled checkpoint")
+@register_agent(
+    RLMS, description="RLMS-CPN: SyncGNN actor-critic (node actor + sparsemax path split), A2C; bundled checkpoint"
+)
 def rlms(instance: OffloadingInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train offloading --method rlms`` output (default: the bundled one)."""
     return solve_greedily(RLMS, instance, checkpoint, device)
 
 
-@register_agent(RLMS_MLP, description="RLMS-CPN ablation: the rlms actors and critic on an MLP instead of SyncGNN; "
-                                      "bundled checkpoint")
+@register_agent(
+    RLMS_MLP,
+    description="RLMS-CPN ablation: the rlms actors and critic on an MLP instead of SyncGNN; bundled checkpoint",
+)
 def rlms_mlp(instance: OffloadingInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train offloading --method rlms-mlp`` output (default: the bundled one)."""
     return solve_greedily(RLMS_MLP, instance, checkpoint, device)
@@ -262,9 +283,18 @@ class GNNQNetwork(nn.Module):
         context = (node * node_w).sum(1) / node_w.sum(1).clamp_min(1.0)  # (B, H)
         b, n_cand = node.shape[:2]
         one_hot = torch.eye(k + 1, device=node.device).expand(b, n_cand, k + 1, k + 1)
-        inputs = torch.cat([node[..., None, :].expand_as(option_state), option_state,
-                            context[:, None, None, :].expand_as(option_state), one_hot], -1)
-        q = QValues(self.readout(inputs).squeeze(-1).flatten(1), action_mask(obs, k), partial(joint_action, paths=paths))
+        inputs = torch.cat(
+            [
+                node[..., None, :].expand_as(option_state),
+                option_state,
+                context[:, None, None, :].expand_as(option_state),
+                one_hot,
+            ],
+            -1,
+        )
+        q = QValues(
+            self.readout(inputs).squeeze(-1).flatten(1), action_mask(obs, k), partial(joint_action, paths=paths)
+        )
         return q, q.value()
 
     def config(self) -> dict[str, int]:
@@ -275,15 +305,29 @@ def _bandwidth_env(device: torch.device) -> BatchedOffloadingEnv:
     return BandwidthRewardEnv(device, K_PATHS)
 
 
-DQN_CONFIG = {"n_envs": 16, "n_steps": 16, "gamma": 0.5, "learning_rate": 5e-4, "buffer_size": 50_000,
-              "batch_size": 128, "learning_starts": 2_000, "target_update": 250, "eps_fraction": 0.3}
+DQN_CONFIG = {
+    "n_envs": 16,
+    "n_steps": 16,
+    "gamma": 0.5,
+    "learning_rate": 5e-4,
+    "buffer_size": 50_000,
+    "batch_size": 128,
+    "learning_starts": 2_000,
+    "target_update": 250,
+    "eps_fraction": 0.3,
+}
 
 
 def _gnn_dqn_spec(method: str, make_env: Callable[[torch.device], BatchedOffloadingEnv]) -> AgentSpec:
     return AgentSpec(
-        family="offloading", method=method, algorithm="dqn", make_env=make_env,
-        sample=partial(sample_pooled, TRAINING_PARAMS), make_policy=GNNQNetwork,
-        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "rounds": 3}, config=DQN_CONFIG,
+        family="offloading",
+        method=method,
+        algorithm="dqn",
+        make_env=make_env,
+        sample=partial(sample_pooled, TRAINING_PARAMS),
+        make_policy=GNNQNetwork,
+        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "rounds": 3},
+        config=DQN_CONFIG,
     )
 
 
@@ -291,15 +335,20 @@ GNN_DQN = _gnn_dqn_spec("gnn-dqn", _bandwidth_env)
 GNN_DQN_LATENCY = _gnn_dqn_spec("gnn-dqn-latency", _make_env)
 
 
-@register_agent(GNN_DQN, description="RLMS-CPN's GNN-DQN baseline: message-passing Q-network over (node, path option), "
-                                     "DQN with a bandwidth reward; bundled checkpoint")
+@register_agent(
+    GNN_DQN,
+    description="RLMS-CPN's GNN-DQN baseline: message-passing Q-network over (node, path option), "
+    "DQN with a bandwidth reward; bundled checkpoint",
+)
 def gnn_dqn(instance: OffloadingInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn`` output (default: the bundled one)."""
     return solve_greedily(GNN_DQN, instance, checkpoint, device)
 
 
-@register_agent(GNN_DQN_LATENCY, description="ablation of gnn-dqn: the same Q-network and DQN with the latency reward "
-                                             "of rlms; bundled checkpoint")
+@register_agent(
+    GNN_DQN_LATENCY,
+    description="ablation of gnn-dqn: the same Q-network and DQN with the latency reward of rlms; bundled checkpoint",
+)
 def gnn_dqn_latency(instance: OffloadingInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
     """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn-latency`` output (default: the bundled one)."""
     return solve_greedily(GNN_DQN_LATENCY, instance, checkpoint, device)

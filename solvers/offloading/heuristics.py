@@ -14,7 +14,7 @@ The paper's learned agents (``rlms``, ``rlms-mlp`` and its ``gnn-dqn`` baseline)
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyomo.environ as pyo
@@ -73,8 +73,12 @@ def baseline(instance: OffloadingInstance, node_rule: NodeRule, split_rule: Spli
     return MethodOutput(decision=run_policy(instance, choose), status=Status.FEASIBLE)
 
 
-@register_method("offloading", "base1", Kind.HEURISTIC,
-                 description="Base1: least computation latency node + ECMP over 3 shortest paths")
+@register_method(
+    "offloading",
+    "base1",
+    Kind.HEURISTIC,
+    description="Base1: least computation latency node + ECMP over 3 shortest paths",
+)
 def base1(instance: OffloadingInstance) -> MethodOutput:
     return baseline(instance, min_compute, ecmp)
 
@@ -84,13 +88,18 @@ def base2(instance: OffloadingInstance) -> MethodOutput:
     return baseline(instance, nearest, ecmp)
 
 
-@register_method("offloading", "base3", Kind.HEURISTIC,
-                 description="Base3: least computation latency node + LP min max-link-utilisation (HiGHS)")
+@register_method(
+    "offloading",
+    "base3",
+    Kind.HEURISTIC,
+    description="Base3: least computation latency node + LP min max-link-utilisation (HiGHS)",
+)
 def base3(instance: OffloadingInstance) -> MethodOutput:
     return baseline(instance, min_compute, min_mlu)
 
 
-@register_method("offloading", "base4", Kind.HEURISTIC,
-                 description="Base4: nearest node + LP min max-link-utilisation (HiGHS)")
+@register_method(
+    "offloading", "base4", Kind.HEURISTIC, description="Base4: nearest node + LP min max-link-utilisation (HiGHS)"
+)
 def base4(instance: OffloadingInstance) -> MethodOutput:
     return baseline(instance, nearest, min_mlu)

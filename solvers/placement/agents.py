@@ -22,13 +22,13 @@ from functools import partial
 import torch
 from torch import nn
 
-from cpnopt.rl_env import Observation, sample_instance
-from cpnopt.problems.placement.env import N_FEATURES, WEIGHT_LEVELS, BatchedPlacementEnv
 from cpnopt.errors import InputError
 from cpnopt.problems.placement import PlacementInstance, PlacementParams, generate
+from cpnopt.problems.placement.env import N_FEATURES, WEIGHT_LEVELS, BatchedPlacementEnv
+from cpnopt.rl_env import Observation, sample_instance
 from cpnopt.solution import MethodOutput
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.rl.networks import AutoregressiveHead, mlp
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 
 
 class JointDistribution:
@@ -70,12 +70,19 @@ class DeviceActorCritic(nn.Module):
 
     def forward(self, obs: Observation) -> tuple[JointDistribution, torch.Tensor]:
         if obs.features.shape[-2] != self.n_devices:
-            raise InputError("instance", obs.features.shape[-2], f"this gwp policy was trained for {self.n_devices} devices")
+            raise InputError(
+                "instance", obs.features.shape[-2], f"this gwp policy was trained for {self.n_devices} devices"
+            )
         context = self.encoder(obs.features).flatten(-2)  # (B, m·H)
         return JointDistribution(self.head, context), self.critic(context).squeeze(-1)
 
     def config(self) -> dict[str, int]:
-        return {"n_devices": self.n_devices, "n_features": self.n_features, "n_levels": self.n_levels, "hidden": self.hidden}
+        return {
+            "n_devices": self.n_devices,
+            "n_features": self.n_features,
+            "n_levels": self.n_levels,
+            "hidden": self.hidden,
+        }
 
 
 TRAINING_PARAMS = PlacementParams()
@@ -87,8 +94,12 @@ SPEC = AgentSpec(
     make_env=BatchedPlacementEnv,
     sample=partial(sample_instance, generate, TRAINING_PARAMS),
     make_policy=DeviceActorCritic,
-    policy_kwargs={"n_devices": TRAINING_PARAMS.n_devices, "n_features": N_FEATURES,
-                   "n_levels": len(WEIGHT_LEVELS), "hidden": 32},
+    policy_kwargs={
+        "n_devices": TRAINING_PARAMS.n_devices,
+        "n_features": N_FEATURES,
+        "n_levels": len(WEIGHT_LEVELS),
+        "hidden": 32,
+    },
     config={"n_envs": 16, "n_steps": 10, "gamma": 0.0, "learning_rate": 1e-3, "ent_coef": 0.01},
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -41,14 +41,17 @@ def candidates_per_iteration(instance: PlacementInstance) -> int:
 
 
 @register_method(
-    "placement", "enumerate", kind=Kind.EXACT,
+    "placement",
+    "enumerate",
+    kind=Kind.EXACT,
     description=f"brute force over every split and DVFS level per iteration (≤ {MAX_COMBINATIONS:,} candidates per iteration)",
 )
 def enumerate_all(instance: PlacementInstance) -> MethodOutput:
     size = candidates_per_iteration(instance)
     if size > MAX_COMBINATIONS:
-        raise InputError("instance", f"{size:,} candidates per iteration",
-                         f"too large for enumerate (≤ {MAX_COMBINATIONS:,})")
+        raise InputError(
+            "instance", f"{size:,} candidates per iteration", f"too large for enumerate (≤ {MAX_COMBINATIONS:,})"
+        )
     splits = [list(compositions(int(n), instance.n_devices)) for n in instance.neurons]
     level_vectors = [np.array(v) for v in itertools.product(range(instance.n_levels), repeat=instance.n_devices)]
     memory_per_neuron, memory = instance.memory_per_neuron_mb, instance.memory_mb
@@ -65,9 +68,16 @@ def enumerate_all(instance: PlacementInstance) -> MethodOutput:
                 if value < best[0] - 1e-12:
                     best = (value, counts, levels)
         if best[1] is None:
-            return MethodOutput(decision=None, status=Status.INFEASIBLE, message=f"no split of iteration {k} fits memory")
+            return MethodOutput(
+                decision=None, status=Status.INFEASIBLE, message=f"no split of iteration {k} fits memory"
+            )
         total += best[0]
         best_counts.append(best[1])
         best_levels.append(best[2])
-    return MethodOutput(decision=PlacementDecision.from_arrays(best_counts, best_levels), status=Status.OPTIMAL,
-                        bound=total, model_objective=total, info={"candidates_per_iteration": size})
+    return MethodOutput(
+        decision=PlacementDecision.from_arrays(best_counts, best_levels),
+        status=Status.OPTIMAL,
+        bound=total,
+        model_objective=total,
+        info={"candidates_per_iteration": size},
+    )

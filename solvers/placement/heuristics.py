@@ -38,20 +38,27 @@ GREEDY_CHUNKS = 64
 def _output(instance: PlacementInstance, placements: list[np.ndarray | None], **info: float) -> MethodOutput:
     fitted = [None if p is None else fit_memory(instance, p) for p in placements]
     if any(p is None for p in fitted):
-        return MethodOutput(decision=None, status=Status.ERROR, message="the placement cannot be fitted into the devices' memory")
+        return MethodOutput(
+            decision=None, status=Status.ERROR, message="the placement cannot be fitted into the devices' memory"
+        )
     return MethodOutput(decision=PlacementDecision.from_arrays(fitted), status=Status.FEASIBLE, info=dict(info))
 
 
-@register_method("placement", "random", kind=Kind.HEURISTIC, description="every neuron on a uniformly random device, per iteration")
+@register_method(
+    "placement", "random", kind=Kind.HEURISTIC, description="every neuron on a uniformly random device, per iteration"
+)
 def random_placement(instance: PlacementInstance, seed: int = 0) -> MethodOutput:
     rng = np.random.default_rng(seed)
     uniform = np.full(instance.n_devices, 1.0 / instance.n_devices)
-    return _output(instance, [
-        np.array([rng.multinomial(int(n), uniform) for n in instance.neurons]) for _ in range(instance.n_iterations)
-    ])
+    return _output(
+        instance,
+        [np.array([rng.multinomial(int(n), uniform) for n in instance.neurons]) for _ in range(instance.n_iterations)],
+    )
 
 
-@register_method("placement", "rule", kind=Kind.HEURISTIC, description="neurons proportional to f·u of each device, per iteration")
+@register_method(
+    "placement", "rule", kind=Kind.HEURISTIC, description="neurons proportional to f·u of each device, per iteration"
+)
 def rule(instance: PlacementInstance) -> MethodOutput:
     placements = []
     for k in range(instance.n_iterations):
@@ -76,8 +83,9 @@ def greedy(instance: PlacementInstance, k: int) -> np.ndarray:
             size = min(chunk, left)
             new = counts[l] == 0
             grown = load + size * t.neuron_time_s[v, l] + new * t.input_time_s[l]
-            cost = (w_energy * (size * t.neuron_energy_j[v, l] + new * t.input_energy_j[v, l])
-                    + w_time * (np.maximum(grown, layer_time) - layer_time))
+            cost = w_energy * (size * t.neuron_energy_j[v, l] + new * t.input_energy_j[v, l]) + w_time * (
+                np.maximum(grown, layer_time) - layer_time
+            )
             fits = free >= size * per_neuron[l]
             if not fits.any():  # no device takes the chunk: place it anyway, fit_memory moves it
                 fits = free == free.max()
@@ -89,8 +97,12 @@ def greedy(instance: PlacementInstance, k: int) -> np.ndarray:
     return counts
 
 
-@register_method("placement", "heuristic", kind=Kind.HEURISTIC,
-                 description="greedy least-marginal-cost placement, re-planned at each epoch start")
+@register_method(
+    "placement",
+    "heuristic",
+    kind=Kind.HEURISTIC,
+    description="greedy least-marginal-cost placement, re-planned at each epoch start",
+)
 def heuristic(instance: PlacementInstance, epoch_length: int = 5) -> MethodOutput:
     if epoch_length < 1:
         raise InputError("epoch_length", epoch_length, "must be ≥ 1 iteration")

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from cpnopt.problems.regional.env import N_FEATURES, BatchedRegionalEnv
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance, RegionalParams, generate
+from cpnopt.problems.regional.env import N_FEATURES, BatchedRegionalEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.rl.networks import CandidateActorCritic
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 
 SPEC = AgentSpec(
     family="regional",

@@ -19,14 +19,19 @@ MAX_ASSIGNMENTS = 2_000_000
 
 
 @register_method(
-    "regional", "enumerate", kind=Kind.EXACT,
+    "regional",
+    "enumerate",
+    kind=Kind.EXACT,
     description=f"brute force over every task→server/reject assignment (≤ {MAX_ASSIGNMENTS:,} assignments)",
 )
 def enumerate_all(instance: RegionalInstance) -> MethodOutput:
     n_tasks, n_servers = instance.n_tasks, instance.n_servers
     if (n_servers + 1) ** n_tasks > MAX_ASSIGNMENTS:
-        raise InputError("instance", f"{n_servers} servers × {n_tasks} tasks",
-                         f"too large for enumerate ((servers + 1)^tasks ≤ {MAX_ASSIGNMENTS:,})")
+        raise InputError(
+            "instance",
+            f"{n_servers} servers × {n_tasks} tasks",
+            f"too large for enumerate ((servers + 1)^tasks ≤ {MAX_ASSIGNMENTS:,})",
+        )
     margin = instance.margin.tolist()
     queues: list[list[int]] = [[] for _ in range(n_servers)]
     current: list[int | None] = [None] * n_tasks
@@ -48,5 +53,9 @@ def enumerate_all(instance: RegionalInstance) -> MethodOutput:
 
     walk(0, 0.0)
     value = float(best["value"])
-    return MethodOutput(decision=RegionalDecision(assignment=best["assignment"]), status=Status.OPTIMAL,
-                        bound=value, model_objective=value)
+    return MethodOutput(
+        decision=RegionalDecision(assignment=best["assignment"]),
+        status=Status.OPTIMAL,
+        bound=value,
+        model_objective=value,
+    )

@@ -34,7 +34,7 @@ import numpy as np
 
 from cpnopt.errors import InputError
 from cpnopt.problems.regional import RegionalInstance
-from cpnopt.problems.regional.balancing import Plan, RegionAllocator, balance_within_region, pooled_unit_cost, schedule
+from cpnopt.problems.regional.balancing import Plan, RegionAllocator, pooled_unit_cost, schedule
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
@@ -81,7 +81,9 @@ def random_region(rng: np.random.Generator) -> RegionAllocator:
 
 
 @register_method(
-    "regional", "two-stage", kind=Kind.HEURISTIC,
+    "regional",
+    "two-stage",
+    kind=Kind.HEURISTIC,
     description="stage 1 greedy region by expected marginal profit, stage 2 profit-aware server balancing",
 )
 def two_stage(instance: RegionalInstance, estimate: str = "pooled") -> MethodOutput:
@@ -91,19 +93,31 @@ def two_stage(instance: RegionalInstance, estimate: str = "pooled") -> MethodOut
     return MethodOutput(decision=schedule(instance, allocator), status=Status.FEASIBLE)
 
 
-@register_method("regional", "nearest-region", kind=Kind.HEURISTIC,
-                 description="stage 1: least-latency region (the origin); stage 2 as two-stage")
+@register_method(
+    "regional",
+    "nearest-region",
+    kind=Kind.HEURISTIC,
+    description="stage 1: least-latency region (the origin); stage 2 as two-stage",
+)
 def nearest(instance: RegionalInstance) -> MethodOutput:
     return MethodOutput(decision=schedule(instance, nearest_region), status=Status.FEASIBLE)
 
 
-@register_method("regional", "cheapest-region", kind=Kind.HEURISTIC,
-                 description="stage 1: region of lowest unit cost; stage 2 as two-stage")
+@register_method(
+    "regional",
+    "cheapest-region",
+    kind=Kind.HEURISTIC,
+    description="stage 1: region of lowest unit cost; stage 2 as two-stage",
+)
 def cheapest(instance: RegionalInstance) -> MethodOutput:
     return MethodOutput(decision=schedule(instance, cheapest_region), status=Status.FEASIBLE)
 
 
-@register_method("regional", "random", kind=Kind.HEURISTIC,
-                 description="stage 1: uniformly random region (option seed); stage 2 as two-stage")
+@register_method(
+    "regional",
+    "random",
+    kind=Kind.HEURISTIC,
+    description="stage 1: uniformly random region (option seed); stage 2 as two-stage",
+)
 def random(instance: RegionalInstance, seed: int = 0) -> MethodOutput:
     return MethodOutput(decision=schedule(instance, random_region(np.random.default_rng(seed))), status=Status.FEASIBLE)

@@ -34,9 +34,9 @@ schedule follows the global step count.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -128,14 +128,23 @@ class ReplayBuffer:
 
     def add(self, batch: Transitions) -> None:
         """Store a batch of transitions (the oldest rows are overwritten once full)."""
-        rows = {"features": batch.obs.features, "mask": batch.obs.mask, "actions": batch.actions,
-                "rewards": batch.rewards, "dones": batch.dones,
-                "next_features": batch.next_obs.features, "next_mask": batch.next_obs.mask}
+        rows = {
+            "features": batch.obs.features,
+            "mask": batch.obs.mask,
+            "actions": batch.actions,
+            "rewards": batch.rewards,
+            "dones": batch.dones,
+            "next_features": batch.next_obs.features,
+            "next_mask": batch.next_obs.mask,
+        }
         n = batch.actions.shape[0]
         if n > self.capacity:
             raise ValueError(f"a batch of {n} transitions does not fit a buffer of {self.capacity}")
         if not self._rows:
-            self._rows = {k: torch.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype, device=self.device) for k, v in rows.items()}
+            self._rows = {
+                k: torch.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype, device=self.device)
+                for k, v in rows.items()
+            }
         index = (self.position + torch.arange(n, device=self.device)) % self.capacity
         for key, value in rows.items():
             self._rows[key][index] = value.to(self.device)
@@ -146,12 +155,18 @@ class ReplayBuffer:
         """``batch_size`` stored transitions drawn uniformly with replacement (never an unwritten row)."""
         index = torch.randint(0, self.size, (batch_size,), device=self.device)
         r = {k: v[index] for k, v in self._rows.items()}
-        return Transitions(Observation(r["features"], r["mask"]), r["actions"], r["rewards"], r["dones"],
-                           Observation(r["next_features"], r["next_mask"]))
+        return Transitions(
+            Observation(r["features"], r["mask"]),
+            r["actions"],
+            r["rewards"],
+            r["dones"],
+            Observation(r["next_features"], r["next_mask"]),
+        )
 
 
-def td_target(rewards: torch.Tensor, dones: torch.Tensor, next_target: QValues, gamma: float,
-              next_online: QValues | None = None) -> torch.Tensor:
+def td_target(
+    rewards: torch.Tensor, dones: torch.Tensor, next_target: QValues, gamma: float, next_online: QValues | None = None
+) -> torch.Tensor:
     """y = r + γ (1 − done) Q_target(s', a*), a* = the allowed argmax of ``next_online`` (double DQN) or of ``next_target``."""
     chooser = next_online if next_online is not None else next_target
     best = next_target.q.gather(1, chooser.greedy()[:, None]).squeeze(1)
@@ -171,7 +186,9 @@ def train(session: Session, total_steps: int, checkpoint: Path, progress: bool =
     stats: dict[str, list[float]] = {"td_loss": [], "q_mean": []}
     predicted, targets = [], []
     while session.global_step + new_steps < total_steps:
-        epsilon = linear_schedule(cfg.eps_start, cfg.eps_end, cfg.eps_fraction * total_steps, session.global_step + new_steps)
+        epsilon = linear_schedule(
+            cfg.eps_start, cfg.eps_end, cfg.eps_fraction * total_steps, session.global_step + new_steps
+        )
         with torch.no_grad():
             q, _ = q_net(obs)
             actions = epsilon_greedy(q, epsilon)
@@ -205,8 +222,14 @@ def train(session: Session, total_steps: int, checkpoint: Path, progress: bool =
         if iteration % cfg.n_steps == 0 or session.global_step + new_steps >= total_steps:
             session.obs = obs
             explained = explained_variance(torch.cat(predicted), torch.cat(targets)) if predicted else float("nan")
-            session.log_update(new_steps, episodes.rewards, episodes.objectives, explained, epsilon=epsilon,
-                               **{k: sum(v) / len(v) if v else float("nan") for k, v in stats.items()})
+            session.log_update(
+                new_steps,
+                episodes.rewards,
+                episodes.objectives,
+                explained,
+                epsilon=epsilon,
+                **{k: sum(v) / len(v) if v else float("nan") for k, v in stats.items()},
+            )
             episodes.rewards, episodes.objectives, predicted, targets = [], [], [], []
             stats = {k: [] for k in stats}
             new_steps = 0

@@ -85,9 +85,13 @@ class AutoregressiveHead(nn.Module):
             mlp([context + sum(self.sizes[:j]), hidden, n], last_gain=0.01) for j, n in enumerate(self.sizes)
         )
 
-    def forward(self, h: torch.Tensor, actions: torch.Tensor | None = None,
-                masks: list[torch.Tensor | None] | None = None,
-                greedy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        h: torch.Tensor,
+        actions: torch.Tensor | None = None,
+        masks: list[torch.Tensor | None] | None = None,
+        greedy: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sample (``greedy``: the most probable sub-action at each step; or score the given
         ``actions`` (B, m)): actions, joint log-probability, entropy.
 

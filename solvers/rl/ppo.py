@@ -63,6 +63,13 @@ def train(session: Session, total_steps: int, checkpoint: Path, progress: bool =
                     clipped.append(float(((ratio - 1).abs() > cfg.clip).float().mean()))
             if cfg.target_kl is not None and float(kl) > cfg.target_kl:
                 break
-        session.record(batch, returns.view_as(batch.values), entropy=entropy, policy_loss=policy_loss,
-                       value_loss=value_loss, approx_kl=kl, clip_fraction=sum(clipped) / len(clipped))
+        session.record(
+            batch,
+            returns.view_as(batch.values),
+            entropy=entropy,
+            policy_loss=policy_loss,
+            value_loss=value_loss,
+            approx_kl=kl,
+            clip_fraction=sum(clipped) / len(clipped),
+        )
     session.end()

@@ -8,8 +8,9 @@ i.e. from the family's evaluator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,8 +42,14 @@ class Rollout:
 
 
 @torch.no_grad()
-def collect(env: BatchedEnv, policy: nn.Module, obs: Observation, n_steps: int,
-            sample: Callable[[np.random.Generator], Any], rng: np.random.Generator) -> Rollout:
+def collect(
+    env: BatchedEnv,
+    policy: nn.Module,
+    obs: Observation,
+    n_steps: int,
+    sample: Callable[[np.random.Generator], Any],
+    rng: np.random.Generator,
+) -> Rollout:
     """Act ``n_steps`` times in every slot; refill finished slots with ``sample(rng)``."""
     features, masks, actions, log_probs, values, rewards, dones = [], [], [], [], [], [], []
     episodes = Episodes(env.batch_size, env.device)
@@ -61,10 +68,15 @@ def collect(env: BatchedEnv, policy: nn.Module, obs: Observation, n_steps: int,
     _, next_value = policy(obs)
     return Rollout(
         obs=Observation(torch.stack(features), torch.stack(masks)),
-        actions=torch.stack(actions), log_probs=torch.stack(log_probs), values=torch.stack(values),
-        rewards=torch.stack(rewards), dones=torch.stack(dones).float(),
-        next_obs=obs, next_value=next_value,
-        episode_rewards=episodes.rewards, episode_objectives=episodes.objectives,
+        actions=torch.stack(actions),
+        log_probs=torch.stack(log_probs),
+        values=torch.stack(values),
+        rewards=torch.stack(rewards),
+        dones=torch.stack(dones).float(),
+        next_obs=obs,
+        next_value=next_value,
+        episode_rewards=episodes.rewards,
+        episode_objectives=episodes.objectives,
     )
 
 
@@ -76,8 +88,9 @@ class Episodes:
         self.rewards: list[float] = []
         self.objectives: list[float] = []
 
-    def advance(self, env: BatchedEnv, step: Step, sample: Callable[[np.random.Generator], Any],
-                rng: np.random.Generator) -> Observation:
+    def advance(
+        self, env: BatchedEnv, step: Step, sample: Callable[[np.random.Generator], Any], rng: np.random.Generator
+    ) -> Observation:
         """Add ``step``'s rewards; record the slots whose episode ended and refill them with ``sample(rng)``.
 
         Returns the observation to act on next (the refilled slots show their new instance).

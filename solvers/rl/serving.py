@@ -11,19 +11,20 @@ and a method registered with :func:`register_agent` that calls :func:`solve_gree
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from cpnopt.rl_env import BatchedEnv
 from cpnopt.errors import InputError
 from cpnopt.registry import Kind, methods, register_method
+from cpnopt.rl_env import BatchedEnv
 from cpnopt.solution import MethodOutput, Status
 
 
@@ -84,8 +85,9 @@ def load_policy(spec: AgentSpec, path: str | Path | None = None, device: str = "
         policy = spec.make_policy(**state["policy_kwargs"]).to(device)
         policy.load_state_dict(state["policy"])
     except (TypeError, RuntimeError) as exc:  # another agent's checkpoint: other kwargs or tensor shapes
-        raise InputError("checkpoint", str(path), f"not a checkpoint of {spec.family}/{spec.method}: "
-                         f"{str(exc).splitlines()[0]}") from None
+        raise InputError(
+            "checkpoint", str(path), f"not a checkpoint of {spec.family}/{spec.method}: {str(exc).splitlines()[0]}"
+        ) from None
     return policy.eval()
 
 
@@ -94,7 +96,9 @@ def read_checkpoint(path: str | Path, device: str | torch.device, what: str, key
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a file that is not a checkpoint
-        raise InputError(what, str(path), f"not a PyTorch checkpoint written by `cpnopt train` ({type(exc).__name__})") from None
+        raise InputError(
+            what, str(path), f"not a PyTorch checkpoint written by `cpnopt train` ({type(exc).__name__})"
+        ) from None
     missing = [key for key in keys if not isinstance(state, dict) or key not in state]
     if missing:
         raise InputError(what, str(path), f"not a cpnopt checkpoint: no {missing[0]!r}")
@@ -119,10 +123,13 @@ def cached_policy(family: str, method: str, checkpoint: str | None, device: str)
     return load_policy(get_agent(family, method), checkpoint, device)
 
 
-def solve_greedily(spec: AgentSpec, instance: Any, checkpoint: str | None = None, device: str = "cpu",
-                   **env_kwargs: Any) -> MethodOutput:
+def solve_greedily(
+    spec: AgentSpec, instance: Any, checkpoint: str | None = None, device: str = "cpu", **env_kwargs: Any
+) -> MethodOutput:
     """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance."""
     policy = cached_policy(spec.family, spec.method, checkpoint, device)
     env = spec.make_env(torch.device(device), **env_kwargs)
     decision = act_greedily(env, policy, [instance])[0]
-    return MethodOutput(decision=decision, status=Status.FEASIBLE, info={"checkpoint": checkpoint or spec.checkpoint_name})
+    return MethodOutput(
+        decision=decision, status=Status.FEASIBLE, info={"checkpoint": checkpoint or spec.checkpoint_name}
+    )

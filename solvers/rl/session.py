@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from cpnopt.rl_env import BatchedEnv, Observation
 from cpnopt.errors import InputError
+from cpnopt.rl_env import BatchedEnv, Observation
 from cpnopt.solvers.rl.rollout import Rollout, collect, explained_variance
 from cpnopt.solvers.rl.serving import AgentSpec, read_checkpoint
 
@@ -63,15 +63,18 @@ class Session:
     global_step: int = 0  # environment transitions so far (all slots)
     wall_s: float = 0.0  # training time so far, over every resume
     log: list[dict[str, float]] = field(default_factory=list)
-    extra: dict[str, nn.Module] = field(default_factory=dict)  # the algorithm's own networks (DQN's target), checkpointed
+    extra: dict[str, nn.Module] = field(
+        default_factory=dict
+    )  # the algorithm's own networks (DQN's target), checkpointed
     _restored: dict[str, Any] = field(default_factory=dict)  # their saved states, on a resumed run
     _bar: Any = None
     _checkpoint: Path = Path()
     _started: float = 0.0
 
     @classmethod
-    def start(cls, spec: AgentSpec, config: TrainConfig, seed: int, device: str, resume: Path | None = None,
-              threads: int = 1) -> "Session":
+    def start(
+        cls, spec: AgentSpec, config: TrainConfig, seed: int, device: str, resume: Path | None = None, threads: int = 1
+    ) -> Session:
         """Seed everything and build the run, or restore it from the checkpoint ``resume``.
 
         ``threads``: PyTorch's CPU threads. The models are small, and on a shared CPU more
@@ -87,10 +90,15 @@ class Session:
         optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
         state: dict[str, Any] | None = None
         if resume is not None:
-            state = read_checkpoint(resume, torch_device, "--resume", ("agent", "seed", "policy", "optimizer",
-                                                                      "torch_rng", "numpy_rng"))
+            state = read_checkpoint(
+                resume, torch_device, "--resume", ("agent", "seed", "policy", "optimizer", "torch_rng", "numpy_rng")
+            )
             if state["agent"] != [spec.family, spec.method] or state["seed"] != seed:
-                raise InputError("--resume", str(resume), f"holds {state['agent']} seed {state['seed']}, not {spec.family}/{spec.method} seed {seed}")
+                raise InputError(
+                    "--resume",
+                    str(resume),
+                    f"holds {state['agent']} seed {state['seed']}, not {spec.family}/{spec.method} seed {seed}",
+                )
             policy.load_state_dict(state["policy"])
             optimizer.load_state_dict(state["optimizer"])
             torch.set_rng_state(state["torch_rng"].cpu())
@@ -126,8 +134,13 @@ class Session:
     def begin(self, total_steps: int, checkpoint: Path, progress: bool) -> None:
         self._checkpoint = checkpoint
         self._started = time.perf_counter()
-        self._bar = tqdm(total=total_steps, initial=self.global_step, disable=not progress, unit="step",
-                         desc=f"{self.spec.family}/{self.spec.method} ({self.spec.algorithm}, {self.device.type})")
+        self._bar = tqdm(
+            total=total_steps,
+            initial=self.global_step,
+            disable=not progress,
+            unit="step",
+            desc=f"{self.spec.family}/{self.spec.method} ({self.spec.algorithm}, {self.device.type})",
+        )
 
     def record(self, batch: Rollout, returns: torch.Tensor, **losses: float) -> None:
         """Count the rollout's transitions, log the update (also on the progress bar), checkpoint now and then.
@@ -135,11 +148,22 @@ class Session:
         Logged: mean return of the episodes that ended (``episode_reward``), their mean
         evaluator ``objective``, the critic's ``explained_variance`` on this rollout, and ``losses``.
         """
-        self.log_update(batch.rewards.numel(), batch.episode_rewards, batch.episode_objectives,
-                        explained_variance(batch.values.flatten(), returns.flatten()), **losses)
+        self.log_update(
+            batch.rewards.numel(),
+            batch.episode_rewards,
+            batch.episode_objectives,
+            explained_variance(batch.values.flatten(), returns.flatten()),
+            **losses,
+        )
 
-    def log_update(self, transitions: int, episode_rewards: list[float], episode_objectives: list[float],
-                   explained: float, **losses: float) -> None:
+    def log_update(
+        self,
+        transitions: int,
+        episode_rewards: list[float],
+        episode_objectives: list[float],
+        explained: float,
+        **losses: float,
+    ) -> None:
         """:meth:`record` for any algorithm: ``transitions`` new environment steps, the episodes that
         ended since the last entry, the critic's (or Q-network's) explained variance and ``losses``."""
         self.global_step += transitions
@@ -167,22 +191,24 @@ class Session:
     def save(self, path: Path) -> None:
         elapsed = time.perf_counter() - self._started if self._started else 0.0
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({
-            "agent": [self.spec.family, self.spec.method],
-            "algorithm": self.spec.algorithm,
-            "config": asdict(self.config),
-            "policy_kwargs": dict(self.spec.policy_kwargs),
-            "policy": self.policy.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "seed": self.seed,
-            "global_step": self.global_step,
-            "wall_s": self.wall_s + elapsed,
-            "torch_rng": torch.get_rng_state(),
-            "numpy_rng": self.rng.bit_generator.state,
-            "log": self.log,
-            "extra": {name: module.state_dict() for name, module in self.extra.items()},
-        }, path)
-
+        torch.save(
+            {
+                "agent": [self.spec.family, self.spec.method],
+                "algorithm": self.spec.algorithm,
+                "config": asdict(self.config),
+                "policy_kwargs": dict(self.spec.policy_kwargs),
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "seed": self.seed,
+                "global_step": self.global_step,
+                "wall_s": self.wall_s + elapsed,
+                "torch_rng": torch.get_rng_state(),
+                "numpy_rng": self.rng.bit_generator.state,
+                "log": self.log,
+                "extra": {name: module.state_dict() for name, module in self.extra.items()},
+            },
+            path,
+        )
 
 
 def mean(values: list[float]) -> float:

@@ -31,7 +31,9 @@ CURVE_POINTS = 50  # learning-curve entries kept in the JSON record (the checkpo
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor()
+    )
     return f"{cpu} ({torch.get_num_threads()} threads)"
 
 
@@ -40,15 +42,32 @@ def _cpuinfo() -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def train(family: str, method: str, steps: int, seed: int = 0, device: str = "cpu", output: str | None = None,
-          resume: bool = False, progress: bool = True, threads: int = 1) -> Path:
+def train(
+    family: str,
+    method: str,
+    steps: int,
+    seed: int = 0,
+    device: str = "cpu",
+    output: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    threads: int = 1,
+) -> Path:
     """Train ``method`` of ``family`` to ``steps`` environment transitions; return the checkpoint path."""
     spec = get_agent(family, method)
     return train_agent(spec, steps, seed, device, output, resume, progress, threads)
 
 
-def train_agent(spec: AgentSpec, steps: int, seed: int = 0, device: str = "cpu", output: str | None = None,
-                resume: bool = False, progress: bool = True, threads: int = 1) -> Path:
+def train_agent(
+    spec: AgentSpec,
+    steps: int,
+    seed: int = 0,
+    device: str = "cpu",
+    output: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    threads: int = 1,
+) -> Path:
     """:func:`train` for any agent specification (e.g. one with its own instance stream)."""
     family, method = spec.family, spec.method
     if steps < 1:
@@ -63,16 +82,30 @@ def train_agent(spec: AgentSpec, steps: int, seed: int = 0, device: str = "cpu",
 
     record_path = path.with_suffix(".json")
     earlier = json.loads(record_path.read_text()).get("commands", []) if resume and record_path.is_file() else []
-    this = (f"cpnopt train {family} --method {method} --device {device} --steps {steps} --seed {seed} -o {path}"
-            + (f" --threads {threads}" if threads != 1 else "") + (" --resume" if resume else ""))
+    this = (
+        f"cpnopt train {family} --method {method} --device {device} --steps {steps} --seed {seed} -o {path}"
+        + (f" --threads {threads}" if threads != 1 else "")
+        + (" --resume" if resume else "")
+    )
     tail = session.log[-10:]
     record = {
-        "family": family, "method": spec.method, "algorithm": spec.algorithm,
-        "commands": earlier + [this], "seed": seed, "steps": session.global_step,
-        "wall_time_s": round(session.wall_s, 1), "device": session.device.type, "device_name": device_name(session.device),
-        "torch": torch.__version__, "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": asdict(config), "policy_kwargs": spec.policy_kwargs,
-        "final": {key: _mean_of_finite([e[key] for e in tail]) for key in ("episode_reward", "objective", "explained_variance")},
+        "family": family,
+        "method": spec.method,
+        "algorithm": spec.algorithm,
+        "commands": earlier + [this],
+        "seed": seed,
+        "steps": session.global_step,
+        "wall_time_s": round(session.wall_s, 1),
+        "device": session.device.type,
+        "device_name": device_name(session.device),
+        "torch": torch.__version__,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": asdict(config),
+        "policy_kwargs": spec.policy_kwargs,
+        "final": {
+            key: _mean_of_finite([e[key] for e in tail])
+            for key in ("episode_reward", "objective", "explained_variance")
+        },
         "curve": session.log[:: max(1, len(session.log) // CURVE_POINTS)],
     }
     record_path.write_text(json.dumps(_nan_to_null(record), indent=1, allow_nan=False) + "\n")

@@ -27,12 +27,12 @@ import torch
 from torch import nn
 
 from cpnopt.formulations.routing.fpqt import fp_qt
-from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, BatchedRoutingEnv, n_features
 from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
+from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, BatchedRoutingEnv, n_features
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 from cpnopt.solvers.rl.networks import CandidateActorCritic, mlp
+from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
 
 TRAINING_NODES = 14  # RoutingParams(): 10 compute nodes + 4 routers
 
@@ -62,8 +62,8 @@ class STPerEncoder(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         x = features[..., :N_NODE_FEATURES]
-        adjacency = features[..., N_NODE_FEATURES:N_NODE_FEATURES + self.n_nodes]
-        window = features[:, 0, N_NODE_FEATURES + self.n_nodes:]  # (B, W·3), the same on every node
+        adjacency = features[..., N_NODE_FEATURES : N_NODE_FEATURES + self.n_nodes]
+        window = features[:, 0, N_NODE_FEATURES + self.n_nodes :]  # (B, W·3), the same on every node
         parts = [self.local(x)]
         if self.gcn:
             h = x
@@ -108,7 +108,9 @@ def _spec(method: str, gcn: bool, lstm: bool) -> AgentSpec:
     )
 
 
-def solve_with(spec: AgentSpec, instance: RoutingInstance, checkpoint: str | None, refine: bool, device: str) -> MethodOutput:
+def solve_with(
+    spec: AgentSpec, instance: RoutingInstance, checkpoint: str | None, refine: bool, device: str
+) -> MethodOutput:
     """The greedy policy's destinations, routed by the fast scheduler; with ``refine``, fp-qt from there."""
     out = solve_greedily(spec, instance, checkpoint, device)
     info = {**out.info, "refine": refine}
@@ -123,24 +125,33 @@ STPER_L = _spec("stper-l", gcn=False, lstm=True)
 STPER_M = _spec("stper-m", gcn=False, lstm=False)
 
 
-@register_agent(STPER, description="STPer: PPO, GCN over task demand (Eq. 16–17) + LSTM over price/hydro/demand "
-                                   "(Eq. 18–20), MLP fusion; fast scheduler routes; bundled checkpoint")
-def stper(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
-          device: str = "cpu") -> MethodOutput:
+@register_agent(
+    STPER,
+    description="STPer: PPO, GCN over task demand (Eq. 16–17) + LSTM over price/hydro/demand "
+    "(Eq. 18–20), MLP fusion; fast scheduler routes; bundled checkpoint",
+)
+def stper(
+    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+) -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
     return solve_with(STPER, instance, checkpoint, refine, device)
 
 
-@register_agent(STPER_L, description="STPer-L ablation: no GNN (LSTM + MLP), PPO; fast scheduler routes; bundled checkpoint")
-def stper_l(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
-            device: str = "cpu") -> MethodOutput:
+@register_agent(
+    STPER_L, description="STPer-L ablation: no GNN (LSTM + MLP), PPO; fast scheduler routes; bundled checkpoint"
+)
+def stper_l(
+    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+) -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
     return solve_with(STPER_L, instance, checkpoint, refine, device)
 
 
-@register_agent(STPER_M, description="STPer-M ablation: no GNN, no LSTM (MLP only), PPO; fast scheduler routes; "
-                                     "bundled checkpoint")
-def stper_m(instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False,
-            device: str = "cpu") -> MethodOutput:
+@register_agent(
+    STPER_M, description="STPer-M ablation: no GNN, no LSTM (MLP only), PPO; fast scheduler routes; bundled checkpoint"
+)
+def stper_m(
+    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+) -> MethodOutput:
     """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
     return solve_with(STPER_M, instance, checkpoint, refine, device)

@@ -15,8 +15,8 @@ C(F + L, L) start vectors, so long latency horizons explode).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import networkx as nx
 
@@ -39,6 +39,7 @@ class Option:
 
 def start_vectors(occupation: list[int], switch: int, last_arrival: int) -> Iterator[tuple[int, ...]]:
     """Every integer start vector with s_1 ≥ t_sw, s_{i+1} ≥ s_i + k_i + t_sw, s_h + k_h ≤ last_arrival."""
+
     def grow(prefix: tuple[int, ...], ready: int, i: int) -> Iterator[tuple[int, ...]]:
         if i == len(occupation):
             yield prefix
@@ -110,20 +111,28 @@ def best_frame(options: list[list[Option]]) -> tuple[float, list[Option]]:
 
 
 @register_method(
-    "routing", "enumerate", kind=Kind.EXACT,
+    "routing",
+    "enumerate",
+    kind=Kind.EXACT,
     description=f"brute force over destinations, all simple paths and start slots (≤ {MAX_TASKS_PER_FRAME} tasks per frame, ≤ {MAX_NODES} nodes)",
 )
 def enumerate_all(instance: RoutingInstance) -> MethodOutput:
     frames = [instance.tasks_of_frame(t) for t in range(len(instance.frames))]
     largest = max((len(f) for f in frames), default=0)
     if instance.n_nodes > MAX_NODES or largest > MAX_TASKS_PER_FRAME:
-        raise InputError("instance", f"{instance.n_nodes} nodes, {largest} tasks per frame",
-                         f"too large for enumerate (≤ {MAX_NODES} nodes, ≤ {MAX_TASKS_PER_FRAME} tasks per frame)")
+        raise InputError(
+            "instance",
+            f"{instance.n_nodes} nodes, {largest} tasks per frame",
+            f"too large for enumerate (≤ {MAX_NODES} nodes, ≤ {MAX_TASKS_PER_FRAME} tasks per frame)",
+        )
     for u in range(instance.n_tasks):
         count = count_options(instance, u)
         if count > MAX_OPTIONS:
-            raise InputError("instance", f"task {u}: {count:,} routes and start slots",
-                             f"too large for enumerate (≤ {MAX_OPTIONS:,} per task; they grow with max_latency_s / slot_s)")
+            raise InputError(
+                "instance",
+                f"task {u}: {count:,} routes and start slots",
+                f"too large for enumerate (≤ {MAX_OPTIONS:,} per task; they grow with max_latency_s / slot_s)",
+            )
     routes = [REJECTED] * instance.n_tasks
     total = 0.0
     for tasks in frames:

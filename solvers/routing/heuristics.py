@@ -24,19 +24,31 @@ from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput, Status
 
 
-@register_method("routing", "random", kind=Kind.HEURISTIC,
-                 description="random compute node, random shortest route (hops), first-fit slots (the paper's baseline)")
+@register_method(
+    "routing",
+    "random",
+    kind=Kind.HEURISTIC,
+    description="random compute node, random shortest route (hops), first-fit slots (the paper's baseline)",
+)
 def random_baseline(instance: RoutingInstance, seed: int = 0) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "random", seed)), Status.FEASIBLE)
 
 
-@register_method("routing", "nearest", kind=Kind.HEURISTIC,
-                 description="nearest compute node in km, shortest route in km, first-fit slots")
+@register_method(
+    "routing",
+    "nearest",
+    kind=Kind.HEURISTIC,
+    description="nearest compute node in km, shortest route in km, first-fit slots",
+)
 def nearest(instance: RoutingInstance) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "nearest")), Status.FEASIBLE)
 
 
-@register_method("routing", "cheapest", kind=Kind.HEURISTIC,
-                 description="compute node of least energy cost (Eq. 5) reachable in time, fastest route, first-fit slots")
+@register_method(
+    "routing",
+    "cheapest",
+    kind=Kind.HEURISTIC,
+    description="compute node of least energy cost (Eq. 5) reachable in time, fastest route, first-fit slots",
+)
 def cheapest(instance: RoutingInstance) -> MethodOutput:
     return MethodOutput(first_fit(instance, choose_routes(instance, "cheapest")), Status.FEASIBLE)

@@ -31,7 +31,7 @@ class FlopsPredictor:
     intercept: float
 
     @classmethod
-    def fit(cls, flops: np.ndarray, latency_ms: np.ndarray) -> "FlopsPredictor":
+    def fit(cls, flops: np.ndarray, latency_ms: np.ndarray) -> FlopsPredictor:
         _check_samples(flops, latency_ms, 2)
         design = np.column_stack([flops, np.ones(len(flops))])
         (slope, intercept), *_ = np.linalg.lstsq(design, latency_ms, rcond=None)
@@ -49,7 +49,7 @@ class LayerwisePredictor:
     offset_ms: float
 
     @classmethod
-    def fit(cls, profile_ms: np.ndarray, counts: np.ndarray, latency_ms: np.ndarray) -> "LayerwisePredictor":
+    def fit(cls, profile_ms: np.ndarray, counts: np.ndarray, latency_ms: np.ndarray) -> LayerwisePredictor:
         if len(latency_ms) == 0:
             return cls(np.asarray(profile_ms, dtype=float), 0.0)
         _check_samples(counts, latency_ms, 1)

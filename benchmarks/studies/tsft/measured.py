@@ -81,15 +81,36 @@ from cpnopt.problems.offloading.latency import (
 # speed-up of 3×3 convs, 1×1-conv efficiency, throttling depth, throttling τ (ms), noise σ,
 # contention
 EFFECT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
-    "cpu": {"cache_kb": (16.0, 96.0), "cache_speedup": (2.0, 5.0), "winograd": (1.0, 2.25),
-            "util_1x1": (0.7, 1.0), "throttle_depth": (0.0, 0.35), "throttle_tau_ms": (20.0, 120.0),
-            "noise_sigma": (0.01, 0.04), "contention": (0.2, 0.6)},
-    "gpu": {"cache_kb": (24.0, 128.0), "cache_speedup": (1.5, 3.0), "winograd": (1.0, 2.0),
-            "util_1x1": (0.5, 1.0), "throttle_depth": (0.0, 0.2), "throttle_tau_ms": (2.0, 10.0),
-            "noise_sigma": (0.01, 0.03), "contention": (0.1, 0.4)},
-    "other": {"cache_kb": (8.0, 64.0), "cache_speedup": (2.0, 8.0), "winograd": (1.0, 1.0),
-              "util_1x1": (0.25, 0.7), "throttle_depth": (0.05, 0.4), "throttle_tau_ms": (5.0, 30.0),
-              "noise_sigma": (0.01, 0.05), "contention": (0.0, 0.3)},
+    "cpu": {
+        "cache_kb": (16.0, 96.0),
+        "cache_speedup": (2.0, 5.0),
+        "winograd": (1.0, 2.25),
+        "util_1x1": (0.7, 1.0),
+        "throttle_depth": (0.0, 0.35),
+        "throttle_tau_ms": (20.0, 120.0),
+        "noise_sigma": (0.01, 0.04),
+        "contention": (0.2, 0.6),
+    },
+    "gpu": {
+        "cache_kb": (24.0, 128.0),
+        "cache_speedup": (1.5, 3.0),
+        "winograd": (1.0, 2.0),
+        "util_1x1": (0.5, 1.0),
+        "throttle_depth": (0.0, 0.2),
+        "throttle_tau_ms": (2.0, 10.0),
+        "noise_sigma": (0.01, 0.03),
+        "contention": (0.1, 0.4),
+    },
+    "other": {
+        "cache_kb": (8.0, 64.0),
+        "cache_speedup": (2.0, 8.0),
+        "winograd": (1.0, 1.0),
+        "util_1x1": (0.25, 0.7),
+        "throttle_depth": (0.05, 0.4),
+        "throttle_tau_ms": (5.0, 30.0),
+        "noise_sigma": (0.01, 0.05),
+        "contention": (0.0, 0.3),
+    },
 }
 FUSION_PROBABILITY = {"cpu": 0.5, "gpu": 0.9, "other": 0.7}
 STREAMS = {"cpu": (1, 2), "gpu": (2, 4), "other": (1, 1)}  # inclusive range of concurrent branches
@@ -122,7 +143,7 @@ class MeasuredDevice:
     def kind(self) -> str:
         return self.spec.kind
 
-    def additive(self) -> "MeasuredDevice":
+    def additive(self) -> MeasuredDevice:
         """The same device with fusion, concurrency, cache carry-over, throttling and noise switched off."""
         return replace(self, fusion=False, streams=1, contention=0.0, cache_kb=0.0, throttle_depth=0.0, noise_sigma=0.0)
 
@@ -138,12 +159,14 @@ def simulated_devices(n: int, seed: int) -> tuple[MeasuredDevice, ...]:
         flops, mem, launch, fixed = (float(rng.uniform(lo, hi)) for lo, hi in DEVICE_CLASSES[kind])
         effects = {key: float(rng.uniform(lo, hi)) for key, (lo, hi) in EFFECT_RANGES[kind].items()}
         low, high = STREAMS[kind]
-        devices.append(MeasuredDevice(
-            spec=DeviceSpec(f"sim-{kind}-{i:02d}", kind, flops, mem, launch, fixed),
-            fusion=bool(rng.random() < FUSION_PROBABILITY[kind]),
-            streams=int(rng.integers(low, high + 1)),
-            **effects,
-        ))
+        devices.append(
+            MeasuredDevice(
+                spec=DeviceSpec(f"sim-{kind}-{i:02d}", kind, flops, mem, launch, fixed),
+                fusion=bool(rng.random() < FUSION_PROBABILITY[kind]),
+                streams=int(rng.integers(low, high + 1)),
+                **effects,
+            )
+        )
     return tuple(devices)
 
 
@@ -181,9 +204,11 @@ def _operation_launches(device: MeasuredDevice, op: str, h: int, c: int) -> list
     if op not in CONV_OPS:
         return [_Launch(k.flops, k.bytes, activation) for k in kernels]
     relu, conv, bn = kernels
-    launches = [_Launch(relu.flops, relu.bytes, activation),
-                _Launch(conv.flops / _efficiency(device, op), conv.bytes, activation),
-                _Launch(bn.flops, bn.bytes, activation)]
+    launches = [
+        _Launch(relu.flops, relu.bytes, activation),
+        _Launch(conv.flops / _efficiency(device, op), conv.bytes, activation),
+        _Launch(bn.flops, bn.bytes, activation),
+    ]
     if device.fusion:
         return [_Launch(sum(x.work for x in launches), conv.bytes, activation)]
     return launches
@@ -261,6 +286,7 @@ def measure(cells: list[Cell] | tuple[Cell, ...], devices: tuple[MeasuredDevice,
 
 
 # ---- layer-wise profile (nn-Meter style: every operation measured alone) -------------------------
+
 
 def profile_keys() -> tuple[str, ...]:
     """Names of the profiled operations: the skeleton parts and (operation, stage) / (sumN, stage) pairs."""

@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading.latency import LatencyTable, network_flops
-from studies.tsft.measured import OperationProfile, operation_counts
 from studies.tsft.baselines import FlopsPredictor, LayerwisePredictor
+from studies.tsft.measured import OperationProfile, operation_counts
 from studies.tsft.tsft import TSFTConfig, adapt, encode_cells, predict, train_base
 
 PREDICTORS = ("FLOPS-based", "layer-wise", "TSFT base", "TSFT stage 1", "TSFT stage 2")
@@ -56,27 +56,39 @@ class StudyRun:
     adaptation_s: float  # stage 1 + stage 2 over every held-out device and labelled size
 
 
-def split_architectures(n_arch: int, n_labelled: int, n_unlabelled: int, n_reference: int,
-                        seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_architectures(
+    n_arch: int, n_labelled: int, n_unlabelled: int, n_reference: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random disjoint (labelled, unlabelled, test) architecture indices; at least one test architecture."""
     if n_labelled < n_reference:
         raise InputError("n_labelled", n_labelled, f"must be ≥ n_reference = {n_reference} (the fingerprint)")
     if n_unlabelled < 1:
         raise InputError("n_unlabelled", n_unlabelled, "must be ≥ 1")
     if n_labelled + n_unlabelled >= n_arch:
-        raise InputError("n_labelled", n_labelled,
-                         f"n_labelled + n_unlabelled = {n_labelled + n_unlabelled} leaves no test architecture among {n_arch}")
+        raise InputError(
+            "n_labelled",
+            n_labelled,
+            f"n_labelled + n_unlabelled = {n_labelled + n_unlabelled} leaves no test architecture among {n_arch}",
+        )
     order = np.random.default_rng(seed).permutation(n_arch)
-    return order[:n_labelled], order[n_labelled:n_labelled + n_unlabelled], order[n_labelled + n_unlabelled:]
+    return order[:n_labelled], order[n_labelled : n_labelled + n_unlabelled], order[n_labelled + n_unlabelled :]
 
 
 def _scores(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
-    return (float(np.mean((predicted - truth) ** 2)), float(100 * np.mean(np.abs(predicted - truth) / truth)),
-            float(spearmanr(truth, predicted).statistic))
+    return (
+        float(np.mean((predicted - truth) ** 2)),
+        float(100 * np.mean(np.abs(predicted - truth) / truth)),
+        float(spearmanr(truth, predicted).statistic),
+    )
 
 
-def run_study(table: LatencyTable, heldout: tuple[str, ...], seed: int, config: StudyConfig = StudyConfig(),
-              profile: OperationProfile | None = None) -> StudyRun:
+def run_study(
+    table: LatencyTable,
+    heldout: tuple[str, ...],
+    seed: int,
+    config: StudyConfig = StudyConfig(),
+    profile: OperationProfile | None = None,
+) -> StudyRun:
     """Every predictor on every held-out device of ``table`` (module docstring); the other devices train TSFT."""
     if len(table.cells) == 0 or len(table.devices) == 0:
         raise InputError("latency_table", len(table.cells), "is empty")
@@ -87,16 +99,21 @@ def run_study(table: LatencyTable, heldout: tuple[str, ...], seed: int, config: 
     if not training:
         raise InputError("heldout", heldout, "leaves no training device")
     if not config.labelled_sizes or min(config.labelled_sizes) < config.tsft.n_reference:
-        raise InputError("n_labelled", config.labelled_sizes, f"every size must be ≥ n_reference = {config.tsft.n_reference}")
-    labelled, unlabelled, test = split_architectures(len(table.cells), max(config.labelled_sizes), config.n_unlabelled,
-                                                     config.tsft.n_reference, seed)
+        raise InputError(
+            "n_labelled", config.labelled_sizes, f"every size must be ≥ n_reference = {config.tsft.n_reference}"
+        )
+    labelled, unlabelled, test = split_architectures(
+        len(table.cells), max(config.labelled_sizes), config.n_unlabelled, config.tsft.n_reference, seed
+    )
     arch = encode_cells(table.cells)
     log_latency = np.log(table.latency_ms)
     flops = np.array([network_flops(cell) for cell in table.cells])
     counts = np.array([operation_counts(cell) for cell in table.cells])
     seen = np.r_[labelled, unlabelled]  # references first: they are the first labelled ones
     start = time.perf_counter()
-    base = train_base(arch[seen], log_latency[np.ix_(seen, training)], config.tsft, seed, config.device, config.progress)
+    base = train_base(
+        arch[seen], log_latency[np.ix_(seen, training)], config.tsft, seed, config.device, config.progress
+    )
     base_s, adapt_s = time.perf_counter() - start, 0.0
     scores = []
     jobs = [(name, n) for name in heldout for n in config.labelled_sizes]

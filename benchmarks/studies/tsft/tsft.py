@@ -88,13 +88,16 @@ def _tensor(values: np.ndarray, device: str) -> torch.Tensor:
     return torch.as_tensor(np.asarray(values, dtype=np.float32), device=device)
 
 
-def train_base(arch: np.ndarray, log_latency: np.ndarray, config: TSFTConfig, seed: int,
-               device: str = "cpu", progress: bool = True) -> LatencyNet:
+def train_base(
+    arch: np.ndarray, log_latency: np.ndarray, config: TSFTConfig, seed: int, device: str = "cpu", progress: bool = True
+) -> LatencyNet:
     """The base model on training devices: ``log_latency[a, d]`` of architecture ``arch[a]`` on device d;
     the first ``config.n_reference`` architectures are the references (each device's fingerprint)."""
     n_arch, n_devices = log_latency.shape
     if n_arch <= config.n_reference or n_devices < 1:
-        raise InputError("training_table", log_latency.shape, f"needs > {config.n_reference} architectures and ≥ 1 device")
+        raise InputError(
+            "training_table", log_latency.shape, f"needs > {config.n_reference} architectures and ≥ 1 device"
+        )
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = LatencyNet(arch.shape[1], config.n_reference, config.hidden).to(device)
@@ -112,8 +115,15 @@ def train_base(arch: np.ndarray, log_latency: np.ndarray, config: TSFTConfig, se
     return model.eval()
 
 
-def fine_tune(model: LatencyNet, arch: np.ndarray, log_latency: np.ndarray, fingerprint: np.ndarray,
-              config: TSFTConfig, seed: int, weights: np.ndarray | None = None) -> LatencyNet:
+def fine_tune(
+    model: LatencyNet,
+    arch: np.ndarray,
+    log_latency: np.ndarray,
+    fingerprint: np.ndarray,
+    config: TSFTConfig,
+    seed: int,
+    weights: np.ndarray | None = None,
+) -> LatencyNet:
     """A copy of ``model`` trained further on one device's samples (full batch, weighted MSE on log-latency)."""
     torch.manual_seed(seed)
     tuned = copy.deepcopy(model).train()
@@ -148,8 +158,9 @@ class Adapted:
     pseudo_log_latency: np.ndarray  # the stage-1 model's predictions for them
 
 
-def adapt(base: LatencyNet, arch: np.ndarray, log_latency: np.ndarray, unlabelled: np.ndarray,
-          config: TSFTConfig, seed: int) -> Adapted:
+def adapt(
+    base: LatencyNet, arch: np.ndarray, log_latency: np.ndarray, unlabelled: np.ndarray, config: TSFTConfig, seed: int
+) -> Adapted:
     """Stage 1 and stage 2 on a new device; ``arch``/``log_latency`` are its labelled samples, the first
     ``config.n_reference`` of them the reference architectures; ``unlabelled`` are architectures only."""
     if len(log_latency) < config.n_reference or len(arch) != len(log_latency):
@@ -166,6 +177,7 @@ def adapt(base: LatencyNet, arch: np.ndarray, log_latency: np.ndarray, unlabelle
     spread = np.std(members, axis=0)
     keep = np.sort(np.argsort(spread, kind="stable")[: math.ceil(config.keep_fraction * len(unlabelled))])
     weights = np.r_[np.ones(len(arch)), np.full(len(keep), config.pseudo_weight)]
-    stage2 = fine_tune(stage1, np.r_[arch, unlabelled[keep]], np.r_[log_latency, pseudo[keep]], fingerprint,
-                       config, seed, weights)
+    stage2 = fine_tune(
+        stage1, np.r_[arch, unlabelled[keep]], np.r_[log_latency, pseudo[keep]], fingerprint, config, seed, weights
+    )
     return Adapted(stage1, stage2, keep, pseudo[keep])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpnopt.metrics import MetricInfo
 from cpnopt.problems.clustering.clusters import feasible_clusters
 from cpnopt.problems.clustering.decision import ClusteringDecision
 from cpnopt.problems.clustering.evaluate import evaluate
@@ -27,7 +28,6 @@ from cpnopt.problems.clustering.instance import (
     Server,
     Task,
 )
-from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 

@@ -72,8 +72,9 @@ def check_gamma(gamma: float) -> None:
         raise InputError("gamma", gamma, "must be in (0, 1)")
 
 
-def auction_tasks(instance: ClusteringInstance, clusters: Clusters, pricing: str, gamma: float,
-                  rng: np.random.Generator) -> ClusteringDecision:
+def auction_tasks(
+    instance: ClusteringInstance, clusters: Clusters, pricing: str, gamma: float, rng: np.random.Generator
+) -> ClusteringDecision:
     """Serve tasks one at a time in arrival order with REA or OB-REA pricing."""
     terms = [instance.cluster_terms(c) for c in clusters]
     queues: list[list[int]] = [[] for _ in clusters]

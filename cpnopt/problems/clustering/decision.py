@@ -12,5 +12,5 @@ class ClusteringDecision:
     payments: tuple[float | None, ...]  # per task: what the platform pays the cluster, None if unserved
 
     @classmethod
-    def unserved(cls, clusters: tuple[tuple[int, ...], ...], n_tasks: int) -> "ClusteringDecision":
+    def unserved(cls, clusters: tuple[tuple[int, ...], ...], n_tasks: int) -> ClusteringDecision:
         return cls(clusters=clusters, assignment=(None,) * n_tasks, payments=(None,) * n_tasks)

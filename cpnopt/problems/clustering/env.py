@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams, generate
 from cpnopt.problems.clustering.auction import auction_tasks
 from cpnopt.problems.clustering.instance import DEADLINE_TOLERANCE_S
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 
 N_FEATURES = 11
 
@@ -132,19 +132,22 @@ class BatchedClusteringEnv(BatchedEnv):
         _, _, _, paying_now = self._qualified(self.members & existing[..., None])
         rivals = paying_now.sum(1, keepdim=True) - paying_now.long()  # other open clusters qualified per task
         n_tasks = max(on_time.shape[-1], 1)
-        features = torch.stack([
-            new.float().expand(b, k_max),
-            size / limit[:, None],
-            power / (limit * mean_power)[:, None],
-            cost / base_price[:, None],
-            on_time.sum(-1) / n_tasks,
-            paying.sum(-1) / n_tasks,
-            (paying & (rivals >= 1)).sum(-1) / n_tasks,
-            reach / r_max[:, None],
-            (d["power"][rows, server] / mean_power)[:, None].expand(b, k_max),
-            ((s - self.ptr).float() / s)[:, None].expand(b, k_max),
-            (self.n_open.float() / s)[:, None].expand(b, k_max),
-        ], dim=-1)
+        features = torch.stack(
+            [
+                new.float().expand(b, k_max),
+                size / limit[:, None],
+                power / (limit * mean_power)[:, None],
+                cost / base_price[:, None],
+                on_time.sum(-1) / n_tasks,
+                paying.sum(-1) / n_tasks,
+                (paying & (rivals >= 1)).sum(-1) / n_tasks,
+                reach / r_max[:, None],
+                (d["power"][rows, server] / mean_power)[:, None].expand(b, k_max),
+                ((s - self.ptr).float() / s)[:, None].expand(b, k_max),
+                (self.n_open.float() / s)[:, None].expand(b, k_max),
+            ],
+            dim=-1,
+        )
         done = self.done
         mask = torch.where(done[:, None], slots == 0, mask)
         features = torch.where((mask & ~done[:, None])[..., None], features, 0.0)
@@ -192,4 +195,3 @@ class ClusteringEnv(FamilyGymEnv):
             lambda rng: sample_instance(generate, self.params, rng),
             self.params.n_servers,
         )
-

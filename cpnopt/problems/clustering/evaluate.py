@@ -74,7 +74,9 @@ def evaluate(instance: ClusteringInstance, decision: ClusteringDecision) -> Eval
             delay[n] = schedule.completion_s[pos] - instance.arrival_s[n]  # Eq. (4)
             tau = instance.tasks[n].deadline_s
             if delay[n] > tau + DEADLINE_TOLERANCE_S:
-                violations.append(f"task {n} on cluster {k} finishes after {delay[n]:.4f} s > deadline τ = {tau:.4f} s (Eq. 10b)")
+                violations.append(
+                    f"task {n} on cluster {k} finishes after {delay[n]:.4f} s > deadline τ = {tau:.4f} s (Eq. 10b)"
+                )
     for n in range(n_tasks):
         pay = decision.payments[n]
         if not served[n]:
@@ -87,7 +89,9 @@ def evaluate(instance: ClusteringInstance, decision: ClusteringDecision) -> Eval
         payment[n] = pay
         scale = TOLERANCE * max(1.0, abs(price[n]))
         if pay < cost[n] - scale:
-            violations.append(f"task {n}: payment {pay:.4f} < cost {cost[n]:.4f} of its cluster (Eq. 10f, server rationality)")
+            violations.append(
+                f"task {n}: payment {pay:.4f} < cost {cost[n]:.4f} of its cluster (Eq. 10f, server rationality)"
+            )
         if pay > price[n] + scale:
             violations.append(f"task {n}: payment {pay:.4f} > price {price[n]:.4f} (Eq. 10f, platform rationality)")
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from cpnopt.errors import InputError
-from cpnopt.topology import gabriel_edges
 from cpnopt.problems.clustering.instance import (
     AccessPoint,
     ClusteringInstance,
@@ -23,6 +22,7 @@ from cpnopt.problems.clustering.instance import (
     Server,
     Task,
 )
+from cpnopt.topology import gabriel_edges
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ def generate(params: ClusteringParams, seed: int = 0) -> ClusteringInstance:
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.0, params.region_km, size=(params.n_metro_areas, 2))
     metro = rng.integers(0, params.n_metro_areas, size=params.n_servers)
-    xy = np.clip(centres[metro] + rng.normal(0.0, params.metro_spread_km, size=(params.n_servers, 2)), 0.0, params.region_km)
+    xy = np.clip(
+        centres[metro] + rng.normal(0.0, params.metro_spread_km, size=(params.n_servers, 2)), 0.0, params.region_km
+    )
     power = rng.uniform(*params.power_ghz, size=params.n_servers)
     servers = tuple(Server(power_ghz=float(f), x_km=float(x), y_km=float(y)) for f, (x, y) in zip(power, xy))
     access_points = tuple(AccessPoint(x_km=float(x), y_km=float(y)) for x, y in centres)

@@ -15,9 +15,9 @@ Coordinates (`servers[i].x_km`, `access_points[a].y_km`, …) are finite in [-1e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -129,7 +129,9 @@ class ClusteringInstance(PricedTasks):
             nonnegative(f"tasks[{n}].data_mb", t.data_mb)
             positive(f"tasks[{n}].deadline_s", t.deadline_s)
             if not 0 <= t.origin < len(self.access_points):
-                raise InputError(f"tasks[{n}].origin", t.origin, f"access point must be in 0..{len(self.access_points) - 1}")
+                raise InputError(
+                    f"tasks[{n}].origin", t.origin, f"access point must be in 0..{len(self.access_points) - 1}"
+                )
             if t.arrival_slot < 0:
                 raise InputError(f"tasks[{n}].arrival_slot", t.arrival_slot, "must be ≥ 0")
         positive("r_max_km", self.r_max_km)
@@ -142,7 +144,8 @@ class ClusteringInstance(PricedTasks):
         if len(unreachable):
             n, i = unreachable[0]
             raise InputError(
-                "links", f"access point {self.tasks[n].origin} / server {i}",
+                "links",
+                f"access point {self.tasks[n].origin} / server {i}",
                 "disconnected topology: a task's access point cannot reach a server",
             )
 
@@ -216,4 +219,3 @@ class ClusteringInstance(PricedTasks):
         processing = self.workload_gcycles / f_c
         cost = execution_cost(self.economics, self.workload_gcycles, power)
         return ClusterTerms(members=idx, power_ghz=f_c, release_s=release, processing_s=processing, cost=cost)
-

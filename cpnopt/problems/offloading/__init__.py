@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from cpnopt.metrics import MetricInfo
 from cpnopt.problems.offloading.decision import OffloadingDecision
 from cpnopt.problems.offloading.evaluate import NetworkState, TaskView, evaluate, replay, run_policy
 from cpnopt.problems.offloading.generator import OffloadingParams, generate
 from cpnopt.problems.offloading.instance import ComputeNode, Device, Link, OffloadingInstance, Task
 from cpnopt.problems.offloading.latency import Cell
-from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 
@@ -67,7 +67,11 @@ FAMILY = register_family(
         generate=generate,
         evaluate=evaluate,
         describe=describe,
-        method_modules=("cpnopt.formulations.offloading.milp", "cpnopt.solvers.offloading.heuristics", "cpnopt.solvers.offloading.agents"),
+        method_modules=(
+            "cpnopt.formulations.offloading.milp",
+            "cpnopt.solvers.offloading.heuristics",
+            "cpnopt.solvers.offloading.agents",
+        ),
         env="cpnopt.problems.offloading.env:OffloadingEnv",
         metrics=METRICS,
     )

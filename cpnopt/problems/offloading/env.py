@@ -42,10 +42,16 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.errors import InputError
-from cpnopt.problems.offloading import NetworkState, OffloadingDecision, OffloadingInstance, OffloadingParams, TaskView
-from cpnopt.problems.offloading import generate
+from cpnopt.problems.offloading import (
+    NetworkState,
+    OffloadingDecision,
+    OffloadingInstance,
+    OffloadingParams,
+    TaskView,
+    generate,
+)
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 
 NODE_FEATURES = 3
 PATH_FEATURES = 3
@@ -110,7 +116,12 @@ class BatchedOffloadingEnv(BatchedEnv):
         b = self.batch_size
         self.states: list[NetworkState] = [None] * b  # type: ignore[list-item]
         self.views: list[TaskView | None] = [None] * b
-        self.scales, self.nodes, self.splits, self.latencies = [0.0] * b, [[] for _ in range(b)], [[] for _ in range(b)], [[] for _ in range(b)]
+        self.scales, self.nodes, self.splits, self.latencies = (
+            [0.0] * b,
+            [[] for _ in range(b)],
+            [[] for _ in range(b)],
+            [[] for _ in range(b)],
+        )
         self._clear()
         self._reset_slots(list(range(b)))
 
@@ -133,11 +144,15 @@ class BatchedOffloadingEnv(BatchedEnv):
         inst = self.instances[slot]
         out = np.zeros((len(view.candidates), self.n_features))
         for c, cand in enumerate(view.candidates):
-            out[c, :NODE_FEATURES] = [cand.computation_s / sigma, inst.hops[view.access_point, cand.compute] / HOP_SCALE, 1.0]
+            out[c, :NODE_FEATURES] = [
+                cand.computation_s / sigma,
+                inst.hops[view.access_point, cand.compute] / HOP_SCALE,
+                1.0,
+            ]
             for k, (bw, d) in enumerate(zip(cand.bandwidth_mbps, cand.delay_s)):
                 send = view.data_mb / bw if bw > 0 else np.inf
                 start = NODE_FEATURES + k * PATH_FEATURES
-                out[c, start:start + PATH_FEATURES] = [d / sigma, min(send / sigma, FEATURE_CLIP), 1.0]
+                out[c, start : start + PATH_FEATURES] = [d / sigma, min(send / sigma, FEATURE_CLIP), 1.0]
         return np.minimum(out, FEATURE_CLIP)
 
     def observe(self) -> Observation:
@@ -151,8 +166,10 @@ class BatchedOffloadingEnv(BatchedEnv):
             else:
                 features[slot] = self._features(slot)
                 mask[slot] = True
-        return Observation(torch.as_tensor(features, dtype=torch.float32, device=self.device),
-                           torch.as_tensor(mask, device=self.device))
+        return Observation(
+            torch.as_tensor(features, dtype=torch.float32, device=self.device),
+            torch.as_tensor(mask, device=self.device),
+        )
 
     # ------------------------------------------------------------------ step
     def step(self, actions: torch.Tensor) -> Step:
@@ -171,7 +188,7 @@ class BatchedOffloadingEnv(BatchedEnv):
         """Commit the node and split of ``action`` for the slot's current task; the reward."""
         index = int(action[0]) if np.isfinite(action[0]) else 0
         cand = view.candidates[index if 0 <= index < len(view.candidates) else 0]
-        split = sparsemax(action[1:1 + len(cand.paths)])
+        split = sparsemax(action[1 : 1 + len(cand.paths)])
         state = self.states[slot]
         computation, transmission, violations = state.commit(view, cand.compute, split)
         if violations:
@@ -221,11 +238,17 @@ class OffloadingEnv(FamilyGymEnv):
         k = self.params.n_candidates
         if self.params.n_compute_nodes is not None:
             k = min(k, self.params.n_compute_nodes)
-        super().__init__(BatchedOffloadingEnv(device, self.params.k_paths), lambda rng: sample_instance(generate, self.params, rng), k)
-        self.action_space = gym.spaces.Dict({
-            "node": gym.spaces.Discrete(k),
-            "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(self.params.k_paths,), dtype=np.float32),
-        })
+        super().__init__(
+            BatchedOffloadingEnv(device, self.params.k_paths),
+            lambda rng: sample_instance(generate, self.params, rng),
+            k,
+        )
+        self.action_space = gym.spaces.Dict(
+            {
+                "node": gym.spaces.Discrete(k),
+                "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(self.params.k_paths,), dtype=np.float32),
+            }
+        )
 
     def action_tensor(self, action: dict[str, Any]) -> torch.Tensor:
         joint = np.concatenate([[float(action["node"])], np.asarray(action["split_logits"], dtype=float)])

@@ -19,8 +19,8 @@ task at a time, so that online methods decide on exactly the state the evaluator
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -87,7 +87,9 @@ class NetworkState:
         for c in inst.candidates[j]:
             paths = inst.paths(task.access_point, c)
             bw = np.array([inst.flow_share * residual[list(p.links)].min() for p in paths])
-            views.append(CandidateView(c, float(inst.computation_s[j, c]), paths, bw, np.array([p.delay_s for p in paths])))
+            views.append(
+                CandidateView(c, float(inst.computation_s[j, c]), paths, bw, np.array([p.delay_s for p in paths]))
+            )
         return TaskView(j, task.data_mb, task.arrival_s, task.access_point, tuple(views), residual)
 
     def commit(self, view: TaskView, compute: int, split: Sequence[float]) -> tuple[float, float, list[str]]:
@@ -98,12 +100,18 @@ class NetworkState:
         chosen = next((c for c in view.candidates if c.compute == compute), None)
         if chosen is None:
             valid = 0 <= compute < len(inst.compute_nodes) if isinstance(compute, int) else False
-            what = "is not one of its candidates " + str([c.compute for c in view.candidates]) if valid else "does not exist"
+            what = (
+                "is not one of its candidates " + str([c.compute for c in view.candidates])
+                if valid
+                else "does not exist"
+            )
             return 0.0, 0.0, [f"task {j}: compute node {compute} {what} (Sec. 3.2)"]
         if len(split) != len(chosen.paths):
             return 0.0, 0.0, [f"task {j}: split has {len(split)} ratios for {len(chosen.paths)} candidate paths"]
         if any(not math.isfinite(s) or s < -SPLIT_TOLERANCE for s in split) or abs(sum(split) - 1.0) > SPLIT_TOLERANCE:
-            found.append(f"task {j}: split {tuple(round(s, 9) for s in split)} is not on the simplex (s_k ≥ 0, Σ s_k = 1)")
+            found.append(
+                f"task {j}: split {tuple(round(s, 9) for s in split)} is not on the simplex (s_k ≥ 0, Σ s_k = 1)"
+            )
         tx = transmission_s(view.data_mb, split, chosen.bandwidth_mbps, chosen.delay_s)
         if not math.isfinite(tx):
             found.append(f"task {j}: split sends data over a path with no residual bandwidth")

@@ -109,7 +109,7 @@ def generate(params: OffloadingParams, seed: int = 0) -> OffloadingInstance:
         raise InputError("params.n_access_points", params.n_access_points, f"the topology has only {n_nodes} nodes")
     order = rng.permutation(n_nodes)
     access_points = tuple(sorted(int(v) for v in order[: params.n_access_points]))
-    rest = sorted(int(v) for v in order[params.n_access_points:])
+    rest = sorted(int(v) for v in order[params.n_access_points :])
     if params.n_compute_nodes is not None:
         if not 1 <= params.n_compute_nodes <= len(rest):
             raise InputError("params.n_compute_nodes", params.n_compute_nodes, f"must be in 1..{len(rest)}")
@@ -128,7 +128,9 @@ def generate(params: OffloadingParams, seed: int = 0) -> OffloadingInstance:
         table = measured.latency_ms[rows]
     mix = np.array([params.device_mix[DEVICE_KINDS.index(d.kind)] for d in devices], dtype=float)
     if mix.sum() <= 0:
-        raise InputError("params.device_mix", params.device_mix, "gives no device of the table's classes a positive share")
+        raise InputError(
+            "params.device_mix", params.device_mix, "gives no device of the table's classes a positive share"
+        )
     # each class gets its share, split evenly over the class's devices
     per_class = {k: sum(1 for d in devices if d.kind == k) for k in DEVICE_KINDS}
     weights = mix / np.array([per_class[d.kind] for d in devices])

@@ -21,7 +21,9 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from cpnopt.checks import count, nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import count
+from cpnopt.checks import nonnegative as _nonnegative
+from cpnopt.checks import positive as _positive
 from cpnopt.errors import InputError
 from cpnopt.problems.offloading.candidates import Path, disjoint_paths, top_candidates
 from cpnopt.problems.offloading.latency import DEVICE_KINDS, Cell
@@ -99,7 +101,9 @@ class OffloadingInstance:
             _nonnegative(f"links[{j}].length_km", link.length_km)
             _positive(f"links[{j}].capacity_mbps", link.capacity_mbps)
         if not nx.is_connected(self.graph):
-            raise InputError("links", len(self.links), "disconnected topology: some access point cannot reach some compute node")
+            raise InputError(
+                "links", len(self.links), "disconnected topology: some access point cannot reach some compute node"
+            )
         if not self.access_points:
             raise InputError("access_points", [], "at least one access point is needed")
         for a, node in enumerate(self.access_points):
@@ -132,7 +136,9 @@ class OffloadingInstance:
         for n, t in enumerate(self.tasks):
             _nonnegative(f"tasks[{n}].arrival_s", t.arrival_s)
             if t.arrival_s < previous:
-                raise InputError(f"tasks[{n}].arrival_s", t.arrival_s, f"tasks must be in arrival order (previous {previous})")
+                raise InputError(
+                    f"tasks[{n}].arrival_s", t.arrival_s, f"tasks must be in arrival order (previous {previous})"
+                )
             previous = t.arrival_s
             _index(f"tasks[{n}].access_point", t.access_point, len(self.access_points))
             _positive(f"tasks[{n}].data_mb", t.data_mb)
@@ -143,7 +149,11 @@ class OffloadingInstance:
         _count("k_paths", self.k_paths, 1)
         _nonnegative("hop_weight_s", self.hop_weight_s)
         if not 0 < self.flow_share < 1:
-            raise InputError("flow_share", self.flow_share, "must be in (0, 1): with 1 a path can be fully held and later tasks starve")
+            raise InputError(
+                "flow_share",
+                self.flow_share,
+                "must be in (0, 1): with 1 a path can be fully held and later tasks starve",
+            )
         _positive("propagation_km_per_s", self.propagation_km_per_s)
 
     # ------------------------------------------------------------------ sizes
@@ -251,8 +261,14 @@ def _count(name: str, value: int, least: int) -> None:
         raise InputError(name, value, f"must be an integer ≥ {least}")
 
 
-def _matrix(name: str, rows: tuple[tuple[float, ...], ...], n_rows: int, n_cols: int,
-            positive: bool = False, below_one: bool = False) -> None:
+def _matrix(
+    name: str,
+    rows: tuple[tuple[float, ...], ...],
+    n_rows: int,
+    n_cols: int,
+    positive: bool = False,
+    below_one: bool = False,
+) -> None:
     if len(rows) != n_rows:
         raise InputError(name, len(rows), f"expected {n_rows} rows")
     for i, row in enumerate(rows):

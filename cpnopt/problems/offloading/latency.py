@@ -58,9 +58,13 @@ class Cell:
         for i, row in enumerate(self.operations):
             for j, op in enumerate(row):
                 if op not in OPERATIONS:
-                    raise InputError(f"{field}.operations[{i}][{j}]", op, f"unknown operation; known: {', '.join(OPERATIONS)}")
+                    raise InputError(
+                        f"{field}.operations[{i}][{j}]", op, f"unknown operation; known: {', '.join(OPERATIONS)}"
+                    )
                 if j <= i and op != "none":
-                    raise InputError(f"{field}.operations[{i}][{j}]", op, "only edges i→j with i < j may carry an operation")
+                    raise InputError(
+                        f"{field}.operations[{i}][{j}]", op, "only edges i→j with i < j may carry an operation"
+                    )
 
     @property
     def adjacency(self) -> np.ndarray:
@@ -77,7 +81,7 @@ class Cell:
         return "+".join(nodes)
 
     @classmethod
-    def from_arch_str(cls, text: str, field: str = "arch_str") -> "Cell":
+    def from_arch_str(cls, text: str, field: str = "arch_str") -> Cell:
         ops = [["none"] * CELL_NODES for _ in range(CELL_NODES)]
         parts = text.strip().split("+")
         if len(parts) != CELL_NODES - 1:
@@ -146,7 +150,9 @@ def standard_devices(per_kind: int = 8) -> tuple[DeviceSpec, ...]:
 
 def _conv(h: int, c_in: int, c_out: int, k: int, stride: int = 1) -> Kernel:
     out = (h // stride) ** 2
-    return Kernel(2.0 * out * c_out * c_in * k * k, BYTES_PER_VALUE * (h * h * c_in + out * c_out + k * k * c_in * c_out))
+    return Kernel(
+        2.0 * out * c_out * c_in * k * k, BYTES_PER_VALUE * (h * h * c_in + out * c_out + k * k * c_in * c_out)
+    )
 
 
 def _elementwise(h: int, c: int, reads: int, flops_per_value: float = 1.0) -> Kernel:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpnopt.metrics import MetricInfo
 from cpnopt.problems.placement.decision import PlacementDecision
 from cpnopt.problems.placement.evaluate import evaluate, iteration_cost
 from cpnopt.problems.placement.generator import MOBILENET_V1, PlacementParams, generate, mobilenet_layers
 from cpnopt.problems.placement.instance import Device, DeviceState, IterationTerms, Layer, PlacementInstance
-from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 

@@ -21,13 +21,13 @@ class PlacementDecision:
     levels: tuple[tuple[int, ...], ...] | None = None
 
     @classmethod
-    def from_arrays(cls, neurons: list[np.ndarray], levels: list[np.ndarray] | None = None) -> "PlacementDecision":
+    def from_arrays(cls, neurons: list[np.ndarray], levels: list[np.ndarray] | None = None) -> PlacementDecision:
         """From per-iteration [l, i] count arrays (and per-iteration level vectors)."""
         counts = tuple(tuple(tuple(int(x) for x in row) for row in np.asarray(n)) for n in neurons)
         lv = None if levels is None else tuple(tuple(int(x) for x in np.asarray(v)) for v in levels)
         return cls(neurons=counts, levels=lv)
 
     @classmethod
-    def repeated(cls, counts: np.ndarray, n_iterations: int, levels: np.ndarray | None = None) -> "PlacementDecision":
+    def repeated(cls, counts: np.ndarray, n_iterations: int, levels: np.ndarray | None = None) -> PlacementDecision:
         """One placement kept for every iteration (``static``)."""
         return cls.from_arrays([counts] * n_iterations, None if levels is None else [levels] * n_iterations)

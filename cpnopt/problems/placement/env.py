@@ -46,10 +46,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance, PlacementParams, generate
 from cpnopt.problems.placement.evaluate import iteration_cost, objective_of
 from cpnopt.problems.placement.split import fit_memory, proportional
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 
 WEIGHT_LEVELS = (0.0, 0.5, 1.0, 2.0)
 N_FEATURES = 13
@@ -71,12 +71,24 @@ def iteration_features(inst: PlacementInstance, k: int) -> np.ndarray:
     f_max = np.array([d.f_max_ghz for d in inst.devices])
     model_memory = float(inst.neurons @ inst.memory_per_neuron_mb)
     m = inst.n_devices
-    return np.stack([
-        u, f / f_max, f_max / 3.0, bandwidth / bandwidth.max(),
-        (1 / time) / (1 / time).sum(), time.min() / time, energy.min() / energy, cost.min() / cost,
-        inst.n_iterations * cost, t.input_time_s.sum(axis=0) / time, inst.memory_mb / model_memory,
-        np.full(m, k / inst.n_iterations), np.full(m, inst.alpha),
-    ], axis=-1)
+    return np.stack(
+        [
+            u,
+            f / f_max,
+            f_max / 3.0,
+            bandwidth / bandwidth.max(),
+            (1 / time) / (1 / time).sum(),
+            time.min() / time,
+            energy.min() / energy,
+            cost.min() / cost,
+            inst.n_iterations * cost,
+            t.input_time_s.sum(axis=0) / time,
+            inst.memory_mb / model_memory,
+            np.full(m, k / inst.n_iterations),
+            np.full(m, inst.alpha),
+        ],
+        axis=-1,
+    )
 
 
 def split_iteration(inst: PlacementInstance, k: int, levels: np.ndarray) -> np.ndarray:

@@ -77,17 +77,23 @@ def shape_violations(instance: PlacementInstance, decision: PlacementDecision) -
         for l, row in enumerate(counts):
             if len(row) != m_:
                 found.append(f"iteration {k} layer {l}: {len(row)} device counts for {m_} devices")
-            elif any(not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= instance.neurons[l]
-                     for x in row):
-                found.append(f"iteration {k} layer {l}: neuron counts must be integers in 0..{instance.neurons[l]}, "
-                             f"the layer's width (got {list(row)})")
+            elif any(
+                not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= instance.neurons[l]
+                for x in row
+            ):
+                found.append(
+                    f"iteration {k} layer {l}: neuron counts must be integers in 0..{instance.neurons[l]}, "
+                    f"the layer's width (got {list(row)})"
+                )
     if decision.levels is not None:
         if len(decision.levels) != k_:
             found.append(f"levels has {len(decision.levels)} iterations, the trace has {k_}")
         else:
             for k, row in enumerate(decision.levels):
                 if len(row) != m_ or any(not 0 <= v < instance.n_levels for v in row):
-                    found.append(f"iteration {k}: levels must be {m_} indices in 0..{instance.n_levels - 1} (got {list(row)})")
+                    found.append(
+                        f"iteration {k}: levels must be {m_} indices in 0..{instance.n_levels - 1} (got {list(row)})"
+                    )
     return found
 
 
@@ -103,8 +109,10 @@ def evaluate(instance: PlacementInstance, decision: PlacementDecision) -> Evalua
         counts = np.array(decision.neurons[k], dtype=int)
         placed = counts.sum(axis=1)
         for l in np.flatnonzero(placed != instance.neurons):
-            violations.append(f"iteration {k} layer {l}: {placed[l]} neurons placed, the layer has {instance.neurons[l]} "
-                              "(each neuron exactly once)")
+            violations.append(
+                f"iteration {k} layer {l}: {placed[l]} neurons placed, the layer has {instance.neurons[l]} "
+                "(each neuron exactly once)"
+            )
         memory = instance.memory_per_neuron_mb @ counts
         for i in np.flatnonzero(memory > instance.memory_mb * (1 + TOLERANCE)):
             violations.append(f"iteration {k} device {i}: {memory[i]:.3f} MB > memory {instance.memory_mb[i]:.3f} MB")

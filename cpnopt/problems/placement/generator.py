@@ -45,7 +45,9 @@ BITS_PER_VALUE = 32  # fp32 activations
 BYTES_PER_PARAMETER = 12  # fp32 weight + gradient + momentum
 
 
-def mobilenet_layers(width_multiplier: float = 1.0, n_layers: int | None = None, batch_size: int = 16) -> tuple[Layer, ...]:
+def mobilenet_layers(
+    width_multiplier: float = 1.0, n_layers: int | None = None, batch_size: int = 16
+) -> tuple[Layer, ...]:
     """MobileNet V1 as GWP layers (per-sample figures per neuron; memory for ``batch_size``)."""
     rows = MOBILENET_V1 if n_layers is None else MOBILENET_V1[:n_layers]
     scale = lambda c: max(1, round(c * width_multiplier))  # noqa: E731
@@ -61,14 +63,17 @@ def mobilenet_layers(width_multiplier: float = 1.0, n_layers: int | None = None,
             params = c_in
         macs = params * s_out * s_out
         activations = s_out * s_out
-        layers.append(Layer(
-            neurons=c_out,
-            mflop_per_neuron=TRAINING_FACTOR * 2 * macs / 1e6,
-            out_mbit_per_neuron=activations * BITS_PER_VALUE / 1e6,
-            in_mbit=c_in * s_in * s_in * BITS_PER_VALUE / 1e6,
-            memory_mb_per_neuron=(params * BYTES_PER_PARAMETER + activations * batch_size * BITS_PER_VALUE / 8) / 1e6,
-            name=name,
-        ))
+        layers.append(
+            Layer(
+                neurons=c_out,
+                mflop_per_neuron=TRAINING_FACTOR * 2 * macs / 1e6,
+                out_mbit_per_neuron=activations * BITS_PER_VALUE / 1e6,
+                in_mbit=c_in * s_in * s_in * BITS_PER_VALUE / 1e6,
+                memory_mb_per_neuron=(params * BYTES_PER_PARAMETER + activations * batch_size * BITS_PER_VALUE / 8)
+                / 1e6,
+                name=name,
+            )
+        )
     return tuple(layers)
 
 
@@ -112,8 +117,17 @@ class PlacementParams:
             raise InputError("params.width_multiplier", self.width_multiplier, "must be > 0")
         if not self.memory_slack >= 1:
             raise InputError("params.memory_slack", self.memory_slack, "must be ≥ 1 (else the model may not fit)")
-        for name in ("f_max_ghz", "cycles_per_flop", "energy_coef", "heat_compute_w", "heat_compute_w_per_ghz2",
-                     "heat_comm_w", "heat_comm_w_per_ghz2", "bandwidth_mbps", "period_iterations"):
+        for name in (
+            "f_max_ghz",
+            "cycles_per_flop",
+            "energy_coef",
+            "heat_compute_w",
+            "heat_compute_w_per_ghz2",
+            "heat_comm_w",
+            "heat_comm_w_per_ghz2",
+            "bandwidth_mbps",
+            "period_iterations",
+        ):
             low, high = getattr(self, name)
             if not 0 <= low <= high:
                 raise InputError(f"params.{name}", (low, high), "must be a range 0 ≤ low ≤ high")
@@ -132,9 +146,18 @@ def _devices(params: PlacementParams, layers: tuple[Layer, ...], rng: np.random.
     need = sum(layer.neurons * layer.memory_mb_per_neuron for layer in layers)
     largest = max(layer.memory_mb_per_neuron for layer in layers)
     shares = rng.dirichlet(np.full(m, 2.0))
-    draw = {name: rng.uniform(*getattr(params, name), size=m) for name in (
-        "f_max_ghz", "cycles_per_flop", "energy_coef", "heat_compute_w", "heat_compute_w_per_ghz2",
-        "heat_comm_w", "heat_comm_w_per_ghz2")}
+    draw = {
+        name: rng.uniform(*getattr(params, name), size=m)
+        for name in (
+            "f_max_ghz",
+            "cycles_per_flop",
+            "energy_coef",
+            "heat_compute_w",
+            "heat_compute_w_per_ghz2",
+            "heat_comm_w",
+            "heat_comm_w_per_ghz2",
+        )
+    }
     return tuple(
         Device(
             memory_mb=float(params.memory_slack * need * shares[i] + largest),
@@ -144,7 +167,9 @@ def _devices(params: PlacementParams, layers: tuple[Layer, ...], rng: np.random.
     )
 
 
-def _trace(params: PlacementParams, devices: tuple[Device, ...], rng: np.random.Generator) -> tuple[tuple[DeviceState, ...], ...]:
+def _trace(
+    params: PlacementParams, devices: tuple[Device, ...], rng: np.random.Generator
+) -> tuple[tuple[DeviceState, ...], ...]:
     """Sinusoid + noise for f and u, a good/bad Markov channel for B (module docstring)."""
     m, k_ = params.n_devices, params.n_iterations
     steps = np.arange(k_)[:, None]
@@ -163,11 +188,16 @@ def _trace(params: PlacementParams, devices: tuple[Device, ...], rng: np.random.
             flip = rng.random(m) < np.where(good, params.p_good_to_bad, params.p_bad_to_good)
             good = good ^ flip
         bandwidth = good_bandwidth * np.where(good, 1.0, params.bad_channel_factor)
-        rows.append(tuple(
-            DeviceState(capacity_share=float(share[k, i]), freq_ghz=float(freq_share[k, i] * f_max[i]),
-                        bandwidth_mbps=float(bandwidth[i]))
-            for i in range(m)
-        ))
+        rows.append(
+            tuple(
+                DeviceState(
+                    capacity_share=float(share[k, i]),
+                    freq_ghz=float(freq_share[k, i] * f_max[i]),
+                    bandwidth_mbps=float(bandwidth[i]),
+                )
+                for i in range(m)
+            )
+        )
     return tuple(rows)
 
 

@@ -21,7 +21,9 @@ from functools import cached_property
 
 import numpy as np
 
-from cpnopt.checks import MIN_POSITIVE, count, nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import MIN_POSITIVE, count
+from cpnopt.checks import nonnegative as _nonnegative
+from cpnopt.checks import positive as _positive
 from cpnopt.errors import InputError
 
 MAX_NEURONS = 10**9  # the largest layer width and batch size accepted
@@ -92,7 +94,13 @@ class PlacementInstance:
         for i, d in enumerate(self.devices):
             for field in ("f_max_ghz", "cycles_per_flop", "memory_mb"):
                 _positive(f"devices[{i}].{field}", getattr(d, field))
-            for field in ("energy_coef", "heat_compute_w", "heat_compute_w_per_ghz2", "heat_comm_w", "heat_comm_w_per_ghz2"):
+            for field in (
+                "energy_coef",
+                "heat_compute_w",
+                "heat_compute_w_per_ghz2",
+                "heat_comm_w",
+                "heat_comm_w_per_ghz2",
+            ):
                 _nonnegative(f"devices[{i}].{field}", getattr(d, field))
         if not self.layers:
             raise InputError("layers", [], "at least one layer is needed")
@@ -108,11 +116,16 @@ class PlacementInstance:
                 raise InputError(f"trace[{k}]", len(row), f"needs one state per device ({self.n_devices})")
             for i, s in enumerate(row):
                 if not (math.isfinite(s.capacity_share) and MIN_POSITIVE <= s.capacity_share <= 1):
-                    raise InputError(f"trace[{k}][{i}].capacity_share", s.capacity_share, f"must be in [{MIN_POSITIVE:.0e}, 1]")
+                    raise InputError(
+                        f"trace[{k}][{i}].capacity_share", s.capacity_share, f"must be in [{MIN_POSITIVE:.0e}, 1]"
+                    )
                 _positive(f"trace[{k}][{i}].freq_ghz", s.freq_ghz)
                 if s.freq_ghz > self.devices[i].f_max_ghz * (1 + 1e-12):
-                    raise InputError(f"trace[{k}][{i}].freq_ghz", s.freq_ghz,
-                                     f"exceeds the device's f_max_ghz = {self.devices[i].f_max_ghz}")
+                    raise InputError(
+                        f"trace[{k}][{i}].freq_ghz",
+                        s.freq_ghz,
+                        f"exceeds the device's f_max_ghz = {self.devices[i].f_max_ghz}",
+                    )
                 _positive(f"trace[{k}][{i}].bandwidth_mbps", s.bandwidth_mbps)
         count("batch_size", self.batch_size, 1, MAX_NEURONS)
         if not (math.isfinite(self.alpha) and 0 <= self.alpha <= 1):
@@ -127,8 +140,11 @@ class PlacementInstance:
         need = float(self.neurons @ self.memory_per_neuron_mb)
         have = float(sum(d.memory_mb for d in self.devices))
         if need > have * (1 + 1e-12):
-            raise InputError("devices", f"{have:.1f} MB in all",
-                             f"the model needs {need:.1f} MB: no placement fits the devices' memory")
+            raise InputError(
+                "devices",
+                f"{have:.1f} MB in all",
+                f"the model needs {need:.1f} MB: no placement fits the devices' memory",
+            )
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -191,8 +207,10 @@ class PlacementInstance:
         levels = np.array(self.frequency_levels, dtype=float)[:, None, None]  # [v, 1, 1]
         delta = np.array([d.cycles_per_flop for d in self.devices])
         eta = np.array([d.energy_coef for d in self.devices])
-        g0, g1, h0, h1 = (np.array([getattr(d, f) for d in self.devices]) for f in (
-            "heat_compute_w", "heat_compute_w_per_ghz2", "heat_comm_w", "heat_comm_w_per_ghz2"))
+        g0, g1, h0, h1 = (
+            np.array([getattr(d, f) for d in self.devices])
+            for f in ("heat_compute_w", "heat_compute_w_per_ghz2", "heat_comm_w", "heat_comm_w_per_ghz2")
+        )
         gflop = np.array([layer.mflop_per_neuron for layer in self.layers]) * 1e-3 * self.batch_size
         out_mbit = np.array([layer.out_mbit_per_neuron for layer in self.layers]) * self.batch_size
         in_mbit = np.array([layer.in_mbit for layer in self.layers]) * self.batch_size
@@ -208,12 +226,14 @@ class PlacementInstance:
             heat_compute = g0 + g1 * freq**2  # [v, 1, i] watts
             heat_comm = h0 + h1 * freq**2
             energy = eta * cycles[None] * speed**2 + heat_compute * compute + heat_comm * out_s[None]
-            result.append(IterationTerms(
-                neuron_time_s=compute + out_s[None],
-                input_time_s=input_s,
-                neuron_energy_j=energy,
-                input_energy_j=heat_comm * input_s[None],
-            ))
+            result.append(
+                IterationTerms(
+                    neuron_time_s=compute + out_s[None],
+                    input_time_s=input_s,
+                    neuron_energy_j=energy,
+                    input_energy_j=heat_comm * input_s[None],
+                )
+            )
         return tuple(result)
 
     @cached_property
@@ -239,4 +259,3 @@ class PlacementInstance:
         """(α / E_ref, (1 − α) / T_ref): Eq. (10) is weight_E · E + weight_T · T."""
         e_ref, t_ref = self.reference
         return self.alpha / e_ref, (1.0 - self.alpha) / t_ref
-

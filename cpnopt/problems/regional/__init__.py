@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from cpnopt.metrics import MetricInfo
 from cpnopt.problems.regional.decision import RegionalDecision
 from cpnopt.problems.regional.evaluate import evaluate
 from cpnopt.problems.regional.generator import RegionalParams, generate
 from cpnopt.problems.regional.instance import DEADLINE_TOLERANCE_S, Region, RegionalInstance, Server, Task
-from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 

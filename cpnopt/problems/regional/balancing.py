@@ -15,8 +15,8 @@ baselines differ in stage 1 only) and the ``regional-drl`` environment
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -69,8 +69,9 @@ RegionAllocator = Callable[[Plan, int], "int | None"]  # (plan so far, task) -> 
 def pooled_unit_cost(instance: RegionalInstance, region: int) -> float:
     """ĉ per Gcycle of ``region`` as one pooled machine: Eq. (8) over its servers, load split by power."""
     servers = instance.servers_in(region)
-    return float(execution_cost(instance.economics, 1.0, instance.power_ghz[servers],
-                                instance.regions[region].energy_price))
+    return float(
+        execution_cost(instance.economics, 1.0, instance.power_ghz[servers], instance.regions[region].energy_price)
+    )
 
 
 def balance_within_region(plan: Plan, n: int, region: int) -> int | None:

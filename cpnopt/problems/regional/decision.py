@@ -10,5 +10,5 @@ class RegionalDecision:
     assignment: tuple[int | None, ...]  # per task: server index, None = rejected (profit 0)
 
     @classmethod
-    def rejected(cls, n_tasks: int) -> "RegionalDecision":
+    def rejected(cls, n_tasks: int) -> RegionalDecision:
         return cls(assignment=(None,) * n_tasks)

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.problems.regional import RegionalInstance, RegionalParams, generate
 from cpnopt.problems.regional.balancing import Plan, balance_within_region, pooled_unit_cost
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 
 N_FEATURES = 15
 
@@ -54,7 +54,7 @@ def task_candidates(plan: Plan, order: list[int], t: int) -> tuple[np.ndarray, n
     servers = [balance_within_region(plan, n, r) for r in range(n_regions)]
     features = np.zeros((n_regions + 1, N_FEATURES))
     mask = np.array([s is not None for s in servers] + [True])
-    remaining = order[t + 1:]
+    remaining = order[t + 1 :]
     total_power = inst.power_ghz.sum()
     price, tau = float(inst.price[n]), float(inst.deadline_s[n])
     for r in range(n_regions):
@@ -159,5 +159,8 @@ class RegionalEnv(FamilyGymEnv):
 
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(RegionalParams(), **params)
-        super().__init__(BatchedRegionalEnv(device), lambda rng: sample_instance(generate, self.params, rng),
-                         self.params.n_east + self.params.n_west + 1)
+        super().__init__(
+            BatchedRegionalEnv(device),
+            lambda rng: sample_instance(generate, self.params, rng),
+            self.params.n_east + self.params.n_west + 1,
+        )

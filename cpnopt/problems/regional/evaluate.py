@@ -74,7 +74,9 @@ def evaluate(instance: RegionalInstance, decision: RegionalDecision) -> Evaluati
         "cost": cost,
         "acceptance_rate": float(served.mean()) if n_tasks else 0.0,
         "served_tasks": int(served.sum()),
-        "migration_rate": mean(instance.server_region[cols] != instance.origin[rows]),  # served outside the origin region
+        "migration_rate": mean(
+            instance.server_region[cols] != instance.origin[rows]
+        ),  # served outside the origin region
         "cheap_region_work_share": float(served_work[cheap].sum() / served_work.sum()) if len(rows) else 0.0,
         "mean_delay_s": mean(delay),
         "mean_transmission_s": mean(transmission),

@@ -70,8 +70,15 @@ class RegionalParams:
             raise InputError("params.arrivals_per_s", self.arrivals_per_s, "must be positive")
         if not 0 <= self.east_demand_share <= 1:
             raise InputError("params.east_demand_share", self.east_demand_share, "must be in [0, 1]")
-        for name in ("power_ghz", "workload_gcycles", "data_mb", "deadline_s", "east_energy_price",
-                     "west_energy_price", "link_bandwidth_mbps"):
+        for name in (
+            "power_ghz",
+            "workload_gcycles",
+            "data_mb",
+            "deadline_s",
+            "east_energy_price",
+            "west_energy_price",
+            "link_bandwidth_mbps",
+        ):
             low, high = getattr(self, name)
             if not 0 < low <= high:
                 raise InputError(f"params.{name}", (low, high), "must be a range 0 < low ≤ high")
@@ -81,7 +88,7 @@ def region_network(params: RegionalParams, hubs: list[str], rng: np.random.Gener
     """Latency (s) and bandwidth (Mb/s) between the hubs on the backbone (metro values on the diagonal)."""
     topology, names = backbone(params.topology)
     graph = topology.graph()
-    for u, v, attrs in graph.edges(data=True):
+    for _u, _v, attrs in graph.edges(data=True):
         attrs["latency_s"] = attrs["length_km"] * 1e3 / params.propagation_mps + params.hop_latency_s
         attrs["bandwidth_mbps"] = float(rng.uniform(*params.link_bandwidth_mbps))
     missing = [h for h in hubs if h not in names]
@@ -120,7 +127,8 @@ def generate(params: RegionalParams, seed: int = 0) -> RegionalInstance:
     latency, bandwidth = region_network(params, hubs, rng)
     servers = tuple(
         Server(region=r, power_ghz=float(rng.uniform(*params.power_ghz)))
-        for r in range(len(hubs)) for _ in range(params.servers_per_region)
+        for r in range(len(hubs))
+        for _ in range(params.servers_per_region)
     )
     arrivals = np.cumsum(rng.exponential(1.0 / params.arrivals_per_s, size=params.n_tasks))
     east_ids, west_ids = np.flatnonzero(east), np.flatnonzero(~east)
@@ -128,15 +136,18 @@ def generate(params: RegionalParams, seed: int = 0) -> RegionalInstance:
     for a in arrivals:
         from_east = len(west_ids) == 0 or (len(east_ids) > 0 and rng.random() < params.east_demand_share)
         origin = int(rng.choice(east_ids if from_east else west_ids))
-        tasks.append(Task(
-            workload_gcycles=float(rng.uniform(*params.workload_gcycles)),
-            data_mb=float(rng.uniform(*params.data_mb)),
-            deadline_s=float(rng.uniform(*params.deadline_s)),
-            origin=origin,
-            arrival_s=float(a),
-        ))
-    economics = Economics(base_price=params.base_price, urgency=params.urgency,
-                          energy_coef=params.energy_coef, time_coef=params.time_coef)
+        tasks.append(
+            Task(
+                workload_gcycles=float(rng.uniform(*params.workload_gcycles)),
+                data_mb=float(rng.uniform(*params.data_mb)),
+                deadline_s=float(rng.uniform(*params.deadline_s)),
+                origin=origin,
+                arrival_s=float(a),
+            )
+        )
+    economics = Economics(
+        base_price=params.base_price, urgency=params.urgency, energy_coef=params.energy_coef, time_coef=params.time_coef
+    )
     return RegionalInstance(
         regions=regions,
         servers=servers,

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpnopt.metrics import MetricInfo
 from cpnopt.problems.routing.decision import REJECTED, RoutingDecision, TaskRoute
 from cpnopt.problems.routing.evaluate import DetailedEvaluation, TaskDelay, evaluate, evaluate_detailed
 from cpnopt.problems.routing.generator import RoutingParams, generate
 from cpnopt.problems.routing.instance import Economics, Frame, Link, Node, RoutingInstance, Task, User
-from cpnopt.metrics import MetricInfo
 from cpnopt.registry import Family, register_family
 from cpnopt.solution import Sense
 

@@ -45,10 +45,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 from cpnopt.errors import InputError
 from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
 from cpnopt.problems.routing.firstfit import LinkCalendar, Route, compute_nodes, fastest_path, first_fit
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
 
 N_NODE_FEATURES = 11
 N_SERIES = 3  # price, hydropower share, demand
@@ -93,10 +93,12 @@ class Episode:
     compute: np.ndarray  # bool per node
     paths: list[Route | None] = field(default_factory=list)
     served: dict[tuple[int, int], float] = field(default_factory=dict)  # (frame, node) -> workload served
-    fast: dict[tuple[int, float], dict[int, Route]] = field(default_factory=dict)  # (access node, r_u) -> node -> fastest path
+    fast: dict[tuple[int, float], dict[int, Route]] = field(
+        default_factory=dict
+    )  # (access node, r_u) -> node -> fastest path
 
     @classmethod
-    def start(cls, instance: RoutingInstance) -> "Episode":
+    def start(cls, instance: RoutingInstance) -> Episode:
         compute = np.zeros(instance.n_nodes, dtype=bool)
         compute[compute_nodes(instance)] = True
         return cls(instance, LinkCalendar(instance), normalized_adjacency(instance), frame_series(instance), compute)
@@ -135,7 +137,9 @@ class Episode:
                 node[v, 4] = inst.profit(u, v, arrival) / scale
         node[:, 0] = self.compute
         node[:, 1] = power / power.max()
-        node[:, 2] = np.where(self.compute, np.where(np.isfinite(inst.energy_cost[u]), inst.energy_cost[u], 0.0) / scale, 0.0)
+        node[:, 2] = np.where(
+            self.compute, np.where(np.isfinite(inst.energy_cost[u]), inst.energy_cost[u], 0.0) / scale, 0.0
+        )
         node[:, 5] = reachable
         node[inst.access_node(u), 6] = task.workload_tflop / mean_m
         node[:, 7] = [self.served.get((task.frame, v), 0.0) / mean_m for v in range(n)]
@@ -145,9 +149,11 @@ class Episode:
         node[:, 9] = 1.0 - np.array(inst.frames[task.frame].hydro_discount)
         node[:, 10] = (inst.n_tasks - u) / inst.n_tasks
         window = np.zeros((WINDOW, N_SERIES))
-        recent = self.series[max(0, task.frame + 1 - WINDOW): task.frame + 1]
-        window[WINDOW - len(recent):] = recent
-        features = np.concatenate([node, self.adjacency, np.broadcast_to(window.reshape(-1), (n, WINDOW * N_SERIES))], axis=1)
+        recent = self.series[max(0, task.frame + 1 - WINDOW) : task.frame + 1]
+        window[WINDOW - len(recent) :] = recent
+        features = np.concatenate(
+            [node, self.adjacency, np.broadcast_to(window.reshape(-1), (n, WINDOW * N_SERIES))], axis=1
+        )
         mask = reachable if reachable.any() else self.compute.copy()
         return features, mask
 
@@ -173,7 +179,9 @@ class BatchedRoutingEnv(BatchedEnv):
 
     def n_candidates(self, instance: RoutingInstance) -> int:
         if instance.n_nodes != self.n_nodes:
-            raise InputError("instance", instance.n_nodes, f"this environment (and its policy) takes {self.n_nodes} nodes")
+            raise InputError(
+                "instance", instance.n_nodes, f"this environment (and its policy) takes {self.n_nodes} nodes"
+            )
         if instance.n_tasks == 0:
             raise InputError("instance", 0, "an episode needs at least one task")
         return instance.n_nodes
@@ -232,4 +240,6 @@ class RoutingEnv(FamilyGymEnv):
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(RoutingParams(), **params)
         n_nodes = generate(self.params, seed=TRAINING_SEED_OFFSET).n_nodes
-        super().__init__(BatchedRoutingEnv(n_nodes, device), lambda rng: sample_instance(generate, self.params, rng), n_nodes)
+        super().__init__(
+            BatchedRoutingEnv(n_nodes, device), lambda rng: sample_instance(generate, self.params, rng), n_nodes
+        )

@@ -45,7 +45,9 @@ def route_violations(instance: RoutingInstance, task: int, route: TaskRoute) -> 
         return [f"task {task}: destination {n} is a router and computes nothing (Eq. 6)"]
     source = instance.access_node(task)
     if not path or path[0] != source or path[-1] != n:
-        return [f"task {task}: broken path {list(path)}: must run from access node {source} to destination {n} (Eq. 7–8)"]
+        return [
+            f"task {task}: broken path {list(path)}: must run from access node {source} to destination {n} (Eq. 7–8)"
+        ]
     found = []
     if len(set(path)) != len(path):
         found.append(f"task {task}: path {list(path)} visits a node twice (loop, Eq. 9)")
@@ -61,8 +63,10 @@ def route_violations(instance: RoutingInstance, task: int, route: TaskRoute) -> 
     ready = instance.switch_slots
     for i, (e, s) in enumerate(zip(links, starts)):
         if s < ready:
-            found.append(f"task {task}: starts link {e} at slot {s} before slot {ready}, when it has left node "
-                         f"{path[i]} (store-and-forward with switching delay, Eq. 11)")
+            found.append(
+                f"task {task}: starts link {e} at slot {s} before slot {ready}, when it has left node "
+                f"{path[i]} (store-and-forward with switching delay, Eq. 11)"
+            )
         ready = s + int(k[e]) + instance.switch_slots
     arrival = starts[-1] + int(k[links[-1]]) if links else 0
     delay = instance.delay_s(task, n, arrival)
@@ -84,15 +88,23 @@ def overlap_violations(instance: RoutingInstance, routes: tuple[TaskRoute, ...])
         intervals.sort()
         for (s1, end1, a), (s2, _, b) in zip(intervals, intervals[1:]):
             if s2 < end1:
-                found.append(f"frame {frame}, link {e}: tasks {a} (slots {s1}..{end1 - 1}) and {b} (from slot {s2}) overlap (Eq. 12–13)")
+                found.append(
+                    f"frame {frame}, link {e}: tasks {a} (slots {s1}..{end1 - 1}) and {b} (from slot {s2}) overlap (Eq. 12–13)"
+                )
     return found
 
 
 def _computable(instance: RoutingInstance, route: TaskRoute) -> bool:
     """The route's delay and profit can be computed (it may still break other constraints)."""
     n = route.destination
-    return (n is not None and 0 <= n < instance.n_nodes and instance.power_tflops[n] > 0 and len(route.path) >= 1
-            and None not in instance.path_links(route.path) and len(route.start_slots) == len(route.path) - 1)
+    return (
+        n is not None
+        and 0 <= n < instance.n_nodes
+        and instance.power_tflops[n] > 0
+        and len(route.path) >= 1
+        and None not in instance.path_links(route.path)
+        and len(route.start_slots) == len(route.path) - 1
+    )
 
 
 def task_delay(instance: RoutingInstance, task: int, route: TaskRoute) -> TaskDelay:

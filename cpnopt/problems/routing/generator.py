@@ -101,9 +101,7 @@ def generate(params: RoutingParams, seed: int = 0) -> RoutingInstance:
     if params.n_routers:
         power[routers] = 0.0
     nodes = tuple(Node(float(f), float(x), float(y)) for f, (x, y) in zip(power, topo.positions_km))
-    links = tuple(
-        Link(u, v, float(rng.uniform(*params.bandwidth_mbps)), float(length)) for u, v, length in topo.links
-    )
+    links = tuple(Link(u, v, float(rng.uniform(*params.bandwidth_mbps)), float(length)) for u, v, length in topo.links)
     users = tuple(User(int(a)) for a in rng.choice(routers, size=params.n_users))
 
     series = load_csv(params.series_csv) if params.series_csv else synthetic_series(168, rng)
@@ -126,7 +124,13 @@ def generate(params: RoutingParams, seed: int = 0) -> RoutingInstance:
 
     economics = Economics(params.base_price, params.urgency, params.time_coef, params.energy_coef)
     return RoutingInstance(
-        nodes=nodes, links=links, users=users, frames=tuple(frames), tasks=tuple(tasks),
-        slot_s=params.slot_s, switch_slots=params.switch_slots, economics=economics,
+        nodes=nodes,
+        links=links,
+        users=users,
+        frames=tuple(frames),
+        tasks=tuple(tasks),
+        slot_s=params.slot_s,
+        switch_slots=params.switch_slots,
+        economics=economics,
         name=f"routing-{topo.name.replace('/', '-')}-n{n}-u{params.n_users}-t{params.n_frames}-seed{seed}",
     )

@@ -24,7 +24,9 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from cpnopt.checks import MIN_POSITIVE, finite, nonnegative as _nonnegative, positive as _positive
+from cpnopt.checks import MIN_POSITIVE, finite
+from cpnopt.checks import nonnegative as _nonnegative
+from cpnopt.checks import positive as _positive
 from cpnopt.errors import InputError
 
 EPS = 1e-9  # rounding guard of ⌈r_u / b_e / slot⌉ (slot counts), not a latency tolerance
@@ -110,7 +112,9 @@ class RoutingInstance:
             finite(f"nodes[{i}].y_km", node.y_km)
         if any(0 < node.power_tflops < MIN_POSITIVE for node in self.nodes):
             i = next(i for i, node in enumerate(self.nodes) if 0 < node.power_tflops < MIN_POSITIVE)
-            raise InputError(f"nodes[{i}].power_tflops", self.nodes[i].power_tflops, f"must be 0 (a router) or ≥ {MIN_POSITIVE:.0e}")
+            raise InputError(
+                f"nodes[{i}].power_tflops", self.nodes[i].power_tflops, f"must be 0 (a router) or ≥ {MIN_POSITIVE:.0e}"
+            )
         if not any(node.power_tflops > 0 for node in self.nodes):
             raise InputError("nodes", n, "at least one node needs power_tflops > 0 (a compute node)")
         seen: set[tuple[int, int]] = set()
@@ -134,7 +138,9 @@ class RoutingInstance:
         for t, frame in enumerate(self.frames):
             finite(f"frames[{t}].electricity_eur_mwh", frame.electricity_eur_mwh)  # real prices can be negative
             if len(frame.hydro_discount) != n:
-                raise InputError(f"frames[{t}].hydro_discount", len(frame.hydro_discount), f"needs one value per node ({n})")
+                raise InputError(
+                    f"frames[{t}].hydro_discount", len(frame.hydro_discount), f"needs one value per node ({n})"
+                )
             for i, a in enumerate(frame.hydro_discount):
                 if not (math.isfinite(a) and 0 <= a <= 1):
                     raise InputError(f"frames[{t}].hydro_discount[{i}]", a, "α_n(t) must be in [0, 1]")
@@ -151,8 +157,11 @@ class RoutingInstance:
             raise InputError("switch_slots", self.switch_slots, f"must be in [0, {MAX_SLOTS}]")
         for k, task in enumerate(self.tasks):
             if task.max_latency_s / self.slot_s > MAX_SLOTS:
-                raise InputError(f"tasks[{k}].max_latency_s", task.max_latency_s,
-                                 f"spans more than {MAX_SLOTS} slots of slot_s = {self.slot_s} s")
+                raise InputError(
+                    f"tasks[{k}].max_latency_s",
+                    task.max_latency_s,
+                    f"spans more than {MAX_SLOTS} slots of slot_s = {self.slot_s} s",
+                )
         e = self.economics
         _nonnegative("economics.base_price", e.base_price)
         _nonnegative("economics.urgency", e.urgency)
@@ -249,4 +258,3 @@ class RoutingInstance:
     def no_wait_arrival(self, task: int, path: tuple[int, ...] | list[int]) -> int:
         """Arrival slot on ``path`` without any waiting: Σ_e (t_sw + k_e) in slots."""
         return sum(self.switch_slots + int(self.occupation_slots[task, e]) for e in self.path_links(path))
-

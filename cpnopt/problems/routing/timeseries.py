@@ -40,7 +40,9 @@ class HourlySeries:
 
     def __post_init__(self) -> None:
         if not self.price_eur_mwh or len(self.price_eur_mwh) != len(self.hydro_mw):
-            raise InputError("series", len(self.price_eur_mwh), "price and hydro need the same, non-zero number of hours")
+            raise InputError(
+                "series", len(self.price_eur_mwh), "price and hydro need the same, non-zero number of hours"
+            )
 
     @property
     def hours(self) -> int:
@@ -88,7 +90,9 @@ def load_csv(path: str | Path) -> HourlySeries:
         try:
             hour, p, w = int(row["hour"]), float(row["price_eur_mwh"]), float(row["hydro_mw"])
         except (TypeError, ValueError):
-            raise InputError(f"series_csv line {i + 2}", row, "hour must be an integer, price and hydro numbers") from None
+            raise InputError(
+                f"series_csv line {i + 2}", row, "hour must be an integer, price and hydro numbers"
+            ) from None
         if hour != i:
             raise InputError(f"series_csv line {i + 2}.hour", hour, f"expected hour {i} (consecutive from 0)")
         if not (math.isfinite(p) and math.isfinite(w) and w >= 0):
