@@ -240,10 +240,52 @@ def solve_binary_program(
     """Solve max (or min) costs·x over binary x with row_lower ≤ A x ≤ row_upper (A in
     compressed-column form, as :meth:`IncrementalLP.add_columns`), from the MIP start
     ``start`` when given; the best point found within ``time_limit`` seconds, or None."""
+    highs = _binary_program(row_lower, row_upper, costs, starts, rows, values, maximize, threads)
+    highs.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float).tolist()
+        solution.value_valid = True
+        highs.setSolution(solution)
+    with highs_session(threads):
+        highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # no feasible point
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
+def write_binary_program(
+    path: str | Path,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    costs: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    values: np.ndarray,
+    *,
+    maximize: bool = True,
+) -> None:
+    """Save the binary program of :func:`solve_binary_program` as ``.lp`` or ``.mps`` (by extension)."""
+    if Path(path).suffix.lower() not in (".lp", ".mps"):
+        raise InputError("write_model", str(path), "file name must end in .lp or .mps")
+    highs = _binary_program(row_lower, row_upper, costs, starts, rows, values, maximize, None)
+    with highs_session(None):
+        highs.writeModel(str(path))
+
+
+def _binary_program(
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    costs: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    values: np.ndarray,
+    maximize: bool,
+    threads: int | None,
+) -> highspy.Highs:
     with highs_session(threads):
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(max(time_limit, 0.1)))
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
     empty = np.array([], dtype=np.int32)
@@ -262,16 +304,7 @@ def solve_binary_program(
     highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
     if maximize:
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = np.asarray(start, dtype=float).tolist()
-        solution.value_valid = True
-        highs.setSolution(solution)
-    with highs_session(threads):
-        highs.run()
-    if highs.getInfo().primal_solution_status != 2:  # no feasible point
-        return None
-    return np.asarray(highs.getSolution().col_value)
+    return highs
 
 
 def _solve_as_loaded(update_config: Any) -> None:

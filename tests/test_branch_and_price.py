@@ -210,3 +210,18 @@ def test_cli_writes_the_trace_keeps_stdout_clean_and_rejects_bad_options(tmp_pat
     assert trace.read_text().startswith("time_s,incumbent,bound")
     bad = cli("solve", str(inst_path), "--method", "bp", "--option", "smoothing=2")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "smoothing" in bad.stderr
+
+
+@pytest.mark.parametrize("family", ["clustering", "regional"])
+def test_written_master_re_solves_to_the_bp_optimum(family, tmp_path):
+    import highspy
+
+    inst = cpnopt.generate(family, seed=0)
+    path = tmp_path / "master.mps"
+    solved = cpnopt.solve(inst, "bp", write_model=str(path), threads=1)
+    assert solved.report.status is Status.OPTIMAL
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.readModel(str(path))
+    highs.run()
+    assert highs.getInfo().objective_function_value == pytest.approx(solved.report.objective, rel=1e-6)

@@ -76,8 +76,10 @@ def branch_and_price(
     warm_start_heuristics: bool = True,
     max_nodes: int | None = None,
     trace: str | None = None,
+    write_model: str | None = None,
 ) -> MethodOutput:
-    """Solve P1 by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there."""
+    """Solve P1 by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
+    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
     problem, clusters, terms = packing_problem(instance)
     solver = engine.BranchAndPrice(
         problem,
@@ -92,5 +94,7 @@ def branch_and_price(
         for name in WARM_START_HEURISTICS:
             starts.append(warm_start(solver, clusters, get_method("clustering", name).run(instance).decision))
     result = solver.solve(starts)
+    if write_model is not None:
+        engine.write_master(write_model, solver.problem, solver.columns)
     chosen = [ClusterColumn(c.queue, c.tasks, c.profit) for c in result.columns]
     return engine.output(result, decision_from_columns(instance, clusters, terms, chosen), trace)

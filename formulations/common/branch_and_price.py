@@ -67,7 +67,7 @@ from scipy.sparse import csr_matrix
 from cpnopt.errors import InputError
 from cpnopt.formulations.common.fifo_pricing import FORBIDDEN, FORCED, QueueTable, price
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import IncrementalLP, solve_binary_program
+from cpnopt.solvers.highs import IncrementalLP, solve_binary_program, write_binary_program
 
 SMOOTHING = 0.5
 MISPRICES_BEFORE_PLAIN = 5
@@ -257,6 +257,15 @@ class _MasterLP:
         objective, values, duals = self.lp.solve_primal_dual()
         n_res = self.problem.n_resources
         return (objective, values[: self.n_artificial], values[self.n_artificial :], duals[:n_res], duals[n_res:])
+
+
+def write_master(path: str, problem: PackingProblem, columns: list[Column]) -> None:
+    """Save the master over ``columns`` as a binary program (``.lp``/``.mps``): the integer
+    model whose optimum over the final column pool is the method's incumbent or better."""
+    starts, index = _column_matrix(problem, columns)
+    write_binary_program(
+        path, *_master_rows(problem), np.array([c.profit for c in columns]), starts, index, np.ones(len(index))
+    )
 
 
 def _restricted_mip(

@@ -62,8 +62,10 @@ def branch_and_price(
     warm_start_heuristics: bool = True,
     max_nodes: int | None = None,
     trace: str | None = None,
+    write_model: str | None = None,
 ) -> MethodOutput:
-    """Solve by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there."""
+    """Solve by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
+    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
     solver = engine.BranchAndPrice(
         packing_problem(instance),
         time_limit=time_limit,
@@ -78,6 +80,8 @@ def branch_and_price(
         else []
     )
     result = solver.solve(starts)
+    if write_model is not None:
+        engine.write_master(write_model, solver.problem, solver.columns)
     assignment: list[int | None] = [None] * instance.n_tasks
     for column in result.columns:
         for n in column.tasks:
