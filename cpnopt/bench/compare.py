@@ -24,7 +24,7 @@ import numpy as np
 from cpnopt.bench.data import Instance, load_runs
 from cpnopt.bench.stats import Interval, holm, probability_of_improvement, stratified_bootstrap, wilcoxon_p
 from cpnopt.bench.store import Store
-from cpnopt.bench.tables import LATEX_PREAMBLE, html_table, latex_text, run_versions, versions_line
+from cpnopt.bench.tables import html_table, latex_ending, latex_text, run_versions, versions_line
 from cpnopt.errors import InputError
 from cpnopt.metrics import MetricInfo
 
@@ -223,11 +223,7 @@ def to_latex(comparison: Comparison, standalone: bool = False) -> str:
         r"\midrule",
     ]
     lines += [" & ".join(latex_text(c) for c in cells) + r" \\" for cells in rows]
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    footer = f"% made with {versions_line(comparison.versions)}"
-    if standalone:
-        return "\n".join(LATEX_PREAMBLE + lines + [footer, r"\end{document}"]) + "\n"
-    return "\n".join(lines + [footer]) + "\n"
+    return latex_ending(lines, versions_line(comparison.versions), standalone)
 
 
 def to_csv(comparison: Comparison) -> str:

@@ -313,11 +313,16 @@ def to_latex(table: Table, standalone: bool = False) -> str:
         lines.append(
             " & ".join(r"\textbf{" + latex_text(t) + "}" if bold else latex_text(t) for t, bold in cells) + r" \\"
         )
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    footer = f"% made with {table.versions_line()}"
+    return latex_ending(lines, table.versions_line(), standalone)
+
+
+def latex_ending(lines: list[str], versions: str, standalone: bool) -> str:
+    """Close a booktabs table float begun in ``lines``, name the versions, and wrap it in a
+    document when ``standalone``."""
+    lines = lines + [r"\bottomrule", r"\end{tabular}", r"\end{table}", f"% made with {versions}"]
     if standalone:
-        return "\n".join(LATEX_PREAMBLE + lines + [footer, r"\end{document}"]) + "\n"
-    return "\n".join(lines + [footer]) + "\n"
+        lines = LATEX_PREAMBLE + lines + [r"\end{document}"]
+    return "\n".join(lines) + "\n"
 
 
 def to_csv(table: Table) -> str:

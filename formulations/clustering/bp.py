@@ -81,20 +81,20 @@ def branch_and_price(
     """Solve P1 by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
     ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
     problem, clusters, terms = packing_problem(instance)
-    solver = engine.BranchAndPrice(
+
+    def heuristic_plans(solver: engine.BranchAndPrice) -> list[list[engine.Column]]:
+        names = WARM_START_HEURISTICS if warm_start_heuristics else ()
+        return [warm_start(solver, clusters, get_method("clustering", n).run(instance).decision) for n in names]
+
+    result = engine.solve_packing(
         problem,
+        heuristic_plans,
+        write_model,
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
         threads=threads,
         smoothing=smoothing,
         max_nodes=max_nodes,
     )
-    starts = []
-    if warm_start_heuristics:
-        for name in WARM_START_HEURISTICS:
-            starts.append(warm_start(solver, clusters, get_method("clustering", name).run(instance).decision))
-    result = solver.solve(starts)
-    if write_model is not None:
-        engine.write_master(write_model, solver.problem, solver.columns)
     chosen = [ClusterColumn(c.queue, c.tasks, c.profit) for c in result.columns]
     return engine.output(result, decision_from_columns(instance, clusters, terms, chosen), trace)

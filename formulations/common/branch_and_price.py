@@ -58,6 +58,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -705,6 +706,21 @@ def write_trace(path: str | Path, trace: list[list[float]]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["time_s", "incumbent", "bound"])
         writer.writerows(trace)
+
+
+def solve_packing(
+    problem: PackingProblem,
+    warm_starts: Callable[[BranchAndPrice], list[list[Column]]],
+    write_model: str | None = None,
+    **options: float | int | None,
+) -> Result:
+    """Run the engine (``options``: :class:`BranchAndPrice`'s) from the plans ``warm_starts``
+    gives for it; ``write_model`` saves the master over the final column pool."""
+    solver = BranchAndPrice(problem, **options)
+    result = solver.solve(warm_starts(solver))
+    if write_model is not None:
+        write_master(write_model, problem, solver.columns)
+    return result
 
 
 def output(result: Result, decision: object, trace: str | Path | None) -> MethodOutput:

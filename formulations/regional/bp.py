@@ -66,22 +66,22 @@ def branch_and_price(
 ) -> MethodOutput:
     """Solve by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
     ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
-    solver = engine.BranchAndPrice(
+
+    def heuristic_plans(solver: engine.BranchAndPrice) -> list[list[engine.Column]]:
+        if not warm_start_heuristics:
+            return []
+        return [warm_start(solver, get_method("regional", "two-stage").run(instance).decision)]
+
+    result = engine.solve_packing(
         packing_problem(instance),
+        heuristic_plans,
+        write_model,
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
         threads=threads,
         smoothing=smoothing,
         max_nodes=max_nodes,
     )
-    starts = (
-        [warm_start(solver, get_method("regional", "two-stage").run(instance).decision)]
-        if warm_start_heuristics
-        else []
-    )
-    result = solver.solve(starts)
-    if write_model is not None:
-        engine.write_master(write_model, solver.problem, solver.columns)
     assignment: list[int | None] = [None] * instance.n_tasks
     for column in result.columns:
         for n in column.tasks:
