@@ -8,6 +8,13 @@ signature lists the five exact options first, then its own. A method that solves
 ends with :func:`solve_built`; one that solves a sequence of models (per frame, per
 iteration) gives each solve its share with :meth:`ExactOptions.time_left` and its file name
 with :func:`cpnopt.formulations.common.model_files.part_path`.
+
+Every exact method's ``info["trace"]`` is its anytime trace: rows [seconds since the method
+began, incumbent, bound] in the family's units and the objective's sense (None: none yet).
+:func:`solve_built` makes it from HiGHS's trace (:class:`~cpnopt.solvers.highs.MipTrace`);
+a method that sums the objectives of models solved in turn makes it with :func:`method_trace`
+from its last solve's trace (before that solve, the later models' share is unknown);
+:func:`cpnopt.solve` ends it with the reported objective and bound.
 """
 
 from __future__ import annotations
@@ -78,7 +85,12 @@ def solve_built(
     limited = dataclasses.replace(options, time_limit=options.time_left(build_s))
     result = unscaled(solve_pyomo(model, limited, warm_start=warm_start), scale)
     decision = read() if result.has_solution else None
-    info = {"build_s": build_s, "solve_s": time.perf_counter() - started - build_s, **info}
+    info = {
+        "build_s": build_s,
+        "solve_s": time.perf_counter() - started - build_s,
+        **info,
+        "trace": method_trace(result, build_s),
+    }
     return MethodOutput(
         decision=decision,
         status=result.status,
@@ -90,8 +102,23 @@ def solve_built(
 
 
 def unscaled(result: HighsResult, scale: float) -> HighsResult:
-    """``result`` with its objective and bound divided by ``scale`` (a model solved with a scaled objective)."""
+    """``result`` with its objective, bound and trace divided by ``scale`` (a model solved with a scaled objective)."""
     if scale == 1.0:
         return result
     back = lambda x: None if x is None else x / scale  # noqa: E731
-    return dataclasses.replace(result, objective=back(result.objective), bound=back(result.bound))
+    return dataclasses.replace(
+        result,
+        objective=back(result.objective),
+        bound=back(result.bound),
+        trace=tuple((t, back(incumbent), back(bound)) for t, incumbent, bound in result.trace),
+    )
+
+
+def method_trace(
+    result: HighsResult, offset_s: float, before: tuple[float | None, float | None] = (0.0, 0.0)
+) -> list[list[float | None]]:
+    """``result``'s trace as the method's: times + ``offset_s`` (what the method spent before
+    this solve), incumbent and bound + ``before`` (the earlier solves' summed objective and
+    bound; None where unknown makes the row's value None)."""
+    add = lambda x, y: None if x is None or y is None else x + y  # noqa: E731
+    return [[t + offset_s, add(incumbent, before[0]), add(bound, before[1])] for t, incumbent, bound in result.trace]
