@@ -1,8 +1,8 @@
 """The one HiGHS runner used by every exact method in cpnopt, and the options they all take.
 
 :class:`ExactOptions` declares the options of every exact method once (``time_limit``,
-``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, with one default for every
-family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
+``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, ``trace``, with one default for
+every family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
 ``appsi_highs`` interface to highspy) under those options, maps the termination to a
 :class:`~cpnopt.solution.Status`, loads the incumbent into the model when there is one,
 and reads the incumbent objective and the best bound from the solver. ``write_model``
@@ -122,6 +122,7 @@ class ExactOptions:
     threads: int | None = None  # None: HiGHS's default
     write_model: str | None = None  # save the model (.lp or .mps) before solving
     verbose: bool = False  # HiGHS's log on stdout
+    trace: str | None = None  # write the anytime trace (time, incumbent, bound) as CSV there
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and not self.time_limit > 0:

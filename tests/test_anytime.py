@@ -1,5 +1,6 @@
 """Anytime traces of the exact methods (HiGHS's MIP callbacks) and the anytime figures built on them."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -138,3 +139,18 @@ def test_plot_anytime_bad_instance_is_one_line(tmp_path, argv, field):
     done = run_cli(["bench", "plot", "--db", db, *argv, "--out-dir", str(tmp_path / "p")])
     assert done.code == 2 and field in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_trace_option_writes_the_trace_as_csv(tmp_path):
+    """Every exact method with a solver takes ``trace=FILE``, as bp does; a file it cannot write is one InputError."""
+    path = tmp_path / "trace.csv"
+    sol = cpnopt.solve(cpnopt.generate("regional", seed=0), "milp", threads=1, trace=str(path))
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["time_s", "incumbent", "bound"]
+    written = [[float(x) if x else None for x in row] for row in rows[1:]]
+    assert written == sol.report.info["trace"][: len(written)] and len(written) >= 2
+    instance = tmp_path / "regional.json"
+    assert run_cli(["generate", "regional", "--seed", "0", "-o", str(instance)]).code == 0
+    bad = f'trace="{tmp_path}/no/such/folder/trace.csv"'
+    done = run_cli(["solve", str(instance), "--method", "milp", "--option", bad], timeout_s=120)
+    assert done.code == 2 and "trace" in done.stderr and len(done.stderr.strip().splitlines()) == 1

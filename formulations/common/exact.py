@@ -4,7 +4,7 @@ and the one ending (time budget → :func:`~cpnopt.solvers.highs.solve_pyomo` �
 An exact method is written as ``run(instance, options: ExactOptions, **own_options)`` and
 registered with :func:`register_exact`; callers (``cpnopt.solve``, the CLI, the bench
 harness, other code) pass the flat options (``time_limit=…``, ``fifo=…``), and the method's
-signature lists the five exact options first, then its own. A method that solves one model
+signature lists the six exact options first, then its own. A method that solves one model
 ends with :func:`solve_built`; one that solves a sequence of models (per frame, per
 iteration) gives each solve its share with :meth:`ExactOptions.time_left` and its file name
 with :func:`cpnopt.formulations.common.model_files.part_path`.
@@ -14,20 +14,24 @@ began, incumbent, bound] in the family's units and the objective's sense (None: 
 :func:`solve_built` makes it from HiGHS's trace (:class:`~cpnopt.solvers.highs.MipTrace`);
 a method that sums the objectives of models solved in turn makes it with :func:`method_trace`
 from its last solve's trace (before that solve, the later models' share is unknown);
-:func:`cpnopt.solve` ends it with the reported objective and bound.
+:func:`cpnopt.solve` ends it with the reported objective and bound. The ``trace`` option
+writes it as CSV (:func:`write_trace`), as the method recorded it.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import inspect
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
 
+from cpnopt.errors import InputError
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
@@ -40,7 +44,7 @@ def register_exact(
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
     """Decorator: register ``run(instance, options: ExactOptions, **own)`` as the exact method ``name``.
 
-    The registered (and returned) function takes the flat options: the five of
+    The registered (and returned) function takes the flat options: the six of
     :class:`ExactOptions` and the method's own."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
@@ -54,7 +58,10 @@ def register_exact(
         @functools.wraps(run)
         def method(instance: Any, **options: Any) -> MethodOutput:
             exact = ExactOptions(**{key: options.pop(key) for key in EXACT_OPTIONS if key in options})
-            return run(instance, exact, **options)
+            output = run(instance, exact, **options)
+            if exact.trace is not None:
+                write_trace(exact.trace, output.info.get("trace", []))
+            return output
 
         signature = [params[0], *shared, *own]
         method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)
@@ -122,3 +129,14 @@ def method_trace(
     bound; None where unknown makes the row's value None)."""
     add = lambda x, y: None if x is None or y is None else x + y  # noqa: E731
     return [[t + offset_s, add(incumbent, before[0]), add(bound, before[1])] for t, incumbent, bound in result.trace]
+
+
+def write_trace(path: str | Path, trace: list[list[float | None]]) -> None:
+    """The (time, incumbent, bound) trace as CSV with a header; an empty cell where there is none yet."""
+    try:
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["time_s", "incumbent", "bound"])
+            writer.writerows(trace)
+    except OSError as exc:
+        raise InputError("trace", str(path), f"cannot write the trace: {exc.strerror}") from None
