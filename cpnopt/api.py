@@ -8,8 +8,8 @@ from typing import Any
 
 from cpnopt.errors import InputError
 from cpnopt.jsonio import from_dict
-from cpnopt.registry import family_of, get_family, get_method
-from cpnopt.solution import Evaluation, MethodOutput, Report, Solution, Status, relative_gap
+from cpnopt.registry import Kind, family_of, get_family, get_method
+from cpnopt.solution import Evaluation, MethodOutput, Report, Solution, Status, closed_trace, relative_gap
 
 
 def generate(family: str, seed: int = 0, **params: Any) -> Any:
@@ -50,6 +50,9 @@ def solve(instance: Any, method: str, **options: Any) -> Solution:
         out.message = f"{out.message}; {note}" if out.message else note
     evaluation = evaluate(instance, out.decision) if out.decision is not None else None
     objective = evaluation.objective if evaluation is not None else None
+    if m.kind is Kind.EXACT:  # every exact method's anytime trace ends at what it reports
+        incumbent = out.model_objective if out.model_objective is not None else objective
+        out.info = {**out.info, "trace": closed_trace(out.info.get("trace", []), runtime, incumbent, out.bound)}
     status = out.status
     if evaluation is not None and not evaluation.feasible and status is not Status.ERROR:
         status = Status.ERROR

@@ -71,6 +71,21 @@ def gap_to_reference(reference: float | None, value: float | None, sense: Sense)
     return diff / abs(reference)
 
 
+def closed_trace(
+    trace: list[list[float | None]], runtime_s: float, incumbent: float | None, bound: float | None
+) -> list[list[float | None]]:
+    """An exact method's anytime trace (rows [seconds, incumbent, bound]; see
+    :mod:`cpnopt.formulations.common.exact`) as reported: values that are not finite become
+    None (none yet) and, unless the last row already says so, a row [``runtime_s``,
+    ``incumbent``, ``bound``] ends it, so every trace ends at what the method reported."""
+    finite = lambda x: None if x is None or not math.isfinite(x) else float(x)  # noqa: E731
+    rows = [[float(t), finite(value), finite(b)] for t, value, b in trace]
+    end = [runtime_s, finite(incumbent), finite(bound)]
+    if not rows or rows[-1][1:] != end[1:]:
+        rows.append(end)
+    return rows
+
+
 @dataclass
 class Report:
     """How a solution came about. ``objective`` is always the evaluator's value."""

@@ -1,15 +1,24 @@
 """The one HiGHS runner used by every exact method in cpnopt, and the options they all take.
 
 :class:`ExactOptions` declares the options of every exact method once (``time_limit``,
-``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, with one default for every
-family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
+``mip_rel_gap``, ``threads``, ``write_model``, ``verbose``, ``trace``, with one default for
+every family). :func:`solve_pyomo` takes a Pyomo model, solves it with HiGHS (Pyomo's
 ``appsi_highs`` interface to highspy) under those options, maps the termination to a
 :class:`~cpnopt.solution.Status`, loads the incumbent into the model when there is one,
 and reads the incumbent objective and the best bound from the solver. ``write_model``
 saves the model as LP or MPS (by extension) before solving, so that anyone can re-solve it
 with another solver; ``warm_start`` hands HiGHS the variables' current values as a MIP
 start. The ending every exact method shares (time budget, solve, read back) is
-:mod:`cpnopt.formulations.common.exact`. :class:`IncrementalLP` is the LP a column
+:mod:`cpnopt.formulations.common.exact`.
+
+**The anytime trace.** :func:`solve_pyomo` records how the incumbent and the bound moved
+during the MIP solve, from HiGHS's MIP callbacks (highspy ≥ 1.8: ``cbMipImprovingSolution``
+for each new incumbent, ``cbMipInterrupt``, which HiGHS calls throughout the search, for the
+dual bound): rows (seconds since the call, incumbent, bound) in the model's objective sense,
+None where there is none yet. A row is kept when the incumbent changes or the bound moves by
+more than :data:`TRACE_BOUND_STEP` (relative), so a long solve leaves hundreds of rows, not
+one per node; the last row is the result's objective and bound. The callbacks only read
+numbers: they print nothing. :class:`IncrementalLP` is the LP a column
 generation re-solves as it adds columns (one highspy object, warm-started by HiGHS).
 
 Every HiGHS call in cpnopt (Pyomo's interface, highspy objects, CVXPY's HIGHS) runs inside
@@ -58,6 +67,8 @@ _TIME_LIMITED = {
 }
 _INFEASIBLE = {TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded}
 
+
+TRACE_BOUND_STEP = 1e-3  # a bound-only move smaller than this (relative) is not a new row of the trace
 
 _LOCK = threading.RLock()
 _UNSTARTED = object()
@@ -111,6 +122,7 @@ class ExactOptions:
     threads: int | None = None  # None: HiGHS's default
     write_model: str | None = None  # save the model (.lp or .mps) before solving
     verbose: bool = False  # HiGHS's log on stdout
+    trace: str | None = None  # write the anytime trace (time, incumbent, bound) as CSV there
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and not self.time_limit > 0:
@@ -132,6 +144,9 @@ class ExactOptions:
 UNLIMITED = ExactOptions(time_limit=None)  # internal solves (small LPs) that no method option limits
 
 
+TraceRow = tuple[float, float | None, float | None]  # (seconds, incumbent, bound); None: none yet
+
+
 @dataclass(frozen=True)
 class HighsResult:
     status: Status
@@ -139,6 +154,45 @@ class HighsResult:
     bound: float | None  # best bound proven by HiGHS
     has_solution: bool  # the incumbent is loaded into the model's variables
     message: str = ""
+    trace: tuple[TraceRow, ...] = ()  # (seconds since the solve began, incumbent, bound); see the module docstring
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+class MipTrace:
+    """The (time, incumbent, bound) rows of one HiGHS MIP solve, recorded by its callbacks;
+    times are seconds since ``origin`` (a ``time.perf_counter()`` reading)."""
+
+    def __init__(self, highs: highspy.Highs, origin: float) -> None:
+        self.origin = origin
+        self.rows: list[TraceRow] = []
+        highs.cbMipImprovingSolution.subscribe(self._seen)
+        highs.cbMipInterrupt.subscribe(self._seen)
+
+    def _seen(self, event: Any) -> None:
+        self.add(_finite(event.data_out.mip_primal_bound), _finite(event.data_out.mip_dual_bound))
+
+    def add(self, incumbent: float | None, bound: float | None) -> None:
+        """A row now, unless neither value moved (the bound by at most :data:`TRACE_BOUND_STEP`)."""
+        if self.rows:
+            _, last_incumbent, last_bound = self.rows[-1]
+            if incumbent == last_incumbent and not _bound_moved(last_bound, bound):
+                return
+        self.rows.append((time.perf_counter() - self.origin, incumbent, bound))
+
+    def closed(self, incumbent: float | None, bound: float | None) -> tuple[TraceRow, ...]:
+        """The rows, ending with the solve's reported ``incumbent`` and ``bound``."""
+        if not self.rows or self.rows[-1][1:] != (incumbent, bound):
+            self.rows.append((time.perf_counter() - self.origin, incumbent, bound))
+        return tuple(self.rows)
+
+
+def _bound_moved(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return old is not new
+    return abs(new - old) > TRACE_BOUND_STEP * max(1.0, abs(old))
 
 
 class IncrementalLP:
@@ -361,9 +415,9 @@ def solve_pyomo(
     solver.config.mip_gap = float(mip_rel_gap)
     if threads is not None:
         solver.highs_options = {"threads": int(threads)}
+    loading = time.perf_counter()
     try:
         with highs_session(threads, verbose):
-            loading = time.perf_counter()
             solver.set_instance(model)  # the Pyomo → HiGHS translation counts against the time limit
             if time_limit is not None:
                 left = float(time_limit) - (time.perf_counter() - loading)
@@ -373,6 +427,7 @@ def solve_pyomo(
                     )
                 solver.config.time_limit = left
             _solve_as_loaded(solver.update_config)
+            trace = MipTrace(solver._solver_model, loading)  # the highspy object Pyomo's interface loaded
             results = solver.solve(model)
     except Exception as exc:  # HiGHS or the interface failed: report, never crash a sweep
         return HighsResult(Status.ERROR, None, None, False, f"{type(exc).__name__}: {exc}")
@@ -380,26 +435,23 @@ def solve_pyomo(
     condition = results.termination_condition
     incumbent = results.best_feasible_objective
     has_solution = incumbent is not None and math.isfinite(incumbent)
+    incumbent = float(incumbent) if has_solution else None
     bound = results.best_objective_bound
     bound = float(bound) if bound is not None and math.isfinite(bound) else None
     if has_solution:
         results.solution_loader.load_vars()
     if condition is TerminationCondition.optimal:
-        return HighsResult(Status.OPTIMAL, float(incumbent), bound if bound is not None else float(incumbent), True)
-    if condition in _TIME_LIMITED:
-        return HighsResult(
-            Status.TIME_LIMIT,
-            float(incumbent) if has_solution else None,
-            bound,
-            has_solution,
-            f"stopped by {condition.name}",
+        status, bound, message = Status.OPTIMAL, bound if bound is not None else incumbent, ""
+    elif condition in _TIME_LIMITED:
+        status, message = Status.TIME_LIMIT, f"stopped by {condition.name}"
+    elif condition in _INFEASIBLE:
+        status, incumbent, bound, has_solution, message = (
+            Status.INFEASIBLE,
+            None,
+            None,
+            False,
+            "the model is infeasible",
         )
-    if condition in _INFEASIBLE:
-        return HighsResult(Status.INFEASIBLE, None, None, False, "the model is infeasible")
-    return HighsResult(
-        Status.ERROR,
-        float(incumbent) if has_solution else None,
-        bound,
-        has_solution,
-        f"HiGHS ended with {condition.name}",
-    )
+    else:
+        status, message = Status.ERROR, f"HiGHS ended with {condition.name}"
+    return HighsResult(status, incumbent, bound, has_solution, message, trace.closed(incumbent, bound))

@@ -24,6 +24,7 @@ def record(
     status: str = "feasible",
     bound: float | None = None,
     runtime_s: float = 1.0,
+    trace: list[list[float | None]] | None = None,
 ) -> RunRecord:
     point = json.dumps({"n_servers": n_servers})
     return RunRecord(
@@ -45,7 +46,7 @@ def record(
         wall_s=runtime_s,
         feasible=objective is not None,
         metrics={"platform_profit": objective, "offloading_rate": 0.5} if objective is not None else {},
-        report={"sense": "max"},
+        report={"sense": "max", "info": {"trace": trace}} if trace else {"sense": "max"},
         versions={"highspy": "1.16.0"},
         host="h",
         started_at="t",
@@ -57,7 +58,7 @@ def synthetic_store(
     path: Path, profits: dict[str, dict[tuple[int, int], float | None]], runtimes: dict[str, float] | None = None
 ) -> Path:
     """A store whose suite ``synthetic`` has ``profits[method][(n_servers, seed)]``; "milp" is the
-    reference and proves optimality wherever it has a value."""
+    reference and proves optimality wherever it has a value, with the trace of :func:`milp_trace`."""
     with Store(path) as store:
         store.save_suite(
             SUITE,
@@ -80,7 +81,28 @@ def synthetic_store(
                     else "error"
                 )
                 runtime = (runtimes or {}).get(method, 1.0) * (1 + seed)
+                exact = method == "milp" and value is not None
                 store.add(
-                    record(method, n, seed, value, status, bound=value if method == "milp" else None, runtime_s=runtime)
+                    record(
+                        method,
+                        n,
+                        seed,
+                        value,
+                        status,
+                        bound=value if exact else None,
+                        runtime_s=runtime,
+                        trace=milp_trace(value, runtime) if exact else None,
+                    )
                 )
     return path
+
+
+def milp_trace(optimum: float, runtime_s: float) -> list[list[float | None]]:
+    """No incumbent until a tenth of the runtime, half the optimum until half of it, then the
+    optimum; the bound from 1.5 × the optimum down to it."""
+    return [
+        [0.05 * runtime_s, None, 1.5 * optimum],
+        [0.1 * runtime_s, 0.5 * optimum, 1.5 * optimum],
+        [0.5 * runtime_s, optimum, 1.2 * optimum],
+        [runtime_s, optimum, optimum],
+    ]

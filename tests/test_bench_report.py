@@ -14,9 +14,10 @@ def test_report_embeds_every_figure_and_references_no_url(tmp_path):
     done = run_cli(["bench", "report", "--db", str(db), "-o", str(page_path)])
     assert done.code == 0, done.stderr
     page = page_path.read_text()
-    # the figures `bench plot --profiles` draws, plus the scatter against the reference
-    plotted = run_cli(["bench", "plot", "--db", str(db), "--profiles", "--out-dir", str(tmp_path / "p")])
+    # the figures `bench plot --profiles --anytime` draws, plus the scatter against the reference
+    plotted = run_cli(["bench", "plot", "--db", str(db), "--profiles", "--anytime", "--out-dir", str(tmp_path / "p")])
     pngs = [line for line in plotted.stdout.split() if line.endswith(".png")]
+    assert any(png.endswith("synthetic-anytime-gap.png") for png in pngs)
     images = re.findall(r'<img [^>]*src="([^"]*)"', page)
     assert len(images) == len(pngs) + 1
     assert all(src.startswith("data:image/png;base64,") for src in images)
@@ -26,6 +27,10 @@ def test_report_embeds_every_figure_and_references_no_url(tmp_path):
         "Results per sweep point",
         "Comparison with km-rea",
         "Performance profiles",
+        "Anytime: how good after 1 s, 10 s, 60 s",
+        "Mean primal gap over the instances against time",
+        # after 1 s milp (runtimes 2, 4, 6 s) has its optimum on the seed-0 instances, half of it on the others
+        '<td class="l">milp</td><td>33.33%</td><td><b>0.00%</b></td>',
         "highspy 1.16.0",
         "cpnopt bench report",
         "5/1/0",

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from cpnopt.bench.data import load_runs
+from cpnopt.bench.data import SuiteRuns, load_runs
 from cpnopt.bench.profiles import suite_profiles
 from cpnopt.bench.runner import run_suite
 from cpnopt.bench.store import Store
@@ -105,16 +105,37 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def cmd_plot(args: argparse.Namespace) -> None:
     from cpnopt.bench.plots import plot_profiles, plot_table  # matplotlib is slow to import: only when plotting
 
+    if args.instance and not args.anytime:
+        raise InputError("--instance", args.instance, "names the instance of an anytime figure: add --anytime")
     out_dir = args.out_dir or _default("plots")
     with Store(_db(args)) as store:
         name = _suite_name(store, args.suite, args.quick)
         table = build_table(store, name, ci=args.ci)
-        data = load_runs(store, name) if args.profiles else None
+        data = load_runs(store, name) if args.profiles or args.anytime else None
     written = plot_table(table, out_dir, args.width)
-    if data is not None:
+    if args.profiles:
         written += plot_profiles(suite_profiles(data), name, out_dir, args.width)
+    if args.anytime:
+        written += plot_anytime(data, args.instance, out_dir, args.width)
     for path in written:
         print(path)
+
+
+def plot_anytime(data: SuiteRuns, instance: str | None, out_dir: str, width: str) -> list[Path]:
+    """The anytime figure: one instance's incumbents and bounds, else the mean gap over the suite's instances."""
+    from cpnopt.bench import anytime
+    from cpnopt.bench.plots import file_stem, plot_anytime_gap, plot_anytime_instance
+
+    if instance is not None:
+        found = anytime.parse_instance(data, instance)
+        unit = data.declared["report.bound"].unit if "report.bound" in data.declared else ""
+        stem = file_stem(data.suite, "anytime", anytime.instance_name(data, found))
+        traces = anytime.instance_traces(data, found)
+        label = f"objective ({unit})" if unit else "objective"
+        return plot_anytime_instance(traces, data.methods(), label, stem, out_dir, width)
+    if not data.references:
+        raise InputError("--anytime", data.suite, "the gap over time needs a reference; name an --instance instead")
+    return plot_anytime_gap(anytime.gap_curves(data), data.suite, out_dir, width)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -224,5 +245,16 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
         "--profiles",
         action="store_true",
         help="also draw Dolan-Moré performance profiles over the instances (gap and runtime)",
+    )
+    p.add_argument(
+        "--anytime",
+        action="store_true",
+        help="also draw the anytime figure: mean gap to the reference against time over the suite's "
+        "instances (exact methods from their solver traces, others at their runtime)",
+    )
+    p.add_argument(
+        "--instance",
+        metavar="AXIS=VALUE,...,seed=S",
+        help="with --anytime: one instance's incumbent and bound of each method against time instead",
     )
     p.set_defaults(run=cmd_plot)

@@ -1,7 +1,9 @@
 """The papers' figure types from the store, ready for a paper: each metric (and the gap) against
 the swept parameter, one line per method with error bars (the table's spread), runtime on a
-log scale; performance profiles (:mod:`cpnopt.bench.profiles`) and, per method, its objective
-on every instance against the reference's. PNG and PDF.
+log scale; performance profiles (:mod:`cpnopt.bench.profiles`); per method, its objective
+on every instance against the reference's; anytime curves (:mod:`cpnopt.bench.anytime`):
+the mean gap over the suite's instances against time, or one instance's incumbents and
+bounds against time, on a log time axis. PNG and PDF.
 
 Figures are sized for an IEEE column (3.5 in wide) or page (7.16 in), with axis labels and
 units from the family's metric metadata, integer ticks for counts, the Okabe–Ito palette
@@ -23,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from cpnopt.bench.anytime import CHECKPOINTS_S, GapCurves, Row  # noqa: E402
 from cpnopt.bench.data import SuiteRuns, point_key  # noqa: E402
 from cpnopt.bench.profiles import Profile  # noqa: E402
 from cpnopt.bench.tables import Table  # noqa: E402
@@ -224,3 +228,75 @@ def plot_scatter(data: SuiteRuns, out_dir: str | Path, width: str = "column") ->
         ax.grid(alpha=0.3)
         _legend(ax, len(data.methods()) - len(data.references))
         return _save(fig, out, file_stem(data.suite, "scatter"))
+
+
+def _checkpoint_lines(ax: plt.Axes, last_s: float) -> None:
+    """Faint vertical lines at the tabulated times (1 s, 10 s, 60 s) that fall inside the axis."""
+    for t in CHECKPOINTS_S:
+        if t <= last_s:
+            ax.axvline(t, color="0.75", linewidth=0.6, linestyle=":", zorder=0)
+
+
+def plot_anytime_gap(curves: GapCurves, suite: str, out_dir: str | Path, width: str = "column") -> list[Path]:
+    """Per method, the mean primal gap over the suite's instances against time (log axis): a
+    step down at each time an incumbent improves on some instance."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(width)
+        start = curves.times[0] / 2 if len(curves.times) else 1e-3
+        for number, (method, gaps) in enumerate(curves.mean_gap.items()):
+            style = method_style(number)
+            ax.step(
+                np.concatenate([[start], curves.times]),
+                100.0 * np.concatenate([[1.0], gaps]),
+                where="post",
+                label=method,
+                color=style["color"],
+                linestyle=style["linestyle"],
+                marker=style["marker"],
+                markevery=[len(gaps)],
+                alpha=0.9,
+            )
+        ax.set_xscale("log")
+        ax.set_ylim(-2, 102)
+        _checkpoint_lines(ax, float(curves.times[-1]) if len(curves.times) else 0.0)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("mean primal gap (%)")
+        ax.grid(alpha=0.3)
+        _legend(ax, len(curves.mean_gap))
+        return _save(fig, out, file_stem(suite, "anytime", "gap"))
+
+
+def plot_anytime_instance(
+    traces: dict[str, list[Row]], order: list[str], objective_label: str, stem: str, out_dir: str | Path, width: str
+) -> list[Path]:
+    """One instance: per method, its incumbent (solid steps) and bound (thin dashed steps, same
+    colour) against time on a log axis; a method without a trace is one marker at its runtime.
+    ``order`` gives each method its colour and marker, as in the suite's other figures."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(width)
+        last = max(row[0] for trace in traces.values() for row in trace)
+        for method, trace in traces.items():
+            style = method_style(order.index(method))
+            incumbent = [(t, v) for t, v, _ in trace if v is not None]
+            bound = [(t, b) for t, _, b in trace if b is not None]
+            if len(trace) == 1 and not bound:  # a single result: a point, not a curve
+                ax.plot(*zip(*incumbent), linestyle="none", label=method, color=style["color"], marker=style["marker"])
+                continue
+            if incumbent:
+                xs, ys = zip(*(incumbent + [(last, incumbent[-1][1])]))
+                ax.step(xs, ys, where="post", label=method, color=style["color"], marker=style["marker"], markevery=[0])
+            if bound:
+                xs, ys = zip(*(bound + [(last, bound[-1][1])]))
+                ax.step(xs, ys, where="post", color=style["color"], linestyle="--", linewidth=0.8, alpha=0.8)
+        ax.set_xscale("log")
+        _checkpoint_lines(ax, last)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(objective_label)
+        ax.grid(alpha=0.3)
+        ax.plot([], [], color="0.3", linestyle="--", linewidth=0.8, label="bound")
+        _legend(ax, len(traces) + 1)
+        return _save(fig, out, stem)

@@ -1,7 +1,8 @@
 """``cpnopt bench report``: one self-contained HTML page per suite, the page to open instead of CSV.
 
 It holds the suite's table, the comparison against a baseline (:mod:`cpnopt.bench.compare`),
-the performance profiles, the figures against the swept parameter, the per-instance scatter
+the performance profiles, the anytime curves (:mod:`cpnopt.bench.anytime`: mean gap after
+1 s, 10 s, 60 s and over time), the figures against the swept parameter, the per-instance scatter
 of each method against the reference, the machine, the package versions and the commands.
 Figures are embedded as base64 PNG and styles are inline: the page references no file and no
 URL, so it can be mailed or archived as it is.
@@ -18,12 +19,15 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
+from cpnopt.bench import anytime
 from cpnopt.bench import compare as comparing
-from cpnopt.bench.data import load_runs
-from cpnopt.bench.plots import plot_profiles, plot_scatter, plot_table
+from cpnopt.bench.data import SuiteRuns, load_runs
+from cpnopt.bench.plots import plot_anytime_gap, plot_profiles, plot_scatter, plot_table
 from cpnopt.bench.profiles import suite_profiles
 from cpnopt.bench.store import Store
-from cpnopt.bench.tables import build_table, to_html, versions_line
+from cpnopt.bench.tables import build_table, html_table, to_html, versions_line
 
 WIDTH = "column"  # figures as a paper would print them, shown at about that size
 STYLE = """
@@ -85,6 +89,8 @@ def build_report(store: Store, suite: str, baseline: str | None = None, command:
         sections += _figures(
             plot_profiles(profiles, suite, out, WIDTH), [f"Performance profile: {p.quantity.name}" for p in profiles]
         )
+        if data.references and anytime.has_traces(data):
+            sections += _anytime(data, out)
         if data.references:
             sections.append("<h2>Each instance against the reference</h2>")
             sections += _figures(
@@ -112,6 +118,33 @@ def build_report(store: Store, suite: str, baseline: str | None = None, command:
     )
 
 
+def _anytime(data: SuiteRuns, out: Path) -> list[str]:
+    """The mean primal gap of each method after 1 s, 10 s, 60 s (best in bold) and over time."""
+    at = anytime.gap_curves(data, np.array(anytime.CHECKPOINTS_S))
+    best = [min(gaps[i] for gaps in at.mean_gap.values()) for i in range(len(at.times))]
+    head = ["method", *(f"after {t:g} s" for t in at.times), "instances"]
+    rows = [
+        [
+            (method, False),
+            *((f"{100 * g:.2f}%", g <= b + 1e-12) for g, b in zip(gaps, best)),
+            (str(at.instances[method]), False),
+        ]
+        for method, gaps in at.mean_gap.items()
+    ]
+    return [
+        "<h2>Anytime: how good after 1 s, 10 s, 60 s</h2>",
+        '<p class="note">Mean primal gap over the instances: the gap of the best solution a method had at that '
+        "time to the instance's reference value, 100% while it had none. Exact methods from their solver's trace "
+        "(incumbents as found); every other method at its runtime. Runs stopped by their time limit keep the gap "
+        "they ended with.</p>",
+        html_table(head, rows),
+        *_figures(
+            plot_anytime_gap(anytime.gap_curves(data), data.suite, out, WIDTH),
+            ["Mean primal gap over the instances against time (dotted: 1 s, 10 s, 60 s)"],
+        ),
+    ]
+
+
 def _provenance(runs: list[dict], versions: dict[str, str], suite: str, command: list[str] | None) -> list[str]:
     hosts = sorted({run["host"] for run in runs})
     started = min((run["started_at"] for run in runs), default="")
@@ -126,7 +159,7 @@ def _provenance(runs: list[dict], versions: dict[str, str], suite: str, command:
         f"cpnopt bench run benchmarks/suites/{name}.toml{quick} --db DB",
         f"cpnopt bench table --db DB --suite {suite} --format latex",
         f"cpnopt bench compare --db DB --suite {suite}",
-        f"cpnopt bench plot --db DB --suite {suite} --profiles",
+        f"cpnopt bench plot --db DB --suite {suite} --profiles --anytime",
     ]
     if command:
         commands.append(shlex.join(["cpnopt", *command]) + "   # this page")

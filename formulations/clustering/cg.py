@@ -36,7 +36,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.formulations.clustering.milp import eligible_tasks
-from cpnopt.formulations.common.exact import register_exact
+from cpnopt.formulations.common.exact import method_trace, register_exact
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, IncrementalLP, solve_pyomo
@@ -143,8 +143,10 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
     lp_s = time.perf_counter() - start
 
     model = _integer_master(instance, clusters, columns)
-    result = solve_pyomo(model, replace(options, time_limit=options.time_left(time.perf_counter() - start)))
+    began = time.perf_counter() - start
+    result = solve_pyomo(model, replace(options, time_limit=options.time_left(began)))
     greedy = _greedy_packing(instance, clusters, columns)
+    lp_bound = float(bound) if np.isfinite(bound) else None
     info = {
         "iterations": iterations,
         "columns": len(columns),
@@ -153,6 +155,8 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         "lp_s": lp_s,
         "feasible_clusters": len(clusters),
         "master_status": result.status.value,
+        # the bound is the LP's throughout: the integer master's own bound holds for its columns only
+        "trace": [[lp_s, None, lp_bound]] + [[t, value, lp_bound] for t, value, _ in method_trace(result, began)],
     }
     if result.has_solution and result.objective >= sum(c.profit for c in greedy) - 1e-9:
         chosen = [columns[j] for j in range(len(columns)) if pyo.value(model.x[j]) > 0.5]
@@ -167,9 +171,7 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         status = Status.OPTIMAL
     else:
         status = Status.FEASIBLE
-    return MethodOutput(
-        decision, status, bound=bound if np.isfinite(bound) else None, model_objective=objective, info=info
-    )
+    return MethodOutput(decision, status, bound=lp_bound, model_objective=objective, info=info)
 
 
 def _integer_master(

@@ -55,7 +55,6 @@ warm-started from the last basis; the restricted master MIP is the runner's
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable
@@ -66,6 +65,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from cpnopt.errors import InputError
+from cpnopt.formulations.common.exact import write_trace
 from cpnopt.formulations.common.fifo_pricing import FORBIDDEN, FORCED, QueueTable, price
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import IncrementalLP, solve_binary_program, write_binary_program
@@ -698,14 +698,6 @@ class BranchAndPrice:
             trace=[list(t) for t in self.trace],
         )
         return Result(columns=self.incumbent, objective=self.incumbent_value, bound=bound, proven=proven, info=info)
-
-
-def write_trace(path: str | Path, trace: list[list[float]]) -> None:
-    """The (time, incumbent, bound) trace as CSV with a header."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["time_s", "incumbent", "bound"])
-        writer.writerows(trace)
 
 
 def solve_packing(

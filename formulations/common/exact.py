@@ -4,23 +4,34 @@ and the one ending (time budget → :func:`~cpnopt.solvers.highs.solve_pyomo` �
 An exact method is written as ``run(instance, options: ExactOptions, **own_options)`` and
 registered with :func:`register_exact`; callers (``cpnopt.solve``, the CLI, the bench
 harness, other code) pass the flat options (``time_limit=…``, ``fifo=…``), and the method's
-signature lists the five exact options first, then its own. A method that solves one model
+signature lists the six exact options first, then its own. A method that solves one model
 ends with :func:`solve_built`; one that solves a sequence of models (per frame, per
 iteration) gives each solve its share with :meth:`ExactOptions.time_left` and its file name
 with :func:`cpnopt.formulations.common.model_files.part_path`.
+
+Every exact method's ``info["trace"]`` is its anytime trace: rows [seconds since the method
+began, incumbent, bound] in the family's units and the objective's sense (None: none yet).
+:func:`solve_built` makes it from HiGHS's trace (:class:`~cpnopt.solvers.highs.MipTrace`);
+a method that sums the objectives of models solved in turn makes it with :func:`method_trace`
+from its last solve's trace (before that solve, the later models' share is unknown);
+:func:`cpnopt.solve` ends it with the reported objective and bound. The ``trace`` option
+writes it as CSV (:func:`write_trace`), as the method recorded it.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import inspect
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
 
+from cpnopt.errors import InputError
 from cpnopt.registry import Kind, register_method
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
@@ -33,7 +44,7 @@ def register_exact(
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
     """Decorator: register ``run(instance, options: ExactOptions, **own)`` as the exact method ``name``.
 
-    The registered (and returned) function takes the flat options: the five of
+    The registered (and returned) function takes the flat options: the six of
     :class:`ExactOptions` and the method's own."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
@@ -47,7 +58,10 @@ def register_exact(
         @functools.wraps(run)
         def method(instance: Any, **options: Any) -> MethodOutput:
             exact = ExactOptions(**{key: options.pop(key) for key in EXACT_OPTIONS if key in options})
-            return run(instance, exact, **options)
+            output = run(instance, exact, **options)
+            if exact.trace is not None:
+                write_trace(exact.trace, output.info.get("trace", []))
+            return output
 
         signature = [params[0], *shared, *own]
         method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)
@@ -78,7 +92,12 @@ def solve_built(
     limited = dataclasses.replace(options, time_limit=options.time_left(build_s))
     result = unscaled(solve_pyomo(model, limited, warm_start=warm_start), scale)
     decision = read() if result.has_solution else None
-    info = {"build_s": build_s, "solve_s": time.perf_counter() - started - build_s, **info}
+    info = {
+        "build_s": build_s,
+        "solve_s": time.perf_counter() - started - build_s,
+        **info,
+        "trace": method_trace(result, build_s),
+    }
     return MethodOutput(
         decision=decision,
         status=result.status,
@@ -90,8 +109,34 @@ def solve_built(
 
 
 def unscaled(result: HighsResult, scale: float) -> HighsResult:
-    """``result`` with its objective and bound divided by ``scale`` (a model solved with a scaled objective)."""
+    """``result`` with its objective, bound and trace divided by ``scale`` (a model solved with a scaled objective)."""
     if scale == 1.0:
         return result
     back = lambda x: None if x is None else x / scale  # noqa: E731
-    return dataclasses.replace(result, objective=back(result.objective), bound=back(result.bound))
+    return dataclasses.replace(
+        result,
+        objective=back(result.objective),
+        bound=back(result.bound),
+        trace=tuple((t, back(incumbent), back(bound)) for t, incumbent, bound in result.trace),
+    )
+
+
+def method_trace(
+    result: HighsResult, offset_s: float, before: tuple[float | None, float | None] = (0.0, 0.0)
+) -> list[list[float | None]]:
+    """``result``'s trace as the method's: times + ``offset_s`` (what the method spent before
+    this solve), incumbent and bound + ``before`` (the earlier solves' summed objective and
+    bound; None where unknown makes the row's value None)."""
+    add = lambda x, y: None if x is None or y is None else x + y  # noqa: E731
+    return [[t + offset_s, add(incumbent, before[0]), add(bound, before[1])] for t, incumbent, bound in result.trace]
+
+
+def write_trace(path: str | Path, trace: list[list[float | None]]) -> None:
+    """The (time, incumbent, bound) trace as CSV with a header; an empty cell where there is none yet."""
+    try:
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["time_s", "incumbent", "bound"])
+            writer.writerows(trace)
+    except OSError as exc:
+        raise InputError("trace", str(path), f"cannot write the trace: {exc.strerror}") from None

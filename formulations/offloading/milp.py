@@ -48,6 +48,7 @@ which needs no solve; without an incumbent the nodes are those minimisers.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
-from cpnopt.formulations.common.exact import register_exact
+from cpnopt.formulations.common.exact import method_trace, register_exact
 from cpnopt.problems.offloading import OffloadingDecision, OffloadingInstance, TaskView, run_policy
 from cpnopt.problems.offloading.evaluate import CandidateView
 from cpnopt.registry import Kind, register_method
@@ -306,10 +307,18 @@ def milp_policy(nodes: list[int]) -> Callable[[TaskView], tuple[int, Sequence[fl
     "mean latency; its nodes with water-filling splits as the decision",
 )
 def milp(instance: OffloadingInstance, options: ExactOptions) -> MethodOutput:
+    start = time.perf_counter()
     floor, floor_nodes = isolated_bound(instance)
     model = build_relaxation(instance)
+    began = time.perf_counter() - start
     result = solve_pyomo(model, options)
-    info = {"relaxation_status": result.status.value, "pair_binaries": len(model.o), "isolated_bound": floor}
+    info = {
+        "relaxation_status": result.status.value,
+        "pair_binaries": len(model.o),
+        "isolated_bound": floor,
+        # the relaxation's incumbent and the bound as reported: the relaxation's, never below R1–R2's
+        "trace": [[t, value, floor if b is None else max(b, floor)] for t, value, b in method_trace(result, began)],
+    }
     if result.status not in (Status.OPTIMAL, Status.TIME_LIMIT):
         return MethodOutput(None, Status.ERROR, info=info, message=result.message)
     if result.has_solution:

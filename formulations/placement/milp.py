@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyomo.environ as pyo
 
-from cpnopt.formulations.common.exact import register_exact, solve_built, unscaled
+from cpnopt.formulations.common.exact import method_trace, register_exact, solve_built, unscaled
 from cpnopt.formulations.common.model_files import part_path
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.registry import Kind, register_method
@@ -161,6 +161,10 @@ def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) 
     return IterationOptimum(result, counts, levels)
 
 
+def _sum(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else sum(values)
+
+
 def _combined_status(statuses: list[Status]) -> Status:
     for worst in (Status.ERROR, Status.INFEASIBLE, Status.TIME_LIMIT):
         if worst in statuses:
@@ -181,9 +185,12 @@ def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     start = time.perf_counter()
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
-        share = options.time_left(time.perf_counter() - start, instance.n_iterations - k, floor_s=0.5)
+        began = time.perf_counter() - start
+        share = options.time_left(began, instance.n_iterations - k, floor_s=0.5)
         target = part_path(options.write_model, "iteration", k, instance.n_iterations)
         optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target)))
+    earlier = [o.result for o in optima[:-1]]
+    before = (_sum([r.objective for r in earlier]), _sum([r.bound for r in earlier]))
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
     have_all = all(o.counts is not None for o in optima)
@@ -199,6 +206,7 @@ def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
             "iterations": instance.n_iterations,
             "solve_s": time.perf_counter() - start,
             "iterations_optimal": sum(o.result.status is Status.OPTIMAL for o in optima),
+            "trace": method_trace(optima[-1].result, began, before),
         },
         message="; ".join(sorted({o.result.message for o in optima if o.result.message})),
     )

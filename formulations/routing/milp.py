@@ -58,7 +58,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from cpnopt.errors import InputError
-from cpnopt.formulations.common.exact import register_exact
+from cpnopt.formulations.common.exact import method_trace, register_exact
 from cpnopt.formulations.common.model_files import part_path
 from cpnopt.problems.routing import RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.problems.routing.decision import REJECTED
@@ -305,6 +305,7 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
     start = time.perf_counter()
     routes: dict[int, TaskRoute] = {}
     statuses, incumbent, bound, sizes = [], 0.0, 0.0, []
+    trace: list[list[float | None]] = []
     restricted = False
     frames = [t for t in range(len(instance.frames)) if instance.tasks_of_frame(t)]
     deadline = None if options.time_limit is None else start + options.time_limit
@@ -327,11 +328,13 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
                 f"time limit reached while building frame {t}'s model",
             )
         sizes.append((len(schedule.model.binary), len(schedule.model.rows)))
-        left = options.time_left(time.perf_counter() - start, len(frames) - done, floor_s=1e-3)
+        began = time.perf_counter() - start
+        left = options.time_left(began, len(frames) - done, floor_s=1e-3)
         target = part_path(options.write_model, "frame", t, len(frames))
         result = solve_pyomo(pm, replace(options, time_limit=left, write_model=target))
         if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")
+        trace = method_trace(result, began, (incumbent, bound))  # the last frame's is the method's
         statuses.append(result.status)
         if result.has_solution:
             values = [pyo.value(v[j]) for j in range(len(schedule.model.binary))]
@@ -346,9 +349,11 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
         "variables": sum(a for a, _ in sizes),
         "rows": sum(b for _, b in sizes),
         "path_set": f"{k_paths} fastest per destination" if k_paths else "all latency-feasible simple paths",
+        "trace": trace,
     }
     if restricted:
         info["path_restricted_bound"] = bound
+        info["trace"] = [[t, value, None] for t, value, _ in trace]  # bounds over the cut path set only
         return MethodOutput(
             decision,
             Status.FEASIBLE,
