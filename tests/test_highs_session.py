@@ -31,7 +31,10 @@ def test_consecutive_solves_with_any_thread_counts():
     for instance, method, options in runs:
         solution = cpnopt.solve(instance, method, **options)
         assert solution.report.status in (Status.OPTIMAL, Status.TIME_LIMIT), (method, options, solution.report)
-        assert solution.evaluation.feasible
+        # a loaded machine may stop the 3 s solve before its first incumbent; what must never happen is
+        # HiGHS failing the solve ("unknown") because the thread count changed
+        if solution.report.status is Status.OPTIMAL or solution.decision is not None:
+            assert solution.feasible
 
 
 def test_fpqt_after_a_one_thread_milp():
