@@ -14,9 +14,9 @@ import time
 from tqdm import tqdm
 
 import cpnopt
-from cpnopt.formulations.routing.milp import frame_model, to_pyomo
+from cpnopt.formulations.routing.milp import TUNED, frame_model, to_matrix
 from cpnopt.solution import Sense, Status, gap_to_reference
-from cpnopt.solvers.highs import ExactOptions, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, solve_matrix
 
 HEURISTICS = ["fp-qt", "fp-qt-nearest", "fp-qt-cheapest", "fp-qt-random", "nearest", "cheapest", "random"]
 
@@ -31,9 +31,9 @@ def paper_size(seeds: int) -> None:
         for t in range(len(inst.frames)):
             start = time.perf_counter()
             schedule = frame_model(inst, t)
-            model, _ = to_pyomo(schedule.model, "routing")
+            program = to_matrix(schedule.model)
             built = time.perf_counter() - start
-            result = solve_pyomo(model, ExactOptions(time_limit=None, threads=1))
+            result, _ = solve_matrix(program, ExactOptions(time_limit=None, threads=1), TUNED)
             solved = time.perf_counter() - start - built
             paths = sum(len(p) for p in schedule.paths.values())
             print(
