@@ -51,7 +51,11 @@ def largest_size(sizes: list[int], limit: float, seed: int) -> None:
     print("|---:|---|---:|---:|---:|---:|---:|")
     for users in sizes:
         inst = cpnopt.generate("routing", seed=seed, n_users=users, n_frames=1)
-        sol = cpnopt.solve(inst, "milp", time_limit=limit, threads=1)
+        try:
+            sol = cpnopt.solve(inst, "milp", time_limit=limit, threads=1)
+        except cpnopt.InputError as refused:  # above MAX_COEFFICIENTS
+            print(f"| {users} | refused | — | — | — | — | {refused} |")
+            break
         r = sol.report
         gap = "—" if r.gap is None else f"{100 * r.gap:.2f} %"
         bound = "—" if r.bound is None else f"{r.bound:.3f}"

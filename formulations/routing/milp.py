@@ -42,15 +42,15 @@ with ``time_limit`` and the frames solved so far).
 
 Candidate paths are listed by one depth-first search per task over simple paths from the access
 node, cut where the no-wait arrival passes the task's largest horizon (arrivals only grow along
-a path), instead of all simple paths up to a hop count per destination: the same set, 4× faster.
+a path), instead of all simple paths up to a hop count per destination: the same set, 3–4× faster.
 
-Solving (measured in benchmarks/RESULTS.md, "Routing exact at scale"). Each frame goes to HiGHS
+Solving (measured in benchmarks/RESULTS.md, "routing (STPer): exact at scale"). Each frame goes to HiGHS
 as a compressed-column matrix (:func:`to_matrix`, :func:`cpnopt.solvers.highs.solve_matrix`),
 not through Pyomo, whose translation took as long as HiGHS itself at 10 tasks per frame. The
-LP relaxation of this model (cumulative Eq. (11) rows, one clique row per link and slot) was
-integral at the root on every instance profiled (paper size, 10 users × 4 frames, the sweeps'
-largest points): HiGHS needed one node, and 80–90 % of its time went to presolve (probing) and
-the feasibility-jump heuristic, neither of which the root LP needs. So ``milp`` runs HiGHS with
+LP relaxation of this model (cumulative Eq. (11) rows, one clique row per link and slot) is
+tight: HiGHS closed all 60 frames measured (the paper's size, 10 users per frame, the sweeps'
+largest points) at the root node, and 80–90 % of its time went to presolve (probing) and the
+feasibility-jump heuristic, neither of which that root LP needs. So ``milp`` runs HiGHS with
 :data:`TUNED` (presolve and feasibility jump off); ``tuned=False`` gives HiGHS's defaults (both
 are exact: the tests prove the brute-force optimum with either). Where the LP is fractional,
 HiGHS branches as usual; its other heuristics stay on.
@@ -89,7 +89,7 @@ with l_u = 100 s is 1,002,969 (refused; through Pyomo it took 1.1 GB and 71 s)."
 
 
 TUNED = {"presolve": "off", "mip_heuristic_run_feasibility_jump": False}
-"""HiGHS options of ``milp`` (module docstring, "Solving"): the LP relaxation is nearly always integral here."""
+"""HiGHS options of ``milp`` (module docstring, "Solving"): the root LP closes the gap on every frame measured."""
 
 
 class BuildTimeLimit(Exception):
