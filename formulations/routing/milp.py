@@ -49,7 +49,7 @@ as a compressed-column matrix (:func:`to_matrix`, :func:`cpnopt.solvers.highs.so
 not through Pyomo, whose translation took as long as HiGHS itself at 10 tasks per frame. The
 LP relaxation of this model (cumulative Eq. (11) rows, one clique row per link and slot) is
 tight: HiGHS closed all 60 frames measured (the paper's size, 10 users per frame, the sweeps'
-largest points) at the root node, and 80–90 % of its time went to presolve (probing) and the
+largest points) at the root node, and 70–95 % of its time went to presolve (probing) and the
 feasibility-jump heuristic, neither of which that root LP needs. So ``milp`` runs HiGHS with
 :data:`TUNED` (presolve and feasibility jump off); ``tuned=False`` gives HiGHS's defaults (both
 are exact: the tests prove the brute-force optimum with either). Where the LP is fractional,
