@@ -14,9 +14,9 @@ import time
 from tqdm import tqdm
 
 import cpnopt
-from cpnopt.formulations.routing.milp import frame_model, to_pyomo
+from cpnopt.formulations.routing.milp import TUNED, frame_model, to_matrix
 from cpnopt.solution import Sense, Status, gap_to_reference
-from cpnopt.solvers.highs import ExactOptions, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, solve_matrix
 
 HEURISTICS = ["fp-qt", "fp-qt-nearest", "fp-qt-cheapest", "fp-qt-random", "nearest", "cheapest", "random"]
 
@@ -31,9 +31,9 @@ def paper_size(seeds: int) -> None:
         for t in range(len(inst.frames)):
             start = time.perf_counter()
             schedule = frame_model(inst, t)
-            model, _ = to_pyomo(schedule.model, "routing")
+            program = to_matrix(schedule.model)
             built = time.perf_counter() - start
-            result = solve_pyomo(model, ExactOptions(time_limit=None, threads=1))
+            result, _ = solve_matrix(program, ExactOptions(time_limit=None, threads=1), TUNED)
             solved = time.perf_counter() - start - built
             paths = sum(len(p) for p in schedule.paths.values())
             print(
@@ -51,7 +51,11 @@ def largest_size(sizes: list[int], limit: float, seed: int) -> None:
     print("|---:|---|---:|---:|---:|---:|---:|")
     for users in sizes:
         inst = cpnopt.generate("routing", seed=seed, n_users=users, n_frames=1)
-        sol = cpnopt.solve(inst, "milp", time_limit=limit, threads=1)
+        try:
+            sol = cpnopt.solve(inst, "milp", time_limit=limit, threads=1)
+        except cpnopt.InputError as refused:  # above MAX_COEFFICIENTS
+            print(f"| {users} | refused | — | — | — | — | {refused} |")
+            break
         r = sol.report
         gap = "—" if r.gap is None else f"{100 * r.gap:.2f} %"
         bound = "—" if r.bound is None else f"{r.bound:.3f}"

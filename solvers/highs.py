@@ -66,6 +66,12 @@ _TIME_LIMITED = {
     TerminationCondition.interrupted,
 }
 _INFEASIBLE = {TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded}
+_MATRIX_TIME_LIMITED = {  # the same stops, as highspy reports them to solve_matrix
+    highspy.HighsModelStatus.kTimeLimit,
+    highspy.HighsModelStatus.kIterationLimit,
+    highspy.HighsModelStatus.kSolutionLimit,
+    highspy.HighsModelStatus.kInterrupt,
+}
 
 
 TRACE_BOUND_STEP = 1e-3  # a bound-only move smaller than this (relative) is not a new row of the trace
@@ -455,3 +461,82 @@ def solve_pyomo(
     else:
         status, message = Status.ERROR, f"HiGHS ended with {condition.name}"
     return HighsResult(status, incumbent, bound, has_solution, message, trace.closed(incumbent, bound))
+
+
+@dataclass(frozen=True)
+class MatrixProgram:
+    """max (or min) costs·x subject to row_lower ≤ A x ≤ row_upper and 0 ≤ x ≤ upper, x_j integer
+    where ``integer[j]``; A in compressed-column form (column j has ``values[starts[j]:starts[j+1]]``
+    in ``rows``, as :meth:`IncrementalLP.add_columns`). A model built without Pyomo."""
+
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    costs: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray  # bool per column
+    starts: np.ndarray
+    rows: np.ndarray
+    values: np.ndarray
+    maximize: bool = True
+
+
+def solve_matrix(
+    program: MatrixProgram, options: ExactOptions = UNLIMITED, highs_options: dict[str, Any] | None = None
+) -> tuple[HighsResult, np.ndarray | None]:
+    """Solve ``program`` with HiGHS under ``options`` (``time_limit`` here: the solve's own;
+    ``write_model`` saves it first) and HiGHS's own ``highs_options`` (e.g. ``{"presolve": "off"}``);
+    the result and the incumbent (None without one)."""
+    with highs_session(options.threads, options.verbose):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", options.verbose)
+    if options.threads is not None:
+        highs.setOptionValue("threads", int(options.threads))
+    empty = np.array([], dtype=np.int32)
+    p = program
+    highs.addRows(len(p.row_lower), _highs_inf(p.row_lower), _highs_inf(p.row_upper), 0, empty, empty, np.array([]))
+    n = len(p.costs)
+    highs.addCols(
+        n,
+        np.asarray(p.costs, dtype=float),
+        np.zeros(n),
+        _highs_inf(p.upper),
+        len(p.rows),
+        np.asarray(p.starts, dtype=np.int32),
+        np.asarray(p.rows, dtype=np.int32),
+        np.asarray(p.values, dtype=float),
+    )
+    integer = np.flatnonzero(p.integer).astype(np.int32)
+    if len(integer):
+        highs.changeColsIntegrality(len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger))
+    if p.maximize:
+        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if options.time_limit is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit))
+    for name, value in (highs_options or {}).items():
+        highs.setOptionValue(name, value)
+    with highs_session(options.threads, options.verbose):
+        if options.write_model is not None:
+            highs.writeModel(str(options.write_model))
+        trace = MipTrace(highs, time.perf_counter())
+        run = highs.run()
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # a feasible point
+    incumbent = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if n and len(integer) else incumbent
+    bound = bound if bound is not None and math.isfinite(bound) else None
+    values = np.asarray(highs.getSolution().col_value) if has_solution else None
+    if run == highspy.HighsStatus.kError:
+        status, incumbent, bound, has_solution, values = Status.ERROR, None, None, False, None
+        message = f"HiGHS ended with {model_status.name}"
+    elif model_status == highspy.HighsModelStatus.kOptimal:
+        status, bound, message = Status.OPTIMAL, bound if bound is not None else incumbent, ""
+    elif model_status in _MATRIX_TIME_LIMITED:
+        status, message = Status.TIME_LIMIT, f"stopped by {model_status.name}"
+    elif model_status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        status, incumbent, bound, has_solution, values = Status.INFEASIBLE, None, None, False, None
+        message = "the model is infeasible"
+    else:
+        status, message = Status.ERROR, f"HiGHS ended with {model_status.name}"
+    return HighsResult(status, incumbent, bound, has_solution, message, trace.closed(incumbent, bound)), values

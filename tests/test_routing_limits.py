@@ -55,3 +55,11 @@ def test_fpqt_falls_back_to_cheapest_destinations_without_a_milp_incumbent():
     assert cheapest.report.objective > 0
     assert fallback.feasible and fallback.report.objective == pytest.approx(cheapest.report.objective)
     assert cpnopt.solve(one_task(10.0), "fp-qt").report.info["destinations"] == "milp"
+
+
+def test_thirty_tasks_on_a_path_rich_graph_are_accepted():
+    """Seed 3's graph (≈ 150 candidate paths per task): 30 tasks in one frame are 732,014 coefficients, refused
+    by the 500,000 limit sized for the Pyomo route; the matrix route proves them (benchmarks/RESULTS.md)."""
+    inst = cpnopt.generate("routing", seed=3, n_users=30, n_frames=1)
+    paths = {u: candidate_paths(inst, u, list(range(inst.n_nodes)))[0] for u in range(inst.n_tasks)}
+    assert 500_000 < schedule_size(inst, paths) < MAX_COEFFICIENTS

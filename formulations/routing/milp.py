@@ -40,10 +40,25 @@ optimum, bound and time are summed; ``time_limit`` is shared out over the frames
 counts the building too (the clock is read while building; past the limit the method stops
 with ``time_limit`` and the frames solved so far).
 
+Candidate paths are listed by one depth-first search per task over simple paths from the access
+node, cut where the no-wait arrival passes the task's largest horizon (arrivals only grow along
+a path), instead of all simple paths up to a hop count per destination: the same set, 3–4× faster.
+
+Solving (measured in benchmarks/RESULTS.md, "routing (STPer): exact at scale"). Each frame goes to HiGHS
+as a compressed-column matrix (:func:`to_matrix`, :func:`cpnopt.solvers.highs.solve_matrix`),
+not through Pyomo, whose translation took as long as HiGHS itself at 10 tasks per frame. The
+LP relaxation of this model (cumulative Eq. (11) rows, one clique row per link and slot) is
+tight: HiGHS closed all 60 frames measured (the paper's size, 10 users per frame, the sweeps'
+largest points) at the root node, and 70–95 % of its time went to presolve (probing) and the
+feasibility-jump heuristic, neither of which that root LP needs. So ``milp`` runs HiGHS with
+:data:`TUNED` (presolve and feasibility jump off); ``tuned=False`` gives HiGHS's defaults (both
+are exact: the tests prove the brute-force optimum with either). Where the LP is fractional,
+HiGHS branches as usual; its other heuristics stay on.
+
 Size. A route of L links with W feasible start slots per link has L·W start variables and
 the cumulative Eq. (11) rows hold about (L−1)·W² coefficients: the model grows with the
 square of the latency horizon in slots (l_u/slot). Before building, :func:`schedule_size`
-counts the coefficients; above :data:`MAX_COEFFICIENTS` (about 0.5 GB of model) the method
+counts the coefficients; above :data:`MAX_COEFFICIENTS` (about 0.6 GB of model) the method
 refuses with one line (shorten ``max_latency_s``, coarsen ``slot_s`` or set ``k_paths``);
 the benchmark suites' largest frame needs about 50,000.
 """
@@ -52,10 +67,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
-import networkx as nx
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+import numpy as np
+import scipy.sparse as sp
 
 from cpnopt.errors import InputError
 from cpnopt.formulations.common.exact import method_trace, register_exact
@@ -63,13 +78,18 @@ from cpnopt.formulations.common.model_files import part_path
 from cpnopt.problems.routing import RoutingDecision, RoutingInstance, TaskRoute
 from cpnopt.problems.routing.decision import REJECTED
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import ExactOptions, solve_pyomo
+from cpnopt.solvers.highs import ExactOptions, MatrixProgram, solve_matrix
 
 Path_ = tuple[int, ...]
 
-MAX_COEFFICIENTS = (
-    500_000  # one frame's model: 10× the largest suite's; 1 Mb, 4 nodes, l_u = 100 s is 1.0 M (1.1 GB, 71 s)
-)
+MAX_COEFFICIENTS = 1_000_000
+"""One frame's model, counted by :func:`schedule_size`. Measured through :func:`to_matrix`: 939,305
+coefficients (40 tasks on seed 3's graph) peak at 548 MB and are proven in 47 s; a 1 Mb task on 4 nodes
+with l_u = 100 s is 1,002,969 (refused; through Pyomo it took 1.1 GB and 71 s)."""
+
+
+TUNED = {"presolve": "off", "mip_heuristic_run_feasibility_jump": False}
+"""HiGHS options of ``milp`` (module docstring, "Solving"): the root LP closes the gap on every frame measured."""
 
 
 class BuildTimeLimit(Exception):
@@ -91,26 +111,37 @@ def candidate_paths(
     """
     if k_paths is not None and k_paths < 1:
         raise InputError("k_paths", k_paths, "must be ≥ 1 or None (all simple paths)")
-    source = instance.access_node(task)
     horizon = instance.horizon_slots[task]
-    hop = instance.switch_slots + 1  # every hop costs at least this many slots
+    reach = _paths_within(instance, task, {n for n in destinations if horizon[n] >= 0})
     found: list[Path_] = []
     cut = False
     for n in destinations:
-        if horizon[n] < 0:
-            continue
-        if n == source:
-            found.append((n,))
-            continue
-        reach = [
-            tuple(p) for p in nx.all_simple_paths(instance.graph, source, n, cutoff=max(int(horizon[n]) // hop, 0))
-        ]
-        fast = sorted((instance.no_wait_arrival(task, p), p) for p in reach)
-        fast = [p for arrival, p in fast if arrival <= horizon[n]]
+        fast = [p for _, p in sorted(reach.get(n, []))]
         if k_paths is not None and len(fast) > k_paths:
             fast, cut = fast[:k_paths], True
         found += fast
     return found, cut
+
+
+def _paths_within(instance: RoutingInstance, task: int, targets: set[int]) -> dict[int, list[tuple[int, Path_]]]:
+    """Per target node n: (no-wait arrival, path) for every simple path from the task's access node to n
+    whose no-wait arrival Σ_e (t_sw + k_{u,e}) is ≤ H_{u,n}. One depth-first search over simple paths,
+    cut where the arrival passes the largest horizon (arrivals only grow along a path)."""
+    horizon = instance.horizon_slots[task]
+    k, sw, graph = instance.occupation_slots[task], instance.switch_slots, instance.graph
+    limit = max((int(horizon[n]) for n in targets), default=-1)
+    reach: dict[int, list[tuple[int, Path_]]] = {n: [] for n in targets}
+    stack: list[tuple[Path_, int]] = [((instance.access_node(task),), 0)]
+    while stack:
+        path, arrival = stack.pop()
+        node = path[-1]
+        if node in targets and arrival <= horizon[node]:
+            reach[node].append((arrival, path))
+        for nb, data in graph[node].items():
+            later = arrival + sw + int(k[data["index"]])
+            if later <= limit and nb not in path:
+                stack.append(((*path, nb), later))
+    return reach
 
 
 # ---------------------------------------------------------------------- solver-neutral model
@@ -263,26 +294,27 @@ def add_profit(instance: RoutingInstance, schedule: Schedule) -> None:
         schedule.model.objective[a.var] = instance.profit(a.task, a.node, a.slot)
 
 
-def to_pyomo(model: LinearModel, name: str, deadline: float | None = None) -> tuple[pyo.ConcreteModel, pyo.Var]:
-    """The solver-neutral model as a Pyomo model (maximisation); :class:`BuildTimeLimit` past ``deadline``."""
-    pm = pyo.ConcreteModel(name=name)
-    index = range(len(model.binary))
-    pm.v = pyo.Var(
-        index,
-        domain=lambda _, j: pyo.Binary if model.binary[j] else pyo.NonNegativeReals,
-        bounds=lambda _, j: (0.0, model.upper[j]),
+def to_matrix(model: LinearModel) -> MatrixProgram:
+    """The solver-neutral model as HiGHS's compressed-column program (maximisation)."""
+    n, rows = len(model.binary), model.rows
+    sizes = np.fromiter((len(coefs) for coefs, _, _ in rows), dtype=np.int64, count=len(rows))
+    columns = np.fromiter(chain.from_iterable(coefs for coefs, _, _ in rows), dtype=np.int64, count=int(sizes.sum()))
+    values = np.fromiter(chain.from_iterable(coefs.values() for coefs, _, _ in rows), dtype=float, count=len(columns))
+    matrix = sp.csc_matrix((values, (np.repeat(np.arange(len(rows)), sizes), columns)), shape=(len(rows), n))
+    rhs = np.array([b for _, _, b in rows], dtype=float)
+    senses = np.array([sense for _, sense, _ in rows], dtype=object)
+    costs = np.zeros(n)
+    costs[list(model.objective)] = list(model.objective.values())
+    return MatrixProgram(
+        row_lower=np.where(senses == "<=", -np.inf, rhs),
+        row_upper=np.where(senses == ">=", np.inf, rhs),
+        costs=costs,
+        upper=np.asarray(model.upper, dtype=float),
+        integer=np.asarray(model.binary, dtype=bool),
+        starts=matrix.indptr[:-1],
+        rows=matrix.indices,
+        values=matrix.data,
     )
-    pm.rows = pyo.ConstraintList()
-    for coefs, sense, rhs in model.rows:
-        _check_clock(deadline)
-        expr = LinearExpression(constant=0.0, linear_coefs=list(coefs.values()), linear_vars=[pm.v[j] for j in coefs])
-        pm.rows.add(expr <= rhs if sense == "<=" else expr >= rhs if sense == ">=" else expr == rhs)
-    obj = model.objective
-    pm.profit = pyo.Objective(
-        expr=LinearExpression(constant=0.0, linear_coefs=list(obj.values()), linear_vars=[pm.v[j] for j in obj]),
-        sense=pyo.maximize,
-    )
-    return pm, pm.v
 
 
 def frame_model(
@@ -299,9 +331,12 @@ def frame_model(
     "milp",
     description="time-indexed path-based MILP with delay levels: exact for the slot-grid INLP (Eq. 15), per frame",
 )
-def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None = None) -> MethodOutput:
-    """Solve each frame's MILP with HiGHS; ``write_model`` gets one file per frame (``name.frameT.mps``) when
-    there are several frames."""
+def milp(
+    instance: RoutingInstance, options: ExactOptions, k_paths: int | None = None, tuned: bool = True
+) -> MethodOutput:
+    """Solve each frame's MILP with HiGHS (handed over as a matrix, no Pyomo; with :data:`TUNED` unless
+    ``tuned`` is false: see the module docstring); ``write_model`` gets one file per frame
+    (``name.frameT.mps``) when there are several frames."""
     start = time.perf_counter()
     routes: dict[int, TaskRoute] = {}
     statuses, incumbent, bound, sizes = [], 0.0, 0.0, []
@@ -316,7 +351,7 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
             if not schedule.arrivals:  # no task of the frame can meet its l_u anywhere: all rejected, optimally
                 statuses.append(Status.OPTIMAL)
                 continue
-            pm, v = to_pyomo(schedule.model, f"{instance.name or 'routing'}-frame{t}", deadline)
+            program = to_matrix(schedule.model)
         except BuildTimeLimit:  # the frames solved so far stand; the others' tasks are rejected
             decision = RoutingDecision(tuple(routes.get(u, REJECTED) for u in range(instance.n_tasks)))
             return MethodOutput(
@@ -331,14 +366,15 @@ def milp(instance: RoutingInstance, options: ExactOptions, k_paths: int | None =
         began = time.perf_counter() - start
         left = options.time_left(began, len(frames) - done, floor_s=1e-3)
         target = part_path(options.write_model, "frame", t, len(frames))
-        result = solve_pyomo(pm, replace(options, time_limit=left, write_model=target))
+        result, values = solve_matrix(
+            program, replace(options, time_limit=left, write_model=target), TUNED if tuned else None
+        )
         if result.status is Status.ERROR:
             return MethodOutput(None, result.status, message=f"frame {t}: {result.message}")
         trace = method_trace(result, began, (incumbent, bound))  # the last frame's is the method's
         statuses.append(result.status)
-        if result.has_solution:
-            values = [pyo.value(v[j]) for j in range(len(schedule.model.binary))]
-            routes.update(read_routes(instance, schedule, values))
+        if values is not None:
+            routes.update(read_routes(instance, schedule, list(values)))
             incumbent += result.objective
         # else: no incumbent in time; rejecting the frame's tasks is feasible and earns 0
         bound = bound + result.bound if bound is not None and result.bound is not None else None
