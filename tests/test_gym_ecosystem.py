@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -15,6 +16,14 @@ from cpnopt.gym_registration import env_id
 from cpnopt.problems.offloading.env import BatchedOffloadingEnv, joint_action, path_mask
 
 FAMILIES = ["clustering", "routing", "placement", "regional", "offloading"]
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sb3_maskable_ppo.py"
+FAST_REFERENCE = {  # a heuristic per family, so the slow test does not wait for MILPs
+    "clustering": "km-rea",
+    "routing": "nearest",
+    "placement": "heuristic",
+    "regional": "two-stage",
+    "offloading": "base1",
+}
 
 
 def make(family: str, **params):
@@ -68,6 +77,25 @@ def test_maskable_ppo_learns_on_every_environment_without_a_wrapper(family):
     model = maskable.MaskablePPO("MultiInputPolicy", make(family), n_steps=64, batch_size=64, n_epochs=1, seed=0)
     checked(lambda: model.learn(256))
     assert model.num_timesteps >= 256
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_sb3_example_trains_and_scores_every_environment_on_held_out_seeds(family):
+    pytest.importorskip("sb3_contrib")
+    command = [sys.executable, str(EXAMPLE), "--family", family, "--steps", "2048", "--seeds", "2"]
+    out = subprocess.run([*command, "--reference", FAST_REFERENCE[family]], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["seed 0", "seed 1"]
+    assert lines[-1].startswith(f"{family}: MaskablePPO 2048 steps") and "sb3-maskable-ppo mean gap" in lines[-1]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
