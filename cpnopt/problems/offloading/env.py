@@ -18,7 +18,9 @@ Modelling decisions (the paper leaves them open or they follow from the family)
   (Martins & Astudillo 2016, the Euclidean projection onto the simplex): unlike a softmax it
   gives exact zeros, and a path with share 0 carries no flowlet, so it does not add its
   delay d_k to the max (a softmax would use every path and pay the longest delay).
-  Entries of z beyond the node's number of paths are ignored.
+  Entries of z beyond the node's number of paths are ignored. Gymnasium's ``cpnopt/Offloading-v0``
+  acts by default in a discrete split option set (one path, or equal shares over the node's
+  paths; :class:`OffloadingEnv`), mapped to this joint action by :func:`joint_action`.
 - Reward: −(L_c + transmission) / σ per task, σ = the instance's mean over tasks of the
   least computation latency among the task's candidates (a positive per-instance scale:
   rewards of order 1, the same optimal policy). At the end the decision goes through
@@ -297,7 +299,7 @@ class OffloadingEnv(FamilyGymEnv):
     def space_mask(self, observation: Observation) -> np.ndarray:
         if self.split == "continuous":
             return super().space_mask(observation)
-        self._paths = path_mask(observation.features, self.params.k_paths)
+        self._paths = path_mask(observation.features, self.params.k_paths)  # the paths action_tensor maps to
         return action_mask(observation, self.params.k_paths)[0].cpu().numpy()
 
     def action_tensor(self, action: Any) -> torch.Tensor:
