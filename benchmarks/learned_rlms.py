@@ -143,7 +143,9 @@ def main() -> None:
     with Store(args.db) as store:
         scores = score(store, args.suite)
     sample = [cpnopt.generate("offloading", seed=s) for s in range(args.batch)]
-    batched, gym_rate = env_throughput(BatchedOffloadingEnv, OffloadingEnv(), sample, random_joint_action, 2)
+    batched, gym_rate = env_throughput(
+        BatchedOffloadingEnv, OffloadingEnv(split="continuous"), sample, random_joint_action, 2
+    )
     agents = [m for m in AGENTS if get_agent("offloading", m).bundled_checkpoint().is_file()]
     records = {
         m: json.loads(get_agent("offloading", m).bundled_checkpoint().with_suffix(".json").read_text()) for m in agents

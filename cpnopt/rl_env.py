@@ -9,8 +9,9 @@ any instance size. When an instance's episode ends the environment hands its dec
 :func:`evaluator_reward`, which scores it with the **family's evaluator** (the one the
 CLI and the benchmarks use), so no environment carries a second copy of an objective.
 
-:class:`FamilyGymEnv` is the Gymnasium view of the same code: a batch of one instance,
-drawn from the family's generator with the seed Gymnasium hands to ``reset``.
+:class:`FamilyGymEnv` is the Gymnasium view of the same code: a batch of one instance, with
+``action_masks()`` and masks shaped for the action space (sb3-contrib's conventions);
+``reset(options={"seed": s})`` plays ``cpnopt.generate(family, seed=s)``.
 
 Training instances come from :func:`sample_instance`: the family's generator with a seed
 ≥ :data:`TRAINING_SEED_OFFSET`, so no training instance is a benchmark instance.
@@ -31,6 +32,7 @@ from cpnopt.errors import InputError
 from cpnopt.registry import family_of
 from cpnopt.solution import Evaluation, Sense
 
+FEATURE_BOUND = float(np.finfo(np.float32).max)  # the Gym observation space's bounds (features are finite)
 TRAINING_SEED_OFFSET = 10**6  # instances drawn for training have seeds ≥ this; benchmarks use smaller ones
 
 
@@ -158,38 +160,104 @@ class BatchedEnv(ABC):
 
 
 class FamilyGymEnv(gym.Env):
-    """Gymnasium view of a :class:`BatchedEnv` on one instance at a time.
+    """Gymnasium view of a :class:`BatchedEnv` on one instance at a time, in the masked-RL conventions.
 
-    ``reset(seed=...)`` draws an instance from ``sample(rng)`` with Gymnasium's seeded
-    ``np_random`` (or takes ``options={"instance": inst}``). Observations are a dict of the
-    candidates' ``features`` (K, F) and the ``action_mask`` (K,), also given in ``info``.
-    An action outside the mask is replaced by the environment's fallback (documented by each
-    family), so every action keeps the decision feasible. ``info`` at the end holds the
-    evaluator's ``objective`` and metrics.
+    **Which instance** ``reset`` plays:
+
+    - ``reset(options={"seed": s})``: exactly ``generate(params, seed=s)``, i.e.
+      ``cpnopt.generate(family, seed=s, **params)``, the instance the benchmarks and the
+      held-out evaluation (seeds 0–19) use;
+    - ``reset(options={"instance": inst})``: that instance;
+    - otherwise a training instance (:func:`sample_instance`, seed ≥
+      :data:`TRAINING_SEED_OFFSET`) drawn with Gymnasium's ``np_random``; ``reset(seed=...)``
+      keeps Gymnasium's meaning: it seeds that generator (the same seed, the same sequence
+      of training instances), it does not pick ``generate(family, seed)``.
+
+    **Masks**: :meth:`action_masks` (the sb3-contrib convention), ``obs["action_mask"]`` and
+    ``info["action_mask"]`` are one boolean vector shaped for the action space: one entry
+    per action of a ``Discrete`` space, and for a ``MultiDiscrete`` space one mask per
+    sub-action, concatenated (``sum(nvec)`` entries). An action outside the mask is replaced
+    by the environment's fallback (documented by each family), so every action keeps the
+    decision feasible.
+
+    **Observation**: ``obs["features"]`` is the (K, F) candidates' features flattened row by
+    row to one vector of K · F (candidate c at ``[c·F, (c+1)·F)``; ``reshape(K, F)`` gives the
+    per-candidate view the project's own policies read, K = ``n_candidates``, F =
+    ``batched.n_features``), so SB3's ``MultiInputPolicy`` takes it as it is; such a flat
+    policy is tied to one K, the project's per-candidate policies are not. The features are
+    finite float32 numbers without a tighter a-priori bound (the space's bounds are float32's).
+    ``info`` at the end holds the evaluator's ``objective`` and metrics.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, batched: BatchedEnv, sample: Any, n_candidates: int) -> None:
+    def __init__(
+        self, batched: BatchedEnv, generate: Callable[[Any, int], Any], params: Any, n_candidates: int
+    ) -> None:
         self.batched = batched
-        self.sample = sample  # (np.random.Generator) -> instance with n_candidates candidates
+        self.generate = generate  # (params, seed) -> instance: the family's generator
+        self.params = params
         self.n_candidates = n_candidates
+        self.action_space = gym.spaces.Discrete(n_candidates)
+        self._set_observation_space()
+
+    def _set_observation_space(self) -> None:
+        """The observation space for ``self.action_space`` (call again after changing the action space)."""
         self.observation_space = gym.spaces.Dict(
             {
-                "features": gym.spaces.Box(-np.inf, np.inf, shape=(n_candidates, batched.n_features), dtype=np.float32),
-                "action_mask": gym.spaces.MultiBinary(n_candidates),
+                "features": gym.spaces.Box(
+                    -FEATURE_BOUND,
+                    FEATURE_BOUND,
+                    shape=(self.n_candidates * self.batched.n_features,),
+                    dtype=np.float32,
+                ),
+                "action_mask": gym.spaces.MultiBinary(self.mask_size()),
             }
         )
-        self.action_space = gym.spaces.Discrete(n_candidates)
+
+    def mask_size(self) -> int:
+        """Entries of the mask of ``self.action_space`` (class docstring)."""
+        space = self.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            return int(space.n)
+        if isinstance(space, gym.spaces.MultiDiscrete):
+            return int(space.nvec.sum())
+        raise TypeError(f"no action mask for {space}")
+
+    def space_mask(self, observation: Observation) -> np.ndarray:
+        """The mask of the action space from the candidates' mask (a Discrete space over the candidates: the same)."""
+        return observation.mask[0].cpu().numpy().astype(bool)
+
+    def action_masks(self) -> np.ndarray:
+        """The allowed actions now (sb3-contrib's ``MaskablePPO`` reads this), shaped for the action space."""
+        return self._mask.copy()
 
     def _obs(self, observation: Observation) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        mask = observation.mask[0].cpu().numpy().astype(np.int8)
-        obs = {"features": observation.features[0].cpu().numpy().astype(np.float32), "action_mask": mask}
+        self._mask = self.space_mask(observation)
+        mask = self._mask.astype(np.int8)
+        obs = {"features": observation.features[0].cpu().numpy().astype(np.float32).ravel(), "action_mask": mask}
         return obs, {"action_mask": mask}
+
+    def instance_for(self, options: dict[str, Any] | None) -> Any:
+        """The instance ``reset`` plays (class docstring)."""
+        options = dict(options or {})
+        unknown = sorted(set(options) - {"seed", "instance"})
+        if unknown:
+            raise InputError(f"options.{unknown[0]}", options[unknown[0]], "reset takes options 'seed' or 'instance'")
+        if "seed" in options and "instance" in options:
+            raise InputError("options", sorted(options), "give 'seed' or 'instance', not both")
+        if "instance" in options:
+            return options["instance"]
+        if "seed" in options:
+            seed = options["seed"]
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+                raise InputError("options.seed", seed, "must be an integer ≥ 0")
+            return self.generate(self.params, int(seed))
+        return sample_instance(self.generate, self.params, self.np_random)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        instance = (options or {}).get("instance") or self.sample(self.np_random)
+        instance = self.instance_for(options)
         if self.batched.n_candidates(instance) != self.n_candidates:
             raise InputError(
                 "instance", self.batched.n_candidates(instance), f"this environment has {self.n_candidates} candidates"

@@ -28,7 +28,9 @@ def assert_batched_equals_single(env: Any, make_single: Callable[[], Any], batch
             trace.append((obs, reward, done))
             assert not truncated
         for (features, mask, rewards, dones), (obs, reward, done) in zip(batched, trace):
-            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(
+                features[slot], obs["features"].reshape(features[slot].shape), rtol=1e-6, atol=1e-6
+            )
             np.testing.assert_array_equal(mask[slot], obs["action_mask"].astype(bool))
             assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
         assert single.batched.decision(0) == env.decision(slot)

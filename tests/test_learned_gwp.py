@@ -51,7 +51,9 @@ def test_batched_steps_equal_single_instance_steps():
             trace.append((obs, reward, done))
             assert not truncated
         for (features, rewards, dones), (obs, reward, done) in zip(batched, trace):
-            np.testing.assert_allclose(features[slot], obs["features"], rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(
+                features[slot], obs["features"].reshape(features[slot].shape), rtol=1e-6, atol=1e-6
+            )
             assert rewards[slot] == pytest.approx(reward, rel=1e-6) and dones[slot] == done
         assert single.batched.decision(0) == env.decision(slot)
 

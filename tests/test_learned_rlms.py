@@ -53,12 +53,14 @@ def test_sparsemax_is_the_projection_onto_the_simplex(z):
 def test_batched_steps_equal_single_instance_steps():
     """Three instances stepped together, in lockstep with three Gymnasium runs: same observations, rewards, decisions."""
     batch = instances(range(3))
-    env, singles = BatchedOffloadingEnv(), [OffloadingEnv(**PARAMS) for _ in batch]
+    env, singles = BatchedOffloadingEnv(), [OffloadingEnv(split="continuous", **PARAMS) for _ in batch]
     obs = env.reset(batch)
     gym_obs = [single.reset(options={"instance": inst})[0] for single, inst in zip(singles, batch)]
     for row in random_actions(np.random.default_rng(3), PARAMS["n_tasks"], len(batch)):
         for slot, one in enumerate(gym_obs):
-            np.testing.assert_allclose(obs.features[slot].numpy(), one["features"], rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(
+                obs.features[slot].numpy(), one["features"].reshape(obs.features[slot].shape), rtol=1e-6, atol=1e-6
+            )
             np.testing.assert_array_equal(obs.mask[slot].numpy(), one["action_mask"].astype(bool))
         step = env.step(torch.as_tensor(row))
         gym_steps = [single.step({"node": int(a[0]), "split_logits": a[1:]}) for single, a in zip(singles, row)]

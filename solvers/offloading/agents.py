@@ -36,7 +36,8 @@ family's evaluator (mean response latency).
 - **Discrete actions** per task: (candidate node c, split option o), o ∈ {all data on path
   1, …, all on path k, ECMP over the node's paths}; index c · (k + 1) + o. Masked: missing
   candidates, missing paths, and ECMP when the node has a single path (it would repeat
-  option 1). :func:`joint_action` maps (c, o) to the environment's joint action
+  option 1), the environment's split option set (:mod:`cpnopt.problems.offloading.env`, the
+  ``Discrete`` action of ``cpnopt/Offloading-v0``). Its :func:`joint_action` maps (c, o) to the environment's joint action
   ``[c, z_1..z_k]`` with z = the one-hot of o (sparsemax(z) = that one-hot exactly) or z = 1
   on the node's paths (sparsemax = equal shares).
 - **Q-network** (:class:`GNNQNetwork`): message passing over the bipartite graph of the
@@ -80,7 +81,10 @@ from cpnopt.problems.offloading.env import (
     TRAINING_TASKS,
     BandwidthRewardEnv,
     BatchedOffloadingEnv,
+    action_mask,
+    joint_action,
     n_features,
+    path_mask,
     sample_pooled,
 )
 from cpnopt.rl_env import Observation
@@ -227,29 +231,6 @@ def rlms_mlp(instance: OffloadingInstance, checkpoint: str | None = None, device
 
 
 # ---------------------------------------------------------------------- gnn-dqn
-def path_mask(features: torch.Tensor, k_paths: int) -> torch.Tensor:
-    """(B, K, k) bool: which candidate paths exist (the last path feature is 1 for a real path)."""
-    return features[..., NODE_FEATURES:].unflatten(-1, (k_paths, PATH_FEATURES))[..., -1] > 0.5
-
-
-def action_mask(obs: Observation, k_paths: int) -> torch.Tensor:
-    """(B, K · (k + 1)): allowed (node, option) pairs — the node allowed, option k's path present, ECMP if ≥ 2 paths."""
-    paths = path_mask(obs.features, k_paths)
-    options = torch.cat([paths, paths.sum(-1, keepdim=True) >= 2], -1)
-    return (obs.mask[..., None] & options).flatten(1)
-
-
-def joint_action(index: torch.Tensor, paths: torch.Tensor) -> torch.Tensor:
-    """Discrete actions (B,) → the environment's ``[c, z_1..z_k]``: one-hot z (one path) or 1 on every path (ECMP)."""
-    k = paths.shape[-1]
-    node, option = index // (k + 1), index % (k + 1)
-    rows = torch.arange(index.shape[0], device=index.device)
-    node_paths = paths[rows, node].float()  # (B, k)
-    one_hot = nn.functional.one_hot(option.clamp(max=k - 1), k).float()
-    z = torch.where((option == k)[:, None], node_paths, one_hot)
-    return torch.cat([node[:, None].float(), z], -1)
-
-
 class GNNQNetwork(nn.Module):
     """Message passing (``rounds`` rounds, GRU updates) on the candidate node/path graph; readout Q(c, o)."""
 

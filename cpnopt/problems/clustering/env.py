@@ -40,7 +40,7 @@ import torch
 from cpnopt.problems.clustering import ClusteringInstance, ClusteringParams, generate
 from cpnopt.problems.clustering.auction import auction_tasks
 from cpnopt.problems.clustering.instance import DEADLINE_TOLERANCE_S
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step
 
 N_FEATURES = 11
 
@@ -192,6 +192,7 @@ class ClusteringEnv(FamilyGymEnv):
         self.params = replace(ClusteringParams(), **params)
         super().__init__(
             BatchedClusteringEnv(device, gamma),
-            lambda rng: sample_instance(generate, self.params, rng),
+            generate,
+            self.params,
             self.params.n_servers,
         )

@@ -18,7 +18,9 @@ Modelling decisions (the paper leaves them open or they follow from the family)
   (Martins & Astudillo 2016, the Euclidean projection onto the simplex): unlike a softmax it
   gives exact zeros, and a path with share 0 carries no flowlet, so it does not add its
   delay d_k to the max (a softmax would use every path and pay the longest delay).
-  Entries of z beyond the node's number of paths are ignored.
+  Entries of z beyond the node's number of paths are ignored. Gymnasium's ``cpnopt/Offloading-v0``
+  acts by default in a discrete split option set (one path, or equal shares over the node's
+  paths; :class:`OffloadingEnv`), mapped to this joint action by :func:`joint_action`.
 - Reward: −(L_c + transmission) / σ per task, σ = the instance's mean over tasks of the
   least computation latency among the task's candidates (a positive per-instance scale:
   rewards of order 1, the same optimal policy). At the end the decision goes through
@@ -51,7 +53,7 @@ from cpnopt.problems.offloading import (
     TaskView,
     generate,
 )
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step
 
 NODE_FEATURES = 3
 PATH_FEATURES = 3
@@ -230,26 +232,79 @@ class BandwidthRewardEnv(BatchedOffloadingEnv):
         return replace(step, reward=reward)
 
 
-class OffloadingEnv(FamilyGymEnv):
-    """Gymnasium ``cpnopt/Offloading-v0``: action ``{"node": candidate slot, "split_logits": z}``."""
+# ---------------------------------------------------------------------- the split option set
+def path_mask(features: torch.Tensor, k_paths: int) -> torch.Tensor:
+    """(B, K, k) bool: which candidate paths exist (the last path feature is 1 for a real path)."""
+    return features[..., NODE_FEATURES:].unflatten(-1, (k_paths, PATH_FEATURES))[..., -1] > 0.5
 
-    def __init__(self, device: str = "cpu", **params: Any) -> None:
+
+def action_mask(obs: Observation, k_paths: int) -> torch.Tensor:
+    """(B, K · (k + 1)): allowed (node, option) pairs — the node allowed, option k's path present, ECMP if ≥ 2 paths."""
+    paths = path_mask(obs.features, k_paths)
+    options = torch.cat([paths, paths.sum(-1, keepdim=True) >= 2], -1)
+    return (obs.mask[..., None] & options).flatten(1)
+
+
+def joint_action(index: torch.Tensor, paths: torch.Tensor) -> torch.Tensor:
+    """Discrete actions (B,) → the environment's ``[c, z_1..z_k]``: one-hot z (one path) or 1 on every path (ECMP)."""
+    k = paths.shape[-1]
+    node, option = index // (k + 1), index % (k + 1)
+    rows = torch.arange(index.shape[0], device=index.device)
+    node_paths = paths[rows, node].float()  # (B, k)
+    one_hot = torch.nn.functional.one_hot(option.clamp(max=k - 1), k).float()
+    z = torch.where((option == k)[:, None], node_paths, one_hot)
+    return torch.cat([node[:, None].float(), z], -1)
+
+
+SPLITS = ("options", "continuous")
+
+
+class OffloadingEnv(FamilyGymEnv):
+    """Gymnasium ``cpnopt/Offloading-v0``; ``split`` chooses the action space.
+
+    - ``split="options"`` (default): ``Discrete(K · (k + 1))``, action c · (k + 1) + o = candidate
+      node c with split option o ∈ {all data on path 1, …, all on path k, equal shares over
+      the node's paths (ECMP)} — the discrete set of the ``gnn-dqn`` baseline; the mask
+      (``action_masks()``) allows the node's existing paths, and ECMP only with ≥ 2 paths. A
+      masked action falls back as the joint action does (candidate 0; z over missing paths ignored).
+    - ``split="continuous"``: ``Dict(node: Discrete(K), split_logits: Box(k))``, the joint action
+      ``[c, z]`` with split = sparsemax(z) (module docstring) — what ``rlms`` learns; SB3's
+      algorithms do not accept a Dict action space. Its mask is the candidates' (K,).
+    """
+
+    def __init__(self, device: str = "cpu", split: str = "options", **params: Any) -> None:
+        if split not in SPLITS:
+            raise InputError("split", split, f"one of {', '.join(SPLITS)}")
+        self.split = split
         self.params = replace(OffloadingParams(), **params)
         k = self.params.n_candidates
         if self.params.n_compute_nodes is not None:
             k = min(k, self.params.n_compute_nodes)
-        super().__init__(
-            BatchedOffloadingEnv(device, self.params.k_paths),
-            lambda rng: sample_instance(generate, self.params, rng),
-            k,
-        )
-        self.action_space = gym.spaces.Dict(
-            {
-                "node": gym.spaces.Discrete(k),
-                "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(self.params.k_paths,), dtype=np.float32),
-            }
-        )
+        super().__init__(BatchedOffloadingEnv(device, self.params.k_paths), generate, self.params, k)
+        k_paths = self.params.k_paths
+        if split == "options":
+            self.action_space = gym.spaces.Discrete(k * (k_paths + 1))
+        else:
+            self.action_space = gym.spaces.Dict(
+                {
+                    "node": gym.spaces.Discrete(k),
+                    "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(k_paths,), dtype=np.float32),
+                }
+            )
+        self._set_observation_space()
 
-    def action_tensor(self, action: dict[str, Any]) -> torch.Tensor:
+    def mask_size(self) -> int:
+        return self.n_candidates if self.split == "continuous" else super().mask_size()
+
+    def space_mask(self, observation: Observation) -> np.ndarray:
+        if self.split == "continuous":
+            return super().space_mask(observation)
+        self._paths = path_mask(observation.features, self.params.k_paths)  # the paths action_tensor maps to
+        return action_mask(observation, self.params.k_paths)[0].cpu().numpy()
+
+    def action_tensor(self, action: Any) -> torch.Tensor:
+        if self.split == "options":
+            index = torch.as_tensor([int(action)], device=self.batched.device)
+            return joint_action(index, self._paths.to(self.batched.device))
         joint = np.concatenate([[float(action["node"])], np.asarray(action["split_logits"], dtype=float)])
         return torch.as_tensor(joint[None, :], device=self.batched.device)

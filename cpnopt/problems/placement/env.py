@@ -49,7 +49,7 @@ import torch
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance, PlacementParams, generate
 from cpnopt.problems.placement.evaluate import iteration_cost, objective_of
 from cpnopt.problems.placement.split import fit_memory, proportional
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step
 
 WEIGHT_LEVELS = (0.0, 0.5, 1.0, 2.0)
 N_FEATURES = 13
@@ -175,14 +175,20 @@ class BatchedPlacementEnv(BatchedEnv):
 class PlacementEnv(FamilyGymEnv):
     """Gymnasium ``cpnopt/Placement-v0``: instances from the generator with ``params`` (keyword overrides).
 
-    The action is a ``MultiDiscrete`` vector: one weight level per device (module docstring).
+    The action is a ``MultiDiscrete`` vector: one weight level per device (module docstring);
+    its mask (``action_masks()``) is one mask of the levels per device, concatenated (m × 4).
     """
 
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(PlacementParams(), **params)
         m = self.params.n_devices
-        super().__init__(BatchedPlacementEnv(device), lambda rng: sample_instance(generate, self.params, rng), m)
+        super().__init__(BatchedPlacementEnv(device), generate, self.params, m)
         self.action_space = gym.spaces.MultiDiscrete([len(WEIGHT_LEVELS)] * m)
+        self._set_observation_space()
+
+    def space_mask(self, observation: Observation) -> np.ndarray:
+        """One mask per device's sub-action: every weight level of an allowed device (all are allowed)."""
+        return np.repeat(super().space_mask(observation), len(WEIGHT_LEVELS))
 
     def action_tensor(self, action: Any) -> torch.Tensor:
         return torch.as_tensor(np.asarray(action, dtype=np.int64), device=self.batched.device)[None]

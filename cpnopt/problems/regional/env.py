@@ -37,7 +37,7 @@ import torch
 
 from cpnopt.problems.regional import RegionalInstance, RegionalParams, generate
 from cpnopt.problems.regional.balancing import Plan, balance_within_region, pooled_unit_cost
-from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.rl_env import BatchedEnv, FamilyGymEnv, Observation, Step
 
 N_FEATURES = 15
 
@@ -161,6 +161,7 @@ class RegionalEnv(FamilyGymEnv):
         self.params = replace(RegionalParams(), **params)
         super().__init__(
             BatchedRegionalEnv(device),
-            lambda rng: sample_instance(generate, self.params, rng),
+            generate,
+            self.params,
             self.params.n_east + self.params.n_west + 1,
         )

@@ -48,7 +48,7 @@ import torch
 from cpnopt.errors import InputError
 from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
 from cpnopt.problems.routing.firstfit import LinkCalendar, Route, compute_nodes, fastest_path, first_fit
-from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step, sample_instance
+from cpnopt.rl_env import TRAINING_SEED_OFFSET, BatchedEnv, FamilyGymEnv, Observation, Step
 
 N_NODE_FEATURES = 11
 N_SERIES = 3  # price, hydropower share, demand
@@ -240,6 +240,4 @@ class RoutingEnv(FamilyGymEnv):
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(RoutingParams(), **params)
         n_nodes = generate(self.params, seed=TRAINING_SEED_OFFSET).n_nodes
-        super().__init__(
-            BatchedRoutingEnv(n_nodes, device), lambda rng: sample_instance(generate, self.params, rng), n_nodes
-        )
+        super().__init__(BatchedRoutingEnv(n_nodes, device), generate, self.params, n_nodes)
