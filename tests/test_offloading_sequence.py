@@ -146,3 +146,18 @@ def test_bounded_fill_is_feasible_and_beats_a_grid(case, data):
         last = (data - sum(b * t for b, t in zip(bw, point))) / bw[-1]
         if lo[-1] <= last <= hi[-1]:
             assert fill.transmission_s <= max(t + d for t, d in zip([*point, last], delay)) + 1e-9
+
+
+def test_model_is_written_also_when_the_oracle_is_optimal(tmp_path):
+    """Tasks 20 s apart never share bandwidth: the oracle's sequence is optimal, and the model still comes out."""
+    inst = cpnopt.generate("offloading", seed=0, n_tasks=4, arrival_rate_per_s=0.05)
+    path = tmp_path / "seq.lp"
+    sol = cpnopt.solve(inst, "seq-opt", write_model=str(path))
+    oracle = cpnopt.solve(inst, "oracle", split="waterfill").report.objective
+    assert sol.report.status is Status.OPTIMAL
+    assert sol.report.objective == pytest.approx(oracle, rel=1e-9)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(sol.report.objective, rel=1e-7)
