@@ -69,6 +69,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=(
             "cpnopt.formulations.offloading.milp",
+            "cpnopt.formulations.offloading.sequence",
             "cpnopt.solvers.offloading.heuristics",
             "cpnopt.solvers.offloading.agents",
         ),
