@@ -46,12 +46,14 @@ import pyomo.environ as pyo
 
 from cpnopt.formulations.common.exact import register_exact, solve_built, unscaled
 from cpnopt.formulations.common.model_files import part_path
-from cpnopt.problems.placement import PlacementDecision, PlacementInstance
-from cpnopt.registry import Kind, register_method
+from cpnopt.problems.placement import PlacementDecision, PlacementInstance, iteration_cost
+from cpnopt.problems.placement.evaluate import objective_of
+from cpnopt.registry import Kind, get_method, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
 
 SCALE = 1e3
+START_HEURISTICS = (("heuristic", {"epoch_length": 1}), ("rule", {}))  # MIP starts: greedy and f·u, per iteration
 
 
 def capacities(instance: PlacementInstance) -> dict[tuple[int, int], int]:
@@ -165,6 +167,34 @@ def read_iteration(instance: PlacementInstance, block: pyo.Block) -> tuple[np.nd
     return counts, levels
 
 
+def heuristic_starts(instance: PlacementInstance) -> list[np.ndarray | None]:
+    """Per iteration, the [l, i] counts of the better of ``START_HEURISTICS`` by Eq. (10) (top DVFS level):
+    the MIP start that makes ``milp``'s incumbent never worse than those baselines, at any time limit."""
+    levels = np.full(instance.n_devices, instance.top_level)
+    plans = [get_method("placement", name).run(instance, **options).decision for name, options in START_HEURISTICS]
+    starts: list[np.ndarray | None] = []
+    for k in range(instance.n_iterations):
+        candidates = [np.array(plan.neurons[k], dtype=int) for plan in plans if plan is not None]
+        costs = [iteration_cost(instance, k, counts, levels) for counts in candidates]
+        values = [objective_of(instance, c.energy_j, c.time_s) for c in costs]
+        starts.append(candidates[int(np.argmin(values))] if candidates else None)
+    return starts
+
+
+def set_start(block: pyo.Block, instance: PlacementInstance, k: int, counts: np.ndarray) -> None:
+    """Load the placement ``counts`` (every device at the top level) into an iteration block's variables."""
+    top = instance.top_level
+    for l, i, v in block.index_set:
+        block.n[l, i, v].set_value(int(counts[l, i]) if v == top else 0)
+        block.y[l, i, v].set_value(int(v == top and counts[l, i] > 0))
+    if instance.n_levels > 1:
+        for i, v in block.z:
+            block.z[i, v].set_value(int(v == top))
+    layer_time = iteration_cost(instance, k, counts, np.full(instance.n_devices, top)).layer_time_s
+    for l in block.t:
+        block.t[l].set_value(max(float(layer_time[l]), block.t[l].lb))
+
+
 @dataclass(frozen=True)
 class IterationOptimum:
     result: HighsResult
@@ -172,9 +202,12 @@ class IterationOptimum:
     levels: np.ndarray | None
 
 
-def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) -> IterationOptimum:
+def solve_iteration(
+    instance: PlacementInstance, k: int, options: ExactOptions, start: np.ndarray | None = None
+) -> IterationOptimum:
     """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; ``options.time_limit``
-    for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``)."""
+    for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``),
+    from the MIP start ``start`` ([l, i] counts at the top level, memory-feasible) when given."""
     reason = unplaceable(instance)
     if reason:
         return IterationOptimum(HighsResult(Status.INFEASIBLE, None, None, False, reason), None, None)
@@ -182,9 +215,17 @@ def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) 
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
     model.obj = pyo.Objective(expr=model.it.cost, sense=pyo.minimize)
-    result = unscaled(solve_pyomo(model, options), SCALE)
+    if start is not None:
+        set_start(model.it, instance, k, start)
+    result = unscaled(solve_pyomo(model, options, warm_start=start is not None), SCALE)
     if not result.has_solution:
-        return IterationOptimum(result, None, None)
+        if start is None or result.status is not Status.TIME_LIMIT:
+            return IterationOptimum(result, None, None)
+        levels = np.full(instance.n_devices, instance.top_level)  # stopped before HiGHS took the start: keep it
+        cost = iteration_cost(instance, k, start, levels)
+        return IterationOptimum(
+            replace(result, objective=objective_of(instance, cost.energy_j, cost.time_s)), start, levels
+        )
     counts, levels = read_iteration(instance, model.it)
     return IterationOptimum(result, counts, levels)
 
@@ -202,16 +243,20 @@ def _combined_status(statuses: list[Status]) -> Status:
     aliases=("gwp-opt",),
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
-def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
+def milp(instance: PlacementInstance, options: ExactOptions, heuristic_start: bool = True) -> MethodOutput:
     """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left.
 
-    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several."""
+    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several;
+    ``heuristic_start`` gives each HiGHS run the MIP start of :func:`heuristic_starts`."""
     start = time.perf_counter()
+    starts = (
+        heuristic_starts(instance) if heuristic_start and not unplaceable(instance) else [None] * instance.n_iterations
+    )
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
         share = options.time_left(time.perf_counter() - start, instance.n_iterations - k, floor_s=0.5)
         target = part_path(options.write_model, "iteration", k, instance.n_iterations)
-        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target)))
+        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target), starts[k]))
     status = _combined_status([o.result.status for o in optima])
     bounds = [o.result.bound for o in optima]
     have_all = all(o.counts is not None for o in optima)
