@@ -3,9 +3,10 @@
 One iteration (one per-iteration MILP, the unit ``milp`` solves K times) of the full
 MobileNet V1 (15 layers, 6,984 neurons) on 2..20 devices, without DVFS and with three
 levels (1.0, 0.8, 0.6). A series stops after two sizes in a row that are not proven within
-the limit. Usage:
+the limit, unless ``--devices`` names the sizes (then every one runs). Usage:
 
     python benchmarks/placement_scaling.py [--time-limit 60] [--seeds 2] [-o benchmarks/results/placement-scaling.md]
+    python benchmarks/placement_scaling.py --dvfs "3 levels" --devices 4 8 16 64
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ DEVICES = (2, 3, 4, 6, 8, 12, 16, 20)
 LEVELS = {"off": [1.0], "3 levels": [1.0, 0.8, 0.6]}
 
 
-def run(time_limit: float, seeds: int) -> list[str]:
+def run(
+    time_limit: float, seeds: int, devices: tuple[int, ...] = DEVICES, dvfs: tuple[str, ...] = tuple(LEVELS)
+) -> list[str]:
     rows = [
         "| DVFS | devices | neuron-count vars (as many used-binaries) | proven optimal | solve time (s), mean / max | gap at the limit, max |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for label, levels in LEVELS.items():
+    for label in dvfs:
+        levels = LEVELS[label]
         misses = 0
-        for m in tqdm(DEVICES, desc=f"DVFS {label}"):
+        for m in tqdm(devices, desc=f"DVFS {label}"):
             times, gaps, proven = [], [], 0
             for seed in range(seeds):
                 inst = cpnopt.generate("placement", seed=seed, n_devices=m, n_iterations=1, frequency_levels=levels)
@@ -45,7 +49,7 @@ def run(time_limit: float, seeds: int) -> list[str]:
                 f"| {max(gaps):.2%} |"
             )
             misses = misses + 1 if proven < seeds else 0
-            if misses == 2:
+            if misses == 2 and devices == DEVICES:
                 break
     return rows
 
@@ -54,9 +58,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--devices", type=int, nargs="+", help="device counts (default: the sweep, with its stop rule)")
+    parser.add_argument("--dvfs", nargs="+", choices=list(LEVELS), default=list(LEVELS))
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
-    rows = run(args.time_limit, args.seeds)
+    rows = run(args.time_limit, args.seeds, tuple(args.devices) if args.devices else DEVICES, tuple(args.dvfs))
     text = (
         "\n".join(rows)
         + f"\n\nmilp, threads = 1, time limit {args.time_limit:g} s per iteration; {platform.machine()}.\n"

@@ -1,11 +1,18 @@
 """The GWP MILP is exact: it equals brute force, agrees with the evaluator, and per-iteration = offline."""
 
 import highspy
+import numpy as np
+import pyomo.environ as pyo
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import cpnopt
-from cpnopt.formulations.placement.milp import SCALE
+from cpnopt.formulations.placement import milp as placement_milp
+from cpnopt.formulations.placement.milp import SCALE, add_iteration, capacities, least_makespans
 from cpnopt.solution import Status
+from cpnopt.solvers.highs import solve_pyomo
+from cpnopt.solvers.placement.enumerate import MAX_COMBINATIONS, candidates_per_iteration, compositions
 
 
 def tiny(seed, n_devices=3, n_layers=2, levels=(1.0,), **params):
@@ -37,6 +44,73 @@ def test_milp_equals_brute_force_on_tiny_instances(seed, levels):
     exact = cpnopt.solve(inst, "milp")
     assert exact.report.status is Status.OPTIMAL and brute.feasible and exact.feasible
     assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_devices=st.integers(2, 3),
+    n_layers=st.integers(1, 2),
+    dvfs=st.booleans(),
+    alpha=st.floats(0.0, 1.0),
+    memory_slack=st.floats(1.0, 2.0),
+)
+def test_milp_equals_brute_force_property(seed, n_devices, n_layers, dvfs, alpha, memory_slack):
+    """Random tiny instances (memory from tight to loose, with and without DVFS): milp's optimum is brute force's."""
+    inst = tiny(
+        seed,
+        n_devices=n_devices,
+        n_layers=n_layers,
+        levels=(1.0, 0.7) if dvfs else (1.0,),
+        alpha=alpha,
+        memory_slack=memory_slack,
+    )
+    assume(candidates_per_iteration(inst) <= MAX_COMBINATIONS)
+    brute = cpnopt.solve(inst, "enumerate")
+    exact = cpnopt.solve(inst, "milp")
+    assert exact.report.status is Status.OPTIMAL and exact.feasible
+    assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6, abs=1e-9)
+    assert exact.report.model_objective == pytest.approx(exact.report.objective, rel=1e-7, abs=1e-9)
+
+
+def _least_layer_time(inst, k, l):
+    """Brute force: the least time of layer l over every split (per-layer memory caps, fastest levels)."""
+    terms, cap, m = inst.terms(k), capacities(inst), inst.n_devices
+    tau, tau_in = terms.neuron_time_s[:, l, :].min(axis=0), terms.input_time_s[l]
+    return min(
+        max(tau[i] * split[i] + tau_in[i] for i in range(m) if split[i] > 0)
+        for split in compositions(int(inst.neurons[l]), m)
+        if all(split[i] <= cap[l, i] for i in range(m))
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_least_makespans_equal_brute_force(seed):
+    """L_l of the epigraph rows is the least layer time (so a valid bound, and a tight one)."""
+    inst = tiny(seed, n_devices=3, n_layers=2, memory_slack=1.0 + 0.3 * seed)
+    for k in range(inst.n_iterations):
+        floors = least_makespans(inst, k)
+        brute = [_least_layer_time(inst, k, l) for l in range(inst.n_layers)]
+        assert floors == pytest.approx(brute, rel=1e-8)
+        assert np.all(floors <= brute)
+
+
+def _lp_bound(inst):
+    model = pyo.ConcreteModel()
+    model.it = pyo.Block()
+    add_iteration(model.it, inst, 0)
+    model.obj = pyo.Objective(expr=model.it.cost)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
+    return solve_pyomo(model).objective
+
+
+def test_makespan_floors_lift_the_lp_relaxation(monkeypatch):
+    """The disjunctive epigraph rows are what lifts the LP relaxation (L_l = 0: Eq. 5's plain rows)."""
+    inst = cpnopt.generate("placement", seed=0, n_devices=8, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
+    lifted = _lp_bound(inst)
+    monkeypatch.setattr(placement_milp, "least_makespans", lambda i, k: np.zeros(i.n_layers))
+    plain = _lp_bound(inst)
+    assert lifted > 1.05 * plain
 
 
 def test_tiny_instances_exercise_distribution_and_dvfs():
@@ -100,6 +174,34 @@ def test_written_model_resolves_to_the_same_optimum(tmp_path, suffix):
     h.run()
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     assert h.getInfo().objective_function_value / SCALE == pytest.approx(sol.report.objective, rel=1e-7)
+
+
+def test_milp_written_models_resolve_to_the_same_optimum(tmp_path):
+    """milp writes one model per iteration; re-solved by HiGHS, their optima sum to milp's objective."""
+    inst = tiny(2, levels=(1.0, 0.7), memory_slack=1.2)
+    sol = cpnopt.solve(inst, "milp", write_model=str(tmp_path / "gwp.mps"))
+    total = 0.0
+    for k in range(inst.n_iterations):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.readModel(str(tmp_path / f"gwp.iteration{k}.mps"))
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        total += h.getInfo().objective_function_value / SCALE
+    assert total == pytest.approx(sol.report.objective, rel=1e-7)
+
+
+def test_milp_incumbent_never_worse_than_its_start_heuristics():
+    """16 devices × 3 DVFS levels with 1 s: HiGHS finds no incumbent of its own (or is stopped while the model
+    loads); the MIP start keeps one."""
+    inst = cpnopt.generate("placement", seed=0, n_devices=16, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
+    sol = cpnopt.solve(inst, "milp", time_limit=1.0, threads=1)
+    assert sol.decision is not None and sol.feasible
+    assert sol.report.model_objective == pytest.approx(sol.report.objective, rel=1e-7)
+    for method in ("heuristic", "rule"):
+        baseline = cpnopt.solve(inst, method, epoch_length=1) if method == "heuristic" else cpnopt.solve(inst, method)
+        assert sol.report.objective <= baseline.report.objective + 1e-9
+    assert sol.report.bound is None or sol.report.bound <= sol.report.objective
 
 
 def test_enumerate_refuses_large_instances():

@@ -12,15 +12,20 @@ For one iteration k, with levels v ∈ V (DVFS; one level when off) and the coef
     s.t. Σ_{i,v} n_{l,i,v} = N_l                       ∀ l         every neuron placed once
          n_{l,i,v} ≤ min(N_l, ⌊mem_i / m_l⌋) y_{l,i,v}             used-binary (and per-layer memory)
          Σ_{l,v} m_l n_{l,i,v} ≤ mem_i                  ∀ i         memory
-         t_l ≥ Σ_v (τ_{l,i,v} n_{l,i,v} + τ̂_{l,i} y_{l,i,v})   ∀ l, i  Eq. (4)–(5)
+         t_l ≥ Σ_v (τ_{l,i,v} n_{l,i,v} + (τ̂_{l,i} − L_l) y_{l,i,v}) + L_l   ∀ l, i  Eq. (4)–(5)
          y_{l,i,v} ≤ z_{i,v},  Σ_v z_{i,v} ≤ 1              ∀ l, i, v  one frequency per device (DVFS)
 
 with τ the per-neuron compute + output transfer time, τ̂ the input transfer, e and ê
-the matching energies (Eq. 7–9). t_l also gets the valid lower bound N_l / Σ_i (1/τ_{l,i,min}) +
-min_i τ̂_{l,i}: the max over used devices U of τ_i n_i + τ̂_i is at least its average
-weighted by (1/τ_i)/Σ_U (1/τ_j), which is N_l/Σ_U(1/τ_j) + a weighted mean of τ̂ ≥ the
-bound; it lifts the LP relaxation, where the used-binaries are fractional and the
-input transfer nearly free. The objective is multiplied by ``SCALE`` inside HiGHS so that its
+the matching energies (Eq. 7–9). The epigraph row is Eq. (5)'s t_l ≥ τ n + τ̂ for a used device,
+written in its disjunctive form with L_l (:func:`least_makespans`), the least time of layer l over
+every placement (each device at its fastest level, memory per layer only): when device i is unused
+(Σ_v y = 0, n = 0) the row says t_l ≥ L_l, which every placement meets, and when it is used
+(Σ_v y = 1: one level) it is Eq. (5) itself, so the optimum is that of the plain rows
+t_l ≥ τ n + τ̂ y. L_l is also t_l's lower bound. The rows lift the LP relaxation, where the
+used-binaries are fractional (y = n/N) and the plain rows make the input transfer nearly free
+(figures in benchmarks/RESULTS.md). Per-device floors (the least time of layer l without device i)
+were measured too: a slightly higher root bound but a longer root cut loop, no better in 60 s.
+The objective is multiplied by ``SCALE`` inside HiGHS so that its
 absolute MIP gap (10⁻⁶) is below the relative one asked for.
 
 ``static`` (a heuristic) solves the model of iteration 0 only and keeps its placement for the
@@ -41,12 +46,14 @@ import pyomo.environ as pyo
 
 from cpnopt.formulations.common.exact import method_trace, register_exact, solve_built, unscaled
 from cpnopt.formulations.common.model_files import part_path
-from cpnopt.problems.placement import PlacementDecision, PlacementInstance
-from cpnopt.registry import Kind, register_method
+from cpnopt.problems.placement import PlacementDecision, PlacementInstance, iteration_cost
+from cpnopt.problems.placement.evaluate import objective_of
+from cpnopt.registry import Kind, get_method, register_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
 
 SCALE = 1e3
+START_HEURISTICS = (("heuristic", {"epoch_length": 1}), ("rule", {}))  # MIP starts: greedy and f·u, per iteration
 
 
 def capacities(instance: PlacementInstance) -> dict[tuple[int, int], int]:
@@ -70,6 +77,30 @@ def unplaceable(instance: PlacementInstance) -> str:
     return f"no device can hold one neuron of layer(s) {layers}" if layers else ""
 
 
+def least_makespans(instance: PlacementInstance, k: int) -> np.ndarray:
+    """L_l: the least time of layer l in iteration k over every placement (memory per layer only), per layer.
+
+    With τ the fastest level's per-neuron time and cap the per-layer memory cap, L_l = min t such that
+    Σ_i min(cap_{l,i}, ⌊(t − τ̂_{l,i}) / τ_{l,i}⌋) ≥ N_l: bisection on this step function, all layers at
+    once; the lower end, less a relative 10⁻⁹, so always a valid lower bound."""
+    t = instance.terms(k)
+    cap = capacities(instance)
+    caps = np.array([[cap[l, i] for i in range(instance.n_devices)] for l in range(instance.n_layers)], dtype=float)
+    tau = t.neuron_time_s.min(axis=0)  # [l, i], fastest level
+    need = instance.neurons.astype(float)
+
+    def placeable(time_s: np.ndarray) -> np.ndarray:
+        return np.minimum(caps, np.floor(np.maximum(time_s[:, None] - t.input_time_s, 0.0) / tau)).sum(axis=1)
+
+    low = np.zeros(instance.n_layers)
+    high = (t.input_time_s + tau * need[:, None]).max(axis=1)  # every device could hold the layer alone
+    for _ in range(64):
+        mid = 0.5 * (low + high)
+        fits = placeable(mid) >= need
+        high, low = np.where(fits, mid, high), np.where(fits, low, mid)
+    return low * (1 - 1e-9)
+
+
 def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None:
     """Variables and constraints of iteration ``k`` on ``block``; its objective is ``block.cost``.
 
@@ -81,13 +112,10 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
     layers, devices, levels = range(instance.n_layers), range(instance.n_devices), range(instance.n_levels)
     cap = capacities(instance)
     index = [(l, i, v) for l in layers for i in devices for v in levels if cap[l, i] > 0]
-    fluid = [
-        float(n_l[l] / (1.0 / t.neuron_time_s[:, l, :].min(axis=0)).sum() + t.input_time_s[l].min()) for l in layers
-    ]
-
+    floor = least_makespans(instance, k)
     block.n = pyo.Var(index, domain=pyo.NonNegativeIntegers, bounds=lambda _, l, i, v: (0, cap[l, i]))
     block.y = pyo.Var(index, domain=pyo.Binary)
-    block.t = pyo.Var(layers, domain=pyo.NonNegativeReals, bounds=lambda _, l: (fluid[l], None))
+    block.t = pyo.Var(layers, domain=pyo.NonNegativeReals, bounds=lambda _, l: (float(floor[l]), None))
     by_layer = {l: [(i, v) for (l_, i, v) in index if l_ == l] for l in layers}
     block.place = pyo.Constraint(layers, rule=lambda b, l: sum(b.n[l, i, v] for i, v in by_layer[l]) == int(n_l[l]))
     block.used = pyo.Constraint(index, rule=lambda b, l, i, v: b.n[l, i, v] <= cap[l, i] * b.y[l, i, v])
@@ -100,9 +128,11 @@ def add_iteration(block: pyo.Block, instance: PlacementInstance, k: int) -> None
         rule=lambda b, l, i: (
             b.t[l]
             >= sum(
-                float(t.neuron_time_s[v, l, i]) * b.n[l, i, v] + float(t.input_time_s[l, i]) * b.y[l, i, v]
+                float(t.neuron_time_s[v, l, i]) * b.n[l, i, v]
+                + (float(t.input_time_s[l, i]) - float(floor[l])) * b.y[l, i, v]
                 for v in levels
             )
+            + float(floor[l])
         ),
     )
     if instance.n_levels > 1:
@@ -137,6 +167,34 @@ def read_iteration(instance: PlacementInstance, block: pyo.Block) -> tuple[np.nd
     return counts, levels
 
 
+def heuristic_starts(instance: PlacementInstance) -> list[np.ndarray | None]:
+    """Per iteration, the [l, i] counts of the better of ``START_HEURISTICS`` by Eq. (10) (top DVFS level):
+    the MIP start that makes ``milp``'s incumbent never worse than those baselines, at any time limit."""
+    levels = np.full(instance.n_devices, instance.top_level)
+    plans = [get_method("placement", name).run(instance, **options).decision for name, options in START_HEURISTICS]
+    starts: list[np.ndarray | None] = []
+    for k in range(instance.n_iterations):
+        candidates = [np.array(plan.neurons[k], dtype=int) for plan in plans if plan is not None]
+        costs = [iteration_cost(instance, k, counts, levels) for counts in candidates]
+        values = [objective_of(instance, c.energy_j, c.time_s) for c in costs]
+        starts.append(candidates[int(np.argmin(values))] if candidates else None)
+    return starts
+
+
+def set_start(block: pyo.Block, instance: PlacementInstance, k: int, counts: np.ndarray) -> None:
+    """Load the placement ``counts`` (every device at the top level) into an iteration block's variables."""
+    top = instance.top_level
+    for l, i, v in block.index_set:
+        block.n[l, i, v].set_value(int(counts[l, i]) if v == top else 0)
+        block.y[l, i, v].set_value(int(v == top and counts[l, i] > 0))
+    if instance.n_levels > 1:
+        for i, v in block.z:
+            block.z[i, v].set_value(int(v == top))
+    layer_time = iteration_cost(instance, k, counts, np.full(instance.n_devices, top)).layer_time_s
+    for l in block.t:
+        block.t[l].set_value(max(float(layer_time[l]), block.t[l].lb))
+
+
 @dataclass(frozen=True)
 class IterationOptimum:
     result: HighsResult
@@ -144,9 +202,12 @@ class IterationOptimum:
     levels: np.ndarray | None
 
 
-def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) -> IterationOptimum:
+def solve_iteration(
+    instance: PlacementInstance, k: int, options: ExactOptions, start: np.ndarray | None = None
+) -> IterationOptimum:
     """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; ``options.time_limit``
-    for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``)."""
+    for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``),
+    from the MIP start ``start`` ([l, i] counts at the top level, memory-feasible) when given."""
     reason = unplaceable(instance)
     if reason:
         return IterationOptimum(HighsResult(Status.INFEASIBLE, None, None, False, reason), None, None)
@@ -154,9 +215,17 @@ def solve_iteration(instance: PlacementInstance, k: int, options: ExactOptions) 
     model.it = pyo.Block()
     add_iteration(model.it, instance, k)
     model.obj = pyo.Objective(expr=model.it.cost, sense=pyo.minimize)
-    result = unscaled(solve_pyomo(model, options), SCALE)
+    if start is not None:
+        set_start(model.it, instance, k, start)
+    result = unscaled(solve_pyomo(model, options, warm_start=start is not None), SCALE)
     if not result.has_solution:
-        return IterationOptimum(result, None, None)
+        if start is None or result.status is not Status.TIME_LIMIT:
+            return IterationOptimum(result, None, None)
+        levels = np.full(instance.n_devices, instance.top_level)  # stopped before HiGHS took the start: keep it
+        cost = iteration_cost(instance, k, start, levels)
+        return IterationOptimum(
+            replace(result, objective=objective_of(instance, cost.energy_j, cost.time_s)), start, levels
+        )
     counts, levels = read_iteration(instance, model.it)
     return IterationOptimum(result, counts, levels)
 
@@ -178,17 +247,21 @@ def _combined_status(statuses: list[Status]) -> Status:
     aliases=("gwp-opt",),
     description="per-iteration MILP with the observed state (integer neurons, used-binaries, epigraph, DVFS levels; HiGHS)",
 )
-def milp(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
+def milp(instance: PlacementInstance, options: ExactOptions, heuristic_start: bool = True) -> MethodOutput:
     """One MILP per iteration; ``time_limit`` covers all of them, shared evenly among those left.
 
-    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several."""
+    ``write_model`` gets one file per iteration k (``name.iterationK.lp``) when there are several;
+    ``heuristic_start`` gives each HiGHS run the MIP start of :func:`heuristic_starts`."""
     start = time.perf_counter()
+    starts = (
+        heuristic_starts(instance) if heuristic_start and not unplaceable(instance) else [None] * instance.n_iterations
+    )
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
         began = time.perf_counter() - start
         share = options.time_left(began, instance.n_iterations - k, floor_s=0.5)
         target = part_path(options.write_model, "iteration", k, instance.n_iterations)
-        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target)))
+        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target), starts[k]))
     earlier = [o.result for o in optima[:-1]]
     before = (_sum([r.objective for r in earlier]), _sum([r.bound for r in earlier]))
     status = _combined_status([o.result.status for o in optima])
