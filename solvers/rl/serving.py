@@ -22,12 +22,18 @@ every bundled environment the first decision is either a label (clustering: the 
 server opens "a cluster" — every start is the same partition) or fixed by the problem's
 order (the next arriving task, iteration or request), so there are no distinct symmetric
 starts to enumerate.
+
+A policy serves on **one PyTorch CPU thread** (:func:`one_thread`): its tensors are small (a
+few candidates × a few features), so intra-op threads only add hand-over; on a loaded
+machine the waiting for them multiplied the decision latency by 3–10 (benchmarks/RESULTS.md,
+"Learned II"). The decisions are the same.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -185,6 +191,17 @@ def search(
     return decision, {"samples": done, "best_sample": best_index}
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """PyTorch's CPU operations on one thread inside (the caller's thread count restored after)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 @lru_cache(maxsize=16)
 def cached_policy(family: str, method: str, checkpoint: str | None, device: str) -> nn.Module:
     """:func:`load_policy` of an agent, loaded once per (checkpoint, device) in a process."""
@@ -209,10 +226,11 @@ def solve_greedily(
     policy = cached_policy(spec.family, spec.method, checkpoint, device)
     env = spec.make_env(torch.device(device), **env_kwargs)
     info: dict[str, Any] = {"checkpoint": checkpoint or spec.checkpoint_name}
-    if samples == 1:
-        decision = act_greedily(env, policy, [instance])[0]
-    else:
-        deadline = None if time_limit is None else start + time_limit
-        decision, done = search(env, policy, instance, samples, seed, deadline)
-        info.update(done, seed=seed)
+    with one_thread():
+        if samples == 1:
+            decision = act_greedily(env, policy, [instance])[0]
+        else:
+            deadline = None if time_limit is None else start + time_limit
+            decision, done = search(env, policy, instance, samples, seed, deadline)
+            info.update(done, seed=seed)
     return MethodOutput(decision=decision, status=Status.FEASIBLE, info=info)
