@@ -24,8 +24,8 @@ order (the next arriving task, iteration or request), so there are no distinct s
 starts to enumerate.
 
 A policy serves on **one PyTorch CPU thread** (:func:`one_thread`): its tensors are small (a
-few candidates × a few features), so intra-op threads only add hand-over; on a loaded
-machine the waiting for them multiplied the decision latency by 3–10 (benchmarks/RESULTS.md,
+few candidates × a few features), so intra-op threads only add hand-over; on the shared
+2-core machine the waiting for them multiplied the decision latency by 3–17 (benchmarks/RESULTS.md,
 "Learned II"). The decisions are the same.
 """
 
