@@ -78,7 +78,7 @@ class Method:
         method). ``time_limit`` is accepted by every method (see :data:`UNIVERSAL_OPTIONS`)
         and must be a positive, finite number of seconds; a method without the parameter runs
         to completion and is not given it. ``write_model`` on a method that builds no model,
-        ``threads`` below 1 and a ``device`` this machine does not have are refused too.
+        ``threads`` or ``samples`` below 1 and a ``device`` this machine does not have are refused too.
         """
         hints = typing.get_type_hints(self.run)
         allowed = self.option_names()
@@ -139,7 +139,7 @@ def _check_range(field: str, key: str, value: Any) -> None:
         return
     if key == "time_limit" and not (math.isfinite(value) and value > 0):
         raise InputError(field, value, "a time limit is a positive, finite number of seconds")
-    if key == "threads" and value < 1:
+    if key in ("threads", "samples") and value < 1:
         raise InputError(field, value, "must be ≥ 1")
     if key == "write_model" and not value.lower().endswith((".lp", ".mps")):
         raise InputError(field, value, "file name must end in .lp or .mps")

@@ -125,7 +125,7 @@ def test_every_clustering_incumbent_passes_the_evaluator():
     solver = RecordingBranchAndPrice(problem, time_limit=30)
     solver.history = []
     starts = [
-        clustering_bp.warm_start(solver, clusters, cpnopt.solve(inst, name).decision)
+        clustering_bp.start_columns(solver, clusters, cpnopt.solve(inst, name).decision)
         for name in clustering_bp.WARM_START_HEURISTICS
     ]
     result = solver.solve(starts)

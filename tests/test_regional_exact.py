@@ -107,7 +107,7 @@ def test_time_limit_keeps_incumbent_and_bound():
     # 12 servers × 40 tasks: built in 1–4 s, root LP well under a second, not provable in 60 s
     # on this machine (benchmarks/results/regional.md); 6 s leave HiGHS time for a bound
     inst = cpnopt.generate("regional", seed=0, servers_per_region=3, n_tasks=40)
-    sol = cpnopt.solve(inst, "milp", time_limit=6.0, threads=1, warm_start=True)
+    sol = cpnopt.solve(inst, "milp", time_limit=6.0, threads=1, warm_start="two-stage")
     assert sol.report.status is Status.TIME_LIMIT
     assert sol.feasible  # the two-stage start is an incumbent
     assert sol.report.objective >= cpnopt.solve(inst, "two-stage").report.objective - 1e-6
@@ -146,4 +146,6 @@ def test_study_milp_equals_brute_force_at_enumeration_limit(seed):
 def test_warm_start_keeps_the_optimum(fifo):
     inst = tiny(1, n_tasks=6)
     optimum = cpnopt.solve(inst, "enumerate").report.objective
-    assert cpnopt.solve(inst, "milp", fifo=fifo, warm_start=True).report.objective == pytest.approx(optimum, abs=1e-6)
+    assert cpnopt.solve(inst, "milp", fifo=fifo, warm_start="two-stage").report.objective == pytest.approx(
+        optimum, abs=1e-6
+    )

@@ -21,6 +21,7 @@ from cpnopt.formulations.clustering.cg import Column as ClusterColumn
 from cpnopt.formulations.clustering.cg import decision_from_columns
 from cpnopt.formulations.clustering.milp import eligible_tasks
 from cpnopt.formulations.common import branch_and_price as engine
+from cpnopt.formulations.common.exact import warm_start as start_from
 from cpnopt.formulations.common.fifo_pricing import QueueTable
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, feasible_clusters
 from cpnopt.registry import get_method, register_method
@@ -47,7 +48,7 @@ def packing_problem(instance: ClusteringInstance) -> tuple[engine.PackingProblem
     return problem, clusters, terms
 
 
-def warm_start(
+def start_columns(
     solver: engine.BranchAndPrice, clusters: list[tuple[int, ...]], decision: ClusteringDecision
 ) -> list[engine.Column]:
     """A heuristic's decision as the engine's columns (its ineligible tasks dropped)."""
@@ -74,17 +75,21 @@ def branch_and_price(
     threads: int | None = None,
     smoothing: float = engine.SMOOTHING,
     warm_start_heuristics: bool = True,
+    warm_start: str | None = None,
     max_nodes: int | None = None,
     trace: str | None = None,
     write_model: str | None = None,
 ) -> MethodOutput:
     """Solve P1 by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
-    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
+    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``);
+    ``warm_start=METHOD``: that method's plan is an initial plan too (:func:`~.common.exact.warm_start`)."""
     problem, clusters, terms = packing_problem(instance)
+    begin = start_from(instance, warm_start)
 
     def heuristic_plans(solver: engine.BranchAndPrice) -> list[list[engine.Column]]:
         names = WARM_START_HEURISTICS if warm_start_heuristics else ()
-        return [warm_start(solver, clusters, get_method("clustering", n).run(instance).decision) for n in names]
+        decisions = [get_method("clustering", n).run(instance).decision for n in names]
+        return [start_columns(solver, clusters, d) for d in [*decisions, begin.decision] if d is not None]
 
     result = engine.solve_packing(
         problem,
@@ -97,4 +102,6 @@ def branch_and_price(
         max_nodes=max_nodes,
     )
     chosen = [ClusterColumn(c.queue, c.tasks, c.profit) for c in result.columns]
-    return engine.output(result, decision_from_columns(instance, clusters, terms, chosen), trace)
+    out = engine.output(result, decision_from_columns(instance, clusters, terms, chosen), trace)
+    out.info.update(begin.info)
+    return out

@@ -37,6 +37,7 @@ import pyomo.environ as pyo
 
 from cpnopt.formulations.clustering.milp import eligible_tasks
 from cpnopt.formulations.common.exact import method_trace, register_exact
+from cpnopt.formulations.common.exact import warm_start as start_from
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, IncrementalLP, solve_pyomo
@@ -102,11 +103,15 @@ class MasterLP:
     "cg",
     description="column generation (FIFO-feasible task sets per cluster): LP bound + price-and-branch incumbent",
 )
-def column_generation(instance: ClusteringInstance, options: ExactOptions) -> MethodOutput:
+def column_generation(
+    instance: ClusteringInstance, options: ExactOptions, warm_start: str | None = None
+) -> MethodOutput:
     """Bound P1 by column generation, then solve the master over the generated columns as a MIP.
 
     ``write_model`` saves that integer master (the generated columns; x_j = 1 picks column j);
-    ``verbose`` shows HiGHS's log of every master solve."""
+    ``verbose`` shows HiGHS's log of every master solve; ``warm_start=METHOD``: that method's
+    clusters, with the tasks it serves there that are eligible, are initial columns
+    (:func:`~cpnopt.formulations.common.exact.warm_start`), so the integer master holds its plan."""
     start = time.perf_counter()
     mip_rel_gap = options.mip_rel_gap
     limit = np.inf if options.time_limit is None else float(options.time_limit)
@@ -119,6 +124,10 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
     for k, members in enumerate(clusters):  # empty task sets: the singletons make the master feasible
         columns.append(Column(k, (), 0.0))
         master.add(columns[-1], members)
+    begin = start_from(instance, warm_start)
+    for column in start_columns(clusters, queues, margin, begin.decision) if begin.decision is not None else ():
+        columns.append(column)
+        master.add(column, clusters[column.cluster])
 
     bound, iterations, converged = np.inf, 0, False
     while time.perf_counter() - start < 0.8 * limit:
@@ -157,6 +166,7 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
         "master_status": result.status.value,
         # the bound is the LP's throughout: the integer master's own bound holds for its columns only
         "trace": [[lp_s, None, lp_bound]] + [[t, value, lp_bound] for t, value, _ in method_trace(result, began)],
+        **begin.info,
     }
     if result.has_solution and result.objective >= sum(c.profit for c in greedy) - 1e-9:
         chosen = [columns[j] for j in range(len(columns)) if pyo.value(model.x[j]) > 0.5]
@@ -172,6 +182,20 @@ def column_generation(instance: ClusteringInstance, options: ExactOptions) -> Me
     else:
         status = Status.FEASIBLE
     return MethodOutput(decision, status, bound=lp_bound, model_objective=objective, info=info)
+
+
+def start_columns(
+    clusters: list[tuple[int, ...]], queues: list[list[int]], margin: list[np.ndarray], decision: ClusteringDecision
+) -> list[Column]:
+    """A decision as columns: each of its clusters with the tasks it serves there that are eligible (in FIFO order;
+    dropping a task from a FIFO queue delays no other), worth their margins p_n − c_{n,k}."""
+    index = {c: k for k, c in enumerate(clusters)}
+    columns = []
+    for position, members in enumerate(decision.clusters):
+        k = index[tuple(sorted(members))]
+        tasks = tuple(n for n in queues[k] if decision.assignment[n] == position)
+        columns.append(Column(k, tasks, float(margin[k][list(tasks)].sum())))
+    return columns
 
 
 def _integer_master(

@@ -30,7 +30,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
+from cpnopt.fifo import fifo_schedule
 from cpnopt.formulations.common.exact import register_exact, solve_built
+from cpnopt.formulations.common.exact import warm_start as start_from
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.solution import MethodOutput
@@ -99,6 +101,27 @@ def build_model(instance: ClusteringInstance, fifo: str = "window", interval_cut
     return P1Model(model=m, clusters=clusters, terms=terms, pairs=pairs)
 
 
+def set_start(instance: ClusteringInstance, built: P1Model, start: ClusteringDecision) -> None:
+    """Load ``start`` into the model's variables (a MIP start): z from its clusters, y from the tasks it serves
+    that are eligible there (dropping a task from a FIFO queue delays no other), C from the FIFO replay."""
+    m = built.model
+    index = {c: k for k, c in enumerate(built.clusters)}
+    formed = {index[tuple(sorted(members))]: position for position, members in enumerate(start.clusters)}
+    for k in range(len(built.clusters)):
+        m.z[k].set_value(int(k in formed))
+    for n, k in built.pairs:
+        m.y[n, k].set_value(int(k in formed and start.assignment[n] == formed[k]))
+        if hasattr(m, "C"):
+            m.C[n, k].set_value(float(built.terms[k].release_s[n] + built.terms[k].processing_s[n]))
+    if hasattr(m, "C"):
+        for k in formed:
+            queue = [n for n, kk in built.pairs if kk == k and pyo.value(m.y[n, k]) > 0.5]
+            terms = built.terms[k]
+            done = fifo_schedule(terms.release_s[queue], terms.processing_s[queue]).completion_s
+            for n, c in zip(queue, done):
+                m.C[n, k].set_value(float(c))
+
+
 def read_decision(instance: ClusteringInstance, built: P1Model) -> ClusteringDecision:
     """The clustering, assignment and payments (= cost) of the model's loaded solution."""
     m = built.model
@@ -123,11 +146,16 @@ def read_decision(instance: ClusteringInstance, built: P1Model) -> ClusteringDec
     description="set-partitioning MILP over feasible clusters, FIFO-exact deadlines, payment = cost (HiGHS)",
 )
 def milp(
-    instance: ClusteringInstance, options: ExactOptions, fifo: str = "window", interval_cuts: bool = True
+    instance: ClusteringInstance,
+    options: ExactOptions,
+    fifo: str = "window",
+    interval_cuts: bool = True,
+    warm_start: str | None = None,
 ) -> MethodOutput:
     """Solve P1 to proven optimality (or to the time limit, keeping incumbent and bound).
 
-    ``time_limit`` covers model building and solving (see benchmarks/RESULTS.md for the build time).
+    ``time_limit`` covers model building and solving (see benchmarks/RESULTS.md for the build time);
+    ``warm_start=METHOD``: that method's decision is HiGHS's MIP start (:func:`~cpnopt.formulations.common.exact.warm_start`).
     """
     start = time.perf_counter()
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
@@ -137,4 +165,10 @@ def milp(
         "constraints": built.model.nconstraints(),
         "fifo": fifo,
     }
-    return solve_built(built.model, options, start, lambda: read_decision(instance, built), info)
+    begin = start_from(instance, warm_start)
+    if begin.decision is not None:
+        set_start(instance, built, begin.decision)
+    info.update(begin.info)
+    return solve_built(
+        built.model, options, start, lambda: read_decision(instance, built), info, warm_start=begin.decision is not None
+    )

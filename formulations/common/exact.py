@@ -16,6 +16,11 @@ a method that sums the objectives of models solved in turn makes it with :func:`
 from its last solve's trace (before that solve, the later models' share is unknown);
 :func:`cpnopt.solve` ends it with the reported objective and bound. The ``trace`` option
 writes it as CSV (:func:`write_trace`), as the method recorded it.
+
+Warm starts (option ``warm_start=METHOD`` of the exact methods of clustering and regional):
+:func:`warm_start` runs the named heuristic or learned method, checks its decision with the
+family's evaluator and hands it to the exact method, which loads it as a MIP start (``milp``)
+or as initial columns (``cg``, ``bp``). Its run counts against the exact method's time limit.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
-from cpnopt.registry import Kind, register_method
+from cpnopt.registry import Kind, family_of, get_method, methods, register_method
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
 
@@ -140,3 +145,38 @@ def write_trace(path: str | Path, trace: list[list[float | None]]) -> None:
             writer.writerows(trace)
     except OSError as exc:
         raise InputError("trace", str(path), f"cannot write the trace: {exc.strerror}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmStart:
+    """The decision an exact method starts from (None: none, or the evaluator rejected it) and what to report."""
+
+    decision: Any | None
+    info: dict[str, Any]
+
+
+def warm_start(instance: Any, method: str | None) -> WarmStart:
+    """The decision of ``method`` (a heuristic or learned method of the instance's family, default options) on
+    ``instance``, checked by the family's evaluator; an infeasible one is not used (``info`` says why).
+
+    An unknown name, or an exact method, is an :class:`InputError` on ``warm_start``."""
+    if method is None:
+        return WarmStart(None, {})
+    family = family_of(instance)
+    try:
+        starter = get_method(family.name, method)  # imports the method modules only up to the one found
+    except InputError:
+        starter = None
+    if starter is None or starter.kind is Kind.EXACT:
+        starters = sorted(m.name for m in methods(family.name).values() if m.kind is not Kind.EXACT)
+        raise InputError(
+            "warm_start", method, f"not a heuristic or learned method of {family.name}: {', '.join(starters)}"
+        )
+    started = time.perf_counter()
+    decision = starter.run(instance).decision
+    info: dict[str, Any] = {"warm_start": starter.name, "warm_start_s": time.perf_counter() - started}
+    evaluation = family.evaluate(instance, decision) if decision is not None else None
+    if evaluation is None or not evaluation.feasible:
+        why = "no decision" if evaluation is None else "; ".join(evaluation.violations[:2])
+        return WarmStart(None, {**info, "warm_start_rejected": why})
+    return WarmStart(decision, {**info, "warm_start_objective": evaluation.objective})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cpnopt.formulations.common import branch_and_price as engine
+from cpnopt.formulations.common.exact import warm_start as start_from
 from cpnopt.formulations.common.fifo_pricing import QueueTable
 from cpnopt.formulations.regional.milp import server_queue
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
@@ -39,7 +40,7 @@ def packing_problem(instance: RegionalInstance) -> engine.PackingProblem:
     )
 
 
-def warm_start(solver: engine.BranchAndPrice, decision: RegionalDecision) -> list[engine.Column]:
+def start_columns(solver: engine.BranchAndPrice, decision: RegionalDecision) -> list[engine.Column]:
     """A heuristic's plan as one column per server (tasks not eligible there dropped)."""
     return [
         solver.column(i, tuple(n for n, a in enumerate(decision.assignment) if a == i and n in solver.margin_of[i]))
@@ -60,17 +61,19 @@ def branch_and_price(
     threads: int | None = None,
     smoothing: float = engine.SMOOTHING,
     warm_start_heuristics: bool = True,
+    warm_start: str | None = None,
     max_nodes: int | None = None,
     trace: str | None = None,
     write_model: str | None = None,
 ) -> MethodOutput:
     """Solve by branch-and-price; ``trace`` writes the (time, incumbent, bound) CSV there,
-    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``)."""
+    ``write_model`` the integer master over the final column pool (``.lp``/``.mps``);
+    ``warm_start=METHOD``: that method's plan is an initial plan too (:func:`~.common.exact.warm_start`)."""
+    begin = start_from(instance, warm_start)
 
     def heuristic_plans(solver: engine.BranchAndPrice) -> list[list[engine.Column]]:
-        if not warm_start_heuristics:
-            return []
-        return [warm_start(solver, get_method("regional", "two-stage").run(instance).decision)]
+        heuristic = [get_method("regional", "two-stage").run(instance).decision] if warm_start_heuristics else []
+        return [start_columns(solver, d) for d in [*heuristic, begin.decision] if d is not None]
 
     result = engine.solve_packing(
         packing_problem(instance),
@@ -86,4 +89,6 @@ def branch_and_price(
     for column in result.columns:
         for n in column.tasks:
             assignment[n] = column.queue
-    return engine.output(result, RegionalDecision(assignment=tuple(assignment)), trace)
+    out = engine.output(result, RegionalDecision(assignment=tuple(assignment)), trace)
+    out.info.update(begin.info)
+    return out

@@ -26,9 +26,9 @@ import pyomo.environ as pyo
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_order, fifo_schedule
 from cpnopt.formulations.common.exact import register_exact, solve_built
+from cpnopt.formulations.common.exact import warm_start as start_from
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
-from cpnopt.registry import get_method
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions
 
@@ -110,13 +110,13 @@ def milp(
     options: ExactOptions,
     fifo: str = "window",
     interval_cuts: bool = True,
-    warm_start: bool = False,
+    warm_start: str | None = None,
 ) -> MethodOutput:
     """Solve to proven optimality, or to ``time_limit`` (model build included) with incumbent and bound.
 
-    ``warm_start=True`` gives HiGHS the ``two-stage`` plan as a MIP start, so that a time-limited
-    solve never returns less than the heuristic (run through the registry: formulations import
-    no heuristic).
+    ``warm_start=METHOD`` gives HiGHS that method's plan as a MIP start (e.g. ``two-stage``, so that a
+    time-limited solve never returns less than the heuristic; :func:`~cpnopt.formulations.common.exact.warm_start`
+    runs it through the registry: formulations import no heuristic).
     """
     start = time.perf_counter()
     built = build_model(instance, fifo=fifo, interval_cuts=interval_cuts)
@@ -129,6 +129,10 @@ def milp(
             model_objective=0.0,
             info={"build_s": time.perf_counter() - start, **info},
         )
-    if warm_start:
-        set_start(instance, built, get_method("regional", "two-stage").run(instance).decision)
-    return solve_built(built.model, options, start, lambda: read_decision(instance, built), info, warm_start=warm_start)
+    begin = start_from(instance, warm_start)
+    if begin.decision is not None:
+        set_start(instance, built, begin.decision)
+    info.update(begin.info)
+    return solve_built(
+        built.model, options, start, lambda: read_decision(instance, built), info, warm_start=begin.decision is not None
+    )

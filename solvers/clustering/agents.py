@@ -48,8 +48,17 @@ SPEC = AgentSpec(
     description="DCAT (Alg. 1): A2C policy builds the clusters (R_max by masking) + REA pricing; bundled checkpoint",
 )
 def dcat(
-    instance: ClusteringInstance, checkpoint: str | None = None, gamma: float = REA_GAMMA, device: str = "cpu"
+    instance: ClusteringInstance,
+    checkpoint: str | None = None,
+    gamma: float = REA_GAMMA,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
 ) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ."""
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ.
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
     check_gamma(gamma)
-    return solve_greedily(SPEC, instance, checkpoint, device, gamma=gamma)
+    return solve_greedily(
+        SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit, gamma=gamma
+    )

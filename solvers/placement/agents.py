@@ -108,6 +108,14 @@ SPEC = AgentSpec(
     SPEC,
     description="GWP: multi-action PPO policy picks each iteration's split (a weight per device); bundled checkpoint",
 )
-def gwp(instance: PlacementInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one)."""
-    return solve_greedily(SPEC, instance, checkpoint, device)
+def gwp(
+    instance: PlacementInstance,
+    checkpoint: str | None = None,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
+) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one).
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+    return solve_greedily(SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)

@@ -38,8 +38,16 @@ SPEC = AgentSpec(
     SPEC,
     description="DRL stage 1 (PPO policy: task → region or reject) + two-stage's profit-aware balancing; bundled checkpoint",
 )
-def regional_drl(instance: RegionalInstance, checkpoint: str | None = None, device: str = "cpu") -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one)."""
+def regional_drl(
+    instance: RegionalInstance,
+    checkpoint: str | None = None,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
+) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one).
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
     if instance.n_tasks == 0:
         return MethodOutput(decision=RegionalDecision.rejected(0), status=Status.FEASIBLE)
-    return solve_greedily(SPEC, instance, checkpoint, device)
+    return solve_greedily(SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)

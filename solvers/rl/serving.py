@@ -7,11 +7,33 @@ Every learned method serves its policy through :func:`solve_greedily` (the polic
 per checkpoint and device, then acting greedily on the spec's environment). Adding an agent
 for a new family: an environment in ``cpnopt/problems/<family>/env.py``, an ``AgentSpec``
 and a method registered with :func:`register_agent` that calls :func:`solve_greedily`.
+
+**Test-time search** (option ``samples=N`` of every learned method, with ``seed`` and
+``time_limit``): the greedy rollout first (exactly the ``samples=1`` result), then N − 1
+stochastic rollouts of the same policy (its own sampling distribution; a Q-network samples
+ε-greedily with ε = :data:`SAMPLE_EPSILON`), stepped :data:`SAMPLE_BATCH` at a time as copies of
+the instance in one :class:`~cpnopt.rl_env.BatchedEnv`; the decision kept is the best by the
+family's evaluator (the greedy one on ties), so ``samples=N`` never scores worse than
+``samples=1``. ``time_limit`` is a budget: no new batch starts once the time spent so far
+plus the last batch's time would pass it (the greedy rollout always runs). The samples draw
+from PyTorch's generator seeded with ``seed`` inside :func:`torch.random.fork_rng`, so a run
+is repeatable and leaves the caller's random state alone. No POMO-style multi-start: in
+every bundled environment the first decision is either a label (clustering: the first
+server opens "a cluster" — every start is the same partition) or fixed by the problem's
+order (the next arriving task, iteration or request), so there are no distinct symmetric
+starts to enumerate.
+
+A policy serves on **one PyTorch CPU thread** (:func:`one_thread`): its tensors are small (a
+few candidates × a few features), so intra-op threads only add hand-over; on the shared
+2-core machine the waiting for them multiplied the decision latency by 3–17 (benchmarks/RESULTS.md,
+"Learned II"). The decisions are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -23,9 +45,12 @@ import torch
 from torch import nn
 
 from cpnopt.errors import InputError
-from cpnopt.registry import Kind, methods, register_method
+from cpnopt.registry import Kind, family_of, methods, register_method
 from cpnopt.rl_env import BatchedEnv
-from cpnopt.solution import MethodOutput, Status
+from cpnopt.solution import Evaluation, MethodOutput, Sense, Status
+
+SAMPLE_BATCH = 16  # stochastic rollouts stepped together in one batched environment
+SAMPLE_EPSILON = 0.05  # a Q-network's sampling: ε-greedy with DQN's final training ε (DQNConfig.eps_end)
 
 
 @dataclass(frozen=True)
@@ -108,13 +133,73 @@ def read_checkpoint(path: str | Path, device: str | torch.device, what: str, key
 @torch.no_grad()
 def act_greedily(env: BatchedEnv, policy: nn.Module, instances: list[Any]) -> list[Any]:
     """Run every instance to the end of its episode with the most probable allowed action."""
+    return run_episodes(env, policy, instances, greedy=True)
+
+
+@torch.no_grad()
+def run_episodes(env: BatchedEnv, policy: nn.Module, instances: list[Any], greedy: bool) -> list[Any]:
+    """Every instance's decision at the end of its episode: greedy actions, or sampled (:func:`sample_action`)."""
     obs = env.reset(instances)
     done = torch.zeros(len(instances), dtype=torch.bool)
     while not bool(done.all()):
         dist, _ = policy(obs)
-        step = env.step(dist.mode)  # the most probable allowed action (a joint distribution: its own mode)
+        # greedy: the most probable allowed action (a joint distribution: its own mode)
+        step = env.step(dist.mode if greedy else sample_action(dist))
         obs, done = step.observation, step.done.cpu()
     return [env.decision(slot) for slot in range(len(instances))]
+
+
+def sample_action(dist: Any) -> torch.Tensor:
+    """A stochastic action of a policy's distribution; a Q-network's :class:`~.dqn.QValues`: ε-greedy."""
+    if hasattr(dist, "sample"):
+        return dist.sample()
+    from cpnopt.solvers.rl.dqn import epsilon_greedy
+
+    return dist.to_env(epsilon_greedy(dist, SAMPLE_EPSILON))
+
+
+def _better(candidate: Evaluation, best: Evaluation, sense: Sense) -> bool:
+    if sense is Sense.MAXIMIZE:
+        return candidate.objective > best.objective
+    return candidate.objective < best.objective
+
+
+def search(
+    env: BatchedEnv, policy: nn.Module, instance: Any, samples: int, seed: int, deadline: float | None
+) -> tuple[Any, dict[str, Any]]:
+    """The greedy decision, improved by up to ``samples − 1`` sampled ones (module docstring); and what was done.
+
+    ``deadline``: a :func:`time.perf_counter` time after which no new batch of samples starts.
+    """
+    sense = family_of(instance).sense
+    decision = act_greedily(env, policy, [instance])[0]
+    best = env.evaluations[0]
+    done, best_index, batch_seconds = 1, 0, 0.0
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        while done < samples:
+            started = time.perf_counter()
+            if deadline is not None and started + batch_seconds > deadline:
+                break
+            n = min(SAMPLE_BATCH, samples - done)
+            decisions = run_episodes(env, policy, [instance] * n, greedy=False)
+            for slot, candidate in enumerate(decisions):
+                if _better(env.evaluations[slot], best, sense):
+                    decision, best, best_index = candidate, env.evaluations[slot], done + slot
+            done += n
+            batch_seconds = time.perf_counter() - started
+    return decision, {"samples": done, "best_sample": best_index}
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """PyTorch's CPU operations on one thread inside (the caller's thread count restored after)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @lru_cache(maxsize=16)
@@ -124,12 +209,28 @@ def cached_policy(family: str, method: str, checkpoint: str | None, device: str)
 
 
 def solve_greedily(
-    spec: AgentSpec, instance: Any, checkpoint: str | None = None, device: str = "cpu", **env_kwargs: Any
+    spec: AgentSpec,
+    instance: Any,
+    checkpoint: str | None = None,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
+    **env_kwargs: Any,
 ) -> MethodOutput:
-    """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance."""
+    """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance.
+
+    ``samples`` > 1: test-time search (:func:`search`; ``seed`` and the ``time_limit`` budget apply to it).
+    """
+    start = time.perf_counter()
     policy = cached_policy(spec.family, spec.method, checkpoint, device)
     env = spec.make_env(torch.device(device), **env_kwargs)
-    decision = act_greedily(env, policy, [instance])[0]
-    return MethodOutput(
-        decision=decision, status=Status.FEASIBLE, info={"checkpoint": checkpoint or spec.checkpoint_name}
-    )
+    info: dict[str, Any] = {"checkpoint": checkpoint or spec.checkpoint_name}
+    with one_thread():
+        if samples == 1:
+            decision = act_greedily(env, policy, [instance])[0]
+        else:
+            deadline = None if time_limit is None else start + time_limit
+            decision, done = search(env, policy, instance, samples, seed, deadline)
+            info.update(done, seed=seed)
+    return MethodOutput(decision=decision, status=Status.FEASIBLE, info=info)

@@ -109,10 +109,18 @@ def _spec(method: str, gcn: bool, lstm: bool) -> AgentSpec:
 
 
 def solve_with(
-    spec: AgentSpec, instance: RoutingInstance, checkpoint: str | None, refine: bool, device: str
+    spec: AgentSpec,
+    instance: RoutingInstance,
+    checkpoint: str | None,
+    refine: bool,
+    device: str,
+    samples: int,
+    seed: int,
+    time_limit: float | None,
 ) -> MethodOutput:
-    """The greedy policy's destinations, routed by the fast scheduler; with ``refine``, fp-qt from there."""
-    out = solve_greedily(spec, instance, checkpoint, device)
+    """The policy's destinations (greedy, or the best of ``samples`` rollouts), routed by the fast scheduler;
+    with ``refine``, fp-qt from there."""
+    out = solve_greedily(spec, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
     info = {**out.info, "refine": refine}
     if not refine:
         return replace(out, info=info)
@@ -131,27 +139,48 @@ STPER_M = _spec("stper-m", gcn=False, lstm=False)
     "(Eq. 18–20), MLP fusion; fast scheduler routes; bundled checkpoint",
 )
 def stper(
-    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+    instance: RoutingInstance,
+    checkpoint: str | None = None,
+    refine: bool = False,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
 ) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
-    return solve_with(STPER, instance, checkpoint, refine, device)
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+    return solve_with(STPER, instance, checkpoint, refine, device, samples, seed, time_limit)
 
 
 @register_agent(
     STPER_L, description="STPer-L ablation: no GNN (LSTM + MLP), PPO; fast scheduler routes; bundled checkpoint"
 )
 def stper_l(
-    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+    instance: RoutingInstance,
+    checkpoint: str | None = None,
+    refine: bool = False,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
 ) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
-    return solve_with(STPER_L, instance, checkpoint, refine, device)
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+    return solve_with(STPER_L, instance, checkpoint, refine, device, samples, seed, time_limit)
 
 
 @register_agent(
     STPER_M, description="STPer-M ablation: no GNN, no LSTM (MLP only), PPO; fast scheduler routes; bundled checkpoint"
 )
 def stper_m(
-    instance: RoutingInstance, checkpoint: str | None = None, refine: bool = False, device: str = "cpu"
+    instance: RoutingInstance,
+    checkpoint: str | None = None,
+    refine: bool = False,
+    device: str = "cpu",
+    samples: int = 1,
+    seed: int = 0,
+    time_limit: float | None = None,
 ) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards."""
-    return solve_with(STPER_M, instance, checkpoint, refine, device)
+    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
+    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+    return solve_with(STPER_M, instance, checkpoint, refine, device, samples, seed, time_limit)

@@ -1,0 +1,68 @@
+"""Decision latency of every bundled agent at batch 1: PyTorch's default CPU threads against :func:`one_thread`.
+
+    python benchmarks/decision_latency.py [--seeds 0 1 2 3 4] [--repeats 3]
+
+Per learned method, on the family's default instances (held-out seeds): the greedy episode
+of each instance alone (batch 1, ``act_greedily`` on the agent's environment, the policy
+loaded once), timed ``repeats`` times; ms per decision = the median time per episode /
+its decisions (environment steps). Once with PyTorch's default thread count (what serving
+did before), once inside ``serving.one_thread()`` (what it does now), and whether the two
+give the same decisions on every instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import torch
+
+import cpnopt
+from cpnopt.registry import Kind, families, methods
+from cpnopt.solvers.rl.serving import act_greedily, cached_policy, get_agent, one_thread
+
+
+def per_decision_ms(env: Any, policy: torch.nn.Module, instances: list[Any], repeats: int) -> tuple[float, list]:
+    """Median ms per decision over ``repeats`` passes over ``instances`` (each alone), and the decisions."""
+    step, steps = env.step, [0]
+
+    def counted(actions: torch.Tensor) -> Any:
+        steps[0] += 1
+        return step(actions)
+
+    env.step = counted
+    times, decisions = [], []
+    for _ in range(repeats):
+        steps[0] = 0
+        started = time.perf_counter()
+        decisions = [act_greedily(env, policy, [inst])[0] for inst in instances]
+        times.append((time.perf_counter() - started) / steps[0])
+    return 1000 * statistics.median(times), decisions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"PyTorch {torch.__version__}, default CPU threads: {torch.get_num_threads()}\n")
+    print("| family | agent | ms / decision, default threads | ms / decision, one thread | same decisions |")
+    print("|---|---|---:|---:|---|")
+    for family in sorted(families()):
+        learned = [m.name for m in methods(family).values() if m.kind is Kind.LEARNED]
+        for name in learned:
+            spec = get_agent(family, name)
+            policy = cached_policy(family, name, None, "cpu")
+            env = spec.make_env(torch.device("cpu"))
+            instances = [cpnopt.generate(family, seed=s) for s in args.seeds]
+            act_greedily(env, policy, instances[:1])  # warm-up
+            default_ms, before = per_decision_ms(env, policy, instances, args.repeats)
+            with one_thread():
+                one_ms, after = per_decision_ms(env, policy, instances, args.repeats)
+            print(f"| {family} | {name} | {default_ms:.2f} | {one_ms:.2f} | {before == after} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
