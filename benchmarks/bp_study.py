@@ -13,24 +13,36 @@ median time to proof, largest certified gap). Sizes use the generator parameters
 benchmark suites: clustering 5 metro areas, 4 slots × λ, R_max 150 km; regional
 ``regional-tasks`` (4 regions) with ``servers_per_region`` = servers / 4.
 
+``suites``: ``bp`` as the reference of benchmark suites already run into a store (``cpnopt
+bench run``, e.g. by ``run_paper_suites.sh``), one Markdown row per suite and sweep point:
+proven share, median time to proof, and where not proven bp's certified gap
+(bound − objective)/objective and the suite's: the best plan of its reference methods (e.g.
+``cg``'s) to the tightest of their bounds.
+
     python benchmarks/bp_study.py pricing --servers 40 --tasks 160
     python benchmarks/bp_study.py goals clustering --servers 20 --tasks 80 --seeds 0 1 2 3 4 --time-limit 60
     python benchmarks/bp_study.py goals regional --servers 24 --tasks 100 --seeds 0 1 2 3 4 --time-limit 60
+    python benchmarks/bp_study.py suites --db benchmarks/results/results.db clustering-servers regional-tasks
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import math
 import os
 import platform
 import statistics
 import time
+from collections import defaultdict
 from importlib.metadata import version
 
 import numpy as np
 
 import cpnopt
+from cpnopt.bench.data import sortable
+from cpnopt.bench.store import Store
 from cpnopt.formulations.clustering import bp as clustering_bp
 from cpnopt.formulations.clustering.cg import best_task_set
 from cpnopt.formulations.common.branch_and_price import BranchAndPrice
@@ -143,6 +155,45 @@ def goals(args: argparse.Namespace) -> None:
     print(f"\nproven {proven}/{len(args.seeds)}, median time to proof {median}, largest gap {100 * max(gaps):.3f} %")
 
 
+def suites(args: argparse.Namespace) -> None:
+    print(
+        "| suite | point | bp proven | median time to proof s | bp's certified gap where not proven "
+        "| best reference plan to the tightest reference bound |"
+    )
+    print("|---|---|---|---|---|---|")
+    with Store(args.db) as store:
+        for suite in args.suites:
+            runs = list(store.runs(suite))
+            if not runs:
+                raise SystemExit(f"no runs of suite {suite} in {args.db}")
+            references = store.suite_definition(suite).get("reference") or []
+            references = [references] if isinstance(references, str) else references
+            # a maximisation: the least bound of the references is the tightest, the largest objective the best plan
+            bound: dict[tuple[str, int], float] = defaultdict(lambda: math.inf)
+            plan: dict[tuple[str, int], float] = defaultdict(lambda: -math.inf)
+            bp_runs: dict[str, list[dict]] = defaultdict(list)
+            for run in runs:
+                key = (json.dumps(run["point"]), run["seed"])
+                if run["method"] in references and run["bound"] is not None:
+                    bound[key] = min(bound[key], run["bound"])
+                if run["method"] in references and run["objective"] is not None:
+                    plan[key] = max(plan[key], run["objective"])
+                if run["method"] == "bp":
+                    bp_runs[key[0]].append(run)
+            for point in sorted(bp_runs, key=lambda p: [sortable(v) for v in json.loads(p).values()]):
+                group = bp_runs[point]
+                proofs = [r["runtime_s"] for r in group if r["status"] == "optimal"]
+                open_runs = [r for r in group if r["status"] != "optimal"]
+                own = [(r["bound"] - r["objective"]) / abs(r["objective"]) for r in open_runs]
+                best = [
+                    (bound[point, r["seed"]] - plan[point, r["seed"]]) / abs(plan[point, r["seed"]]) for r in open_runs
+                ]
+                span = lambda gaps: " / ".join(f"{100 * g:.3f} %" for g in gaps) or "–"
+                median = f"{statistics.median(proofs):.1f}" if proofs else "–"
+                label = ", ".join(f"{k} = {v}" for k, v in json.loads(point).items())
+                print(f"| {suite} | {label} | {len(proofs)}/{len(group)} | {median} | {span(own)} | {span(best)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +211,10 @@ def main() -> None:
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--trace-dir", help="write each run's (time, incumbent, bound) CSV there")
     p.set_defaults(run=goals)
+    p = sub.add_parser("suites", help="bp as a suite's reference: proven share and gaps per sweep point, from a store")
+    p.add_argument("suites", nargs="+", help="suite names as stored (e.g. clustering-servers)")
+    p.add_argument("--db", required=True, help="the results store (results.db)")
+    p.set_defaults(run=suites)
     args = parser.parse_args()
     args.run(args)
 

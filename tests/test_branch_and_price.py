@@ -3,8 +3,10 @@
 import csv
 import itertools
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,6 +193,23 @@ def test_time_limit_returns_bound_and_incumbent_and_writes_the_trace(tmp_path):
     bounds = [float(r["bound"]) for r in rows]
     assert bounds == sorted(bounds, reverse=True)
     assert float(rows[-1]["incumbent"]) == pytest.approx(bp.report.objective, rel=1e-9)
+
+
+def test_time_limit_bounds_the_search_not_the_pricing_dp_compilation(tmp_path):
+    # A fresh numba cache forces a compilation (seconds) inside a fresh process; the time
+    # limit (1 s, ample for this instance once compiled) must count the search only.
+    script = (
+        "import cpnopt; from conftest import tiny_instance;"
+        "inst = tiny_instance(0, n_servers=4, n_tasks=6, max_cluster_size=3, deadline_s=[1.5, 2.5]);"
+        "r = cpnopt.solve(inst, 'bp', time_limit=1, threads=1).report;"
+        "print(r.status.value, r.info['pricing_s'])"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parent)}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    status, pricing_s = run.stdout.split()
+    assert status == "optimal" and float(pricing_s) < 1.0
+    assert list(tmp_path.rglob("*.nbi"))  # the run did compile into the fresh cache
 
 
 def test_bad_option_names_the_field():

@@ -17,11 +17,16 @@ max(r_j, t) + p_j, kept if ≤ d_j. Two exact reductions keep the label sets sma
 Tasks of weight ≤ 0 are skipped unless forced: taking them only delays the others.
 The label arena and the loop over queues are compiled with numba; ``best_task_set`` of
 ``cpnopt.formulations.clustering.cg`` is the pure-Python reference it is tested against.
+The compilation (or the load of numba's on-disk cache) is paid once per process, by
+:func:`compile_pricing`, which the branch-and-price engine calls before its clock starts: a
+time limit then bounds the search, not the compiler (a first run in a fresh checkout compiles
+for 10–30 s on a loaded 2-core machine).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numba
 import numpy as np
@@ -230,3 +235,12 @@ def price(table: QueueTable, queues: np.ndarray, task_dual: np.ndarray, state: n
     )
     values[counts < 0] = -np.inf
     return Priced(queues=queues, values=values, counts=counts, chosen=chosen, start=table.start)
+
+
+@cache
+def compile_pricing() -> None:
+    """Compile (or load from numba's cache) the pricing DP for the dtypes :func:`price` uses; once per process."""
+    table = QueueTable.build(
+        [np.array([0])], [np.array([0.0])], [np.array([1.0])], [np.array([2.0])], [np.array([1.0])]
+    )
+    price(table, np.array([0]), np.zeros(1), np.zeros(1, dtype=np.int8))
