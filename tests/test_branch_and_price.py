@@ -244,3 +244,17 @@ def test_written_master_re_solves_to_the_bp_optimum(family, tmp_path):
     highs.readModel(str(path))
     highs.run()
     assert highs.getInfo().objective_function_value == pytest.approx(solved.report.objective, rel=1e-6)
+
+
+def test_a_root_cut_by_the_time_limit_still_searches_the_generated_columns():
+    """At 60 servers on a loaded machine the root's column generation used the whole limit and bp
+    returned its warm start while its column pool held a far better plan (cg's). The root now
+    stops at 1 − ROOT_RESERVE of the limit and the rest goes to the pool's restricted master."""
+    inst = cpnopt.generate("clustering", seed=0, n_servers=40, n_slots=4, arrivals_per_slot=40, n_metro_areas=5)
+    bp = cpnopt.solve(inst, "bp", time_limit=3, threads=1)
+    info = bp.report.info
+    assert info["root_cut"] and info["mip_runs"] >= 1 and info["nodes"] == 1
+    assert bp.report.status is Status.TIME_LIMIT and bp.feasible
+    assert bp.report.bound >= bp.report.objective
+    starts = [cpnopt.solve(inst, m).report.objective for m in ("km-rea", "km-ob-rea", "rand-ob-rea")]
+    assert bp.report.objective > 1.5 * max(starts)  # the pool's plan, not the warm start (≈ 2.4× here)

@@ -45,7 +45,11 @@ Nodes are explored best bound first.
 node LP (an integral one, or a greedy packing of its columns by λ then profit; resources
 left over take their singleton queue serving nothing), and from the restricted master
 solved as a MIP by HiGHS over the column pool, and from a dive with column fixing (both
-after the root, then every ``mip_every_s`` from the node at hand).
+after the root, then every ``mip_every_s`` from the node at hand). The root's column
+generation may use only 1 − ``ROOT_RESERVE`` of the time limit: when it is cut there (a large
+instance on a slow or loaded machine), the rest goes to a greedy packing of the last LP
+solution and to the restricted master MIP over the columns generated so far, so the plan is
+never just the warm start when the pool holds a better one.
 
 The master LP is one :class:`cpnopt.solvers.highs.IncrementalLP` (the HiGHS runner's): columns
 are added incrementally, node switches only change column bounds, and every solve is
@@ -72,6 +76,7 @@ from cpnopt.solvers.highs import IncrementalLP, solve_binary_program, write_bina
 
 SMOOTHING = 0.5
 MISPRICES_BEFORE_PLAIN = 5
+ROOT_RESERVE = 0.15  # share of the time limit kept for the incumbent when the root's column generation is cut
 
 
 @dataclass(frozen=True)
@@ -378,6 +383,7 @@ class BranchAndPrice:
             "max_depth": 0,
             "dive_nodes": 0,
             "dive_s": 0.0,
+            "root_cut": False,  # the root's column generation stopped at 1 − ROOT_RESERVE of the limit
         }
 
     # ------------------------------------------------------------------ columns and incumbents
@@ -429,8 +435,11 @@ class BranchAndPrice:
             used_tasks.update(c.tasks)
         return chosen
 
-    def _run_mip(self) -> None:
-        budget = min(max(0.0, self.limit - self.elapsed()) * 0.1, 30.0)
+    def _run_mip(self, budget: float | None = None) -> None:
+        """The restricted master MIP over the column pool, for ``budget`` seconds (default: a tenth of
+        the time left, at most 30 s); skipped under half a second."""
+        if budget is None:
+            budget = min(max(0.0, self.limit - self.elapsed()) * 0.1, 30.0)
         if budget < 0.5:
             return
         tic = time.perf_counter()
@@ -440,6 +449,17 @@ class BranchAndPrice:
         self.last_mip = self.elapsed()
         if found is not None:
             self.offer(found)
+
+    def _rescue_root(self) -> None:
+        """The root's column generation was cut (``ROOT_RESERVE``): the incumbent from what it
+        generated — a greedy packing of the last LP solution, then the restricted master MIP in the
+        time that is left."""
+        if self.last_lam is not None:
+            weights = np.zeros(len(self.columns))
+            weights[: len(self.last_lam)] = self.last_lam
+            self.offer(self._greedy(weights))
+        self.stats["root_cut"] = True
+        self._run_mip(budget=max(self.limit - self.elapsed(), 0.5))  # at most half a second past the limit
 
     # ------------------------------------------------------------------ bookkeeping
     def elapsed(self) -> float:
@@ -524,12 +544,14 @@ class BranchAndPrice:
         centre_value = math.inf
         mispriced = 0
         fresh = [None]
+        deadline = self.limit if self.root_done else (1.0 - ROOT_RESERVE) * self.limit
         while True:
-            if self.elapsed() > self.limit:
+            if self.elapsed() > deadline:
                 return "timeout", bound, None, state
             if fresh:  # the master changed (new columns, or a new node): solve it again
                 tic = time.perf_counter()
                 value, artificial, lam, pi, sigma = self.master.solve()
+                self.last_lam = lam
                 sigma = np.where(state.served, sigma, np.maximum(sigma, 0.0))  # σ ≥ 0 on ≤ rows
                 self.stats["lp_s"] += time.perf_counter() - tic
                 self.stats["lp_solves"] += 1
@@ -638,7 +660,8 @@ class BranchAndPrice:
         for plan in warm_starts:
             self.offer(plan)
         self.queue.append(Node(math.inf, (), 0))
-        root_done = False
+        self.root_done = False
+        self.last_lam: np.ndarray | None = None
         proven = False
         while self.queue:
             if self.elapsed() > self.limit or (self.max_nodes is not None and self.stats["nodes"] >= self.max_nodes):
@@ -670,10 +693,10 @@ class BranchAndPrice:
             else:
                 self.queue.extend(children)
             self.current_bound = -math.inf
-            if not root_done:
+            if not self.root_done:
                 self.stats["root_bound"] = bound
                 self.stats["root_s"] = self.elapsed()
-                root_done = True
+                self.root_done = True
                 if children is not None:
                     self._dive(node, lam, state)
                     self._run_mip()
@@ -683,7 +706,9 @@ class BranchAndPrice:
             self._record()
         else:
             proven = True
-        if not proven and self.elapsed() <= self.limit and self.queue:
+        if not proven and not self.root_done:
+            self._rescue_root()
+        elif not proven and self.elapsed() <= self.limit and self.queue:
             self._run_mip()  # stopped by max_nodes: one last try at the incumbent
         self.current_bound = -math.inf
         bound = self.incumbent_value if proven else self._global_bound()
