@@ -217,6 +217,7 @@ def test_generate_solve_evaluate_through_the_api(tinyknap):
         "threads",
         "write_model",
         "verbose",
+        "trace",
     ]
     for seed in range(3):
         instance = cpnopt.generate("tinyknap", seed=seed, n_items=9)
