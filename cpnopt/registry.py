@@ -13,7 +13,9 @@ names itself in its distribution's ``cpnopt.families`` entry points (docs/adding
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 import importlib
 import inspect
 import math
@@ -170,6 +172,30 @@ _methods: dict[str, dict[str, Method]] = {}
 def register_family(family: Family) -> Family:
     _families[family.name] = family
     return family
+
+
+def flatten_options(run: Callable[..., MethodOutput], options_type: type) -> Callable[..., MethodOutput]:
+    """``run(instance, options: options_type, **own)`` as a method of flat keyword options: the fields
+    of the dataclass ``options_type`` (options shared by a kind of method, declared once), then
+    ``run``'s own. The signature and type hints are what the registry lists and checks."""
+    params = list(inspect.signature(run).parameters.values())
+    fields = dataclasses.fields(options_type)
+    names = [f.name for f in fields]
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type) for f in fields
+    ]
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[2:]]
+
+    @functools.wraps(run)
+    def method(instance: Any, **options: Any) -> MethodOutput:
+        grouped = options_type(**{key: options.pop(key) for key in names if key in options})
+        return run(instance, grouped, **options)
+
+    signature = [params[0], *shared, *own]
+    method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)  # type: ignore[attr-defined]
+    # the type hints the registry checks option values against (evaluated in run's module)
+    method.__annotations__ = {p.name: p.annotation for p in signature if p.annotation is not p.empty}
+    return method
 
 
 def register_method(

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
-import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,11 +36,9 @@ from typing import Any
 import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
-from cpnopt.registry import Kind, family_of, get_method, methods, register_method
+from cpnopt.registry import Kind, family_of, flatten_options, get_method, methods, register_method
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.highs import ExactOptions, HighsResult, solve_pyomo
-
-EXACT_OPTIONS = tuple(f.name for f in dataclasses.fields(ExactOptions))
 
 
 def register_exact(
@@ -53,26 +50,14 @@ def register_exact(
     :class:`ExactOptions` and the method's own."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
-        params = list(inspect.signature(run).parameters.values())
-        shared = [
-            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
-            for f in dataclasses.fields(ExactOptions)
-        ]
-        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[2:]]
-
         @functools.wraps(run)
-        def method(instance: Any, **options: Any) -> MethodOutput:
-            exact = ExactOptions(**{key: options.pop(key) for key in EXACT_OPTIONS if key in options})
-            output = run(instance, exact, **options)
-            if exact.trace is not None:
-                write_trace(exact.trace, output.info.get("trace", []))
+        def traced(instance: Any, options: ExactOptions, **own: Any) -> MethodOutput:
+            output = run(instance, options, **own)
+            if options.trace is not None:
+                write_trace(options.trace, output.info.get("trace", []))
             return output
 
-        signature = [params[0], *shared, *own]
-        method.__signature__ = inspect.Signature(signature, return_annotation=MethodOutput)
-        # the type hints the registry checks option values against (evaluated in run's module)
-        method.__annotations__ = {p.name: p.annotation for p in signature if p.annotation is not p.empty}
-        return register_method(family, name, Kind.EXACT, description, aliases)(method)
+        return register_method(family, name, Kind.EXACT, description, aliases)(flatten_options(traced, ExactOptions))
 
     return decorate
 

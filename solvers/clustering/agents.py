@@ -23,7 +23,7 @@ from cpnopt.problems.clustering.env import N_FEATURES, BatchedClusteringEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import CandidateActorCritic
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 REA_GAMMA = 0.8  # REA's γ during training, the heuristics' default
 
@@ -47,18 +47,7 @@ SPEC = AgentSpec(
     SPEC,
     description="DCAT (Alg. 1): A2C policy builds the clusters (R_max by masking) + REA pricing; bundled checkpoint",
 )
-def dcat(
-    instance: ClusteringInstance,
-    checkpoint: str | None = None,
-    gamma: float = REA_GAMMA,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``gamma``: REA's γ.
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+def dcat(instance: ClusteringInstance, serving: ServingOptions, gamma: float = REA_GAMMA) -> MethodOutput:
+    """``gamma``: REA's γ; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
     check_gamma(gamma)
-    return solve_greedily(
-        SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit, gamma=gamma
-    )
+    return solve_greedily(SPEC, instance, serving, gamma=gamma)

@@ -91,7 +91,7 @@ from cpnopt.rl_env import Observation
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.dqn import QValues
 from cpnopt.solvers.rl.networks import masked_categorical, mlp
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 K_PATHS = 3  # the generator's default k; the bundled networks are built for it
 LOG_STD_INIT = -0.5
@@ -216,34 +216,20 @@ RLMS_MLP = _rlms_spec("rlms-mlp", "mlp")
 @register_agent(
     RLMS, description="RLMS-CPN: SyncGNN actor-critic (node actor + sparsemax path split), A2C; bundled checkpoint"
 )
-def rlms(
-    instance: OffloadingInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train offloading --method rlms`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_greedily(RLMS, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+def rlms(instance: OffloadingInstance, serving: ServingOptions) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train offloading --method rlms`` output (default: the bundled one);
+    the options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_greedily(RLMS, instance, serving)
 
 
 @register_agent(
     RLMS_MLP,
     description="RLMS-CPN ablation: the rlms actors and critic on an MLP instead of SyncGNN; bundled checkpoint",
 )
-def rlms_mlp(
-    instance: OffloadingInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train offloading --method rlms-mlp`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_greedily(RLMS_MLP, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+def rlms_mlp(instance: OffloadingInstance, serving: ServingOptions) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train offloading --method rlms-mlp`` output (default: the bundled one);
+    the options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_greedily(RLMS_MLP, instance, serving)
 
 
 # ---------------------------------------------------------------------- gnn-dqn
@@ -337,33 +323,17 @@ GNN_DQN_LATENCY = _gnn_dqn_spec("gnn-dqn-latency", _make_env)
     description="RLMS-CPN's GNN-DQN baseline: message-passing Q-network over (node, path option), "
     "DQN with a bandwidth reward; bundled checkpoint",
 )
-def gnn_dqn(
-    instance: OffloadingInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_greedily(GNN_DQN, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+def gnn_dqn(instance: OffloadingInstance, serving: ServingOptions) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn`` output (default: the bundled one);
+    the options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_greedily(GNN_DQN, instance, serving)
 
 
 @register_agent(
     GNN_DQN_LATENCY,
     description="ablation of gnn-dqn: the same Q-network and DQN with the latency reward of rlms; bundled checkpoint",
 )
-def gnn_dqn_latency(
-    instance: OffloadingInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn-latency`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_greedily(
-        GNN_DQN_LATENCY, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit
-    )
+def gnn_dqn_latency(instance: OffloadingInstance, serving: ServingOptions) -> MethodOutput:
+    """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn-latency`` output (default: the bundled one);
+    the options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_greedily(GNN_DQN_LATENCY, instance, serving)

@@ -28,7 +28,7 @@ from cpnopt.problems.placement.env import N_FEATURES, WEIGHT_LEVELS, BatchedPlac
 from cpnopt.rl_env import Observation, sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import AutoregressiveHead, mlp
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 
 class JointDistribution:
@@ -108,14 +108,7 @@ SPEC = AgentSpec(
     SPEC,
     description="GWP: multi-action PPO policy picks each iteration's split (a weight per device); bundled checkpoint",
 )
-def gwp(
-    instance: PlacementInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_greedily(SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+def gwp(instance: PlacementInstance, serving: ServingOptions) -> MethodOutput:
+    """The options are :class:`~cpnopt.solvers.rl.serving.ServingOptions` (``checkpoint``: a ``cpnopt train``
+    output, default the bundled one; ``samples``: test-time search)."""
+    return solve_greedily(SPEC, instance, serving)

@@ -20,7 +20,7 @@ from cpnopt.problems.regional.env import N_FEATURES, BatchedRegionalEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.rl.networks import CandidateActorCritic
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 SPEC = AgentSpec(
     family="regional",
@@ -38,16 +38,9 @@ SPEC = AgentSpec(
     SPEC,
     description="DRL stage 1 (PPO policy: task → region or reject) + two-stage's profit-aware balancing; bundled checkpoint",
 )
-def regional_drl(
-    instance: RegionalInstance,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one).
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
+def regional_drl(instance: RegionalInstance, serving: ServingOptions) -> MethodOutput:
+    """The options are :class:`~cpnopt.solvers.rl.serving.ServingOptions` (``checkpoint``: a ``cpnopt train``
+    output, default the bundled one; ``samples``: test-time search)."""
     if instance.n_tasks == 0:
         return MethodOutput(decision=RegionalDecision.rejected(0), status=Status.FEASIBLE)
-    return solve_greedily(SPEC, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+    return solve_greedily(SPEC, instance, serving)

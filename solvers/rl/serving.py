@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from cpnopt.errors import InputError
-from cpnopt.registry import Kind, family_of, methods, register_method
+from cpnopt.registry import Kind, family_of, flatten_options, methods, register_method
 from cpnopt.rl_env import BatchedEnv
 from cpnopt.solution import Evaluation, MethodOutput, Sense, Status
 
@@ -75,14 +75,28 @@ class AgentSpec:
 _agents: dict[tuple[str, str], AgentSpec] = {}
 
 
+@dataclass(frozen=True)
+class ServingOptions:
+    """The options every learned method takes, declared once (:func:`register_agent` lists them)."""
+
+    checkpoint: str | None = None  # a `cpnopt train` output (default: the bundled checkpoint)
+    device: str = "cpu"
+    samples: int = 1  # test-time search: the best of this many rollouts under the evaluator (1: greedy)
+    seed: int = 0  # of the sampled rollouts
+    time_limit: float | None = None  # the search's budget in seconds (the greedy rollout always runs)
+
+
 def register_agent(
     spec: AgentSpec, description: str, aliases: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
-    """Decorator: register the learned method ``spec.method`` (kind learned) and its agent, in one call."""
+    """Decorator: register ``run(instance, serving: ServingOptions, **own)`` as the learned method
+    ``spec.method`` and ``spec`` as its agent, in one call; the method takes the flat options, those
+    of :class:`ServingOptions` and ``run``'s own."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
         _agents[(spec.family, spec.method)] = spec
-        return register_method(spec.family, spec.method, Kind.LEARNED, description, aliases)(run)
+        method = flatten_options(run, ServingOptions)
+        return register_method(spec.family, spec.method, Kind.LEARNED, description, aliases)(method)
 
     return decorate
 
@@ -209,28 +223,21 @@ def cached_policy(family: str, method: str, checkpoint: str | None, device: str)
 
 
 def solve_greedily(
-    spec: AgentSpec,
-    instance: Any,
-    checkpoint: str | None = None,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-    **env_kwargs: Any,
+    spec: AgentSpec, instance: Any, serving: ServingOptions = ServingOptions(), **env_kwargs: Any
 ) -> MethodOutput:
     """A learned method's solve: the (cached) policy acts greedily on ``spec.make_env`` for one instance.
 
-    ``samples`` > 1: test-time search (:func:`search`; ``seed`` and the ``time_limit`` budget apply to it).
+    ``serving.samples`` > 1: test-time search (:func:`search`; ``seed`` and the ``time_limit`` budget apply to it).
     """
     start = time.perf_counter()
-    policy = cached_policy(spec.family, spec.method, checkpoint, device)
-    env = spec.make_env(torch.device(device), **env_kwargs)
-    info: dict[str, Any] = {"checkpoint": checkpoint or spec.checkpoint_name}
+    policy = cached_policy(spec.family, spec.method, serving.checkpoint, serving.device)
+    env = spec.make_env(torch.device(serving.device), **env_kwargs)
+    info: dict[str, Any] = {"checkpoint": serving.checkpoint or spec.checkpoint_name}
     with one_thread():
-        if samples == 1:
+        if serving.samples == 1:
             decision = act_greedily(env, policy, [instance])[0]
         else:
-            deadline = None if time_limit is None else start + time_limit
-            decision, done = search(env, policy, instance, samples, seed, deadline)
-            info.update(done, seed=seed)
+            deadline = None if serving.time_limit is None else start + serving.time_limit
+            decision, done = search(env, policy, instance, serving.samples, serving.seed, deadline)
+            info.update(done, seed=serving.seed)
     return MethodOutput(decision=decision, status=Status.FEASIBLE, info=info)

@@ -32,7 +32,7 @@ from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, Batch
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import CandidateActorCritic, mlp
-from cpnopt.solvers.rl.serving import AgentSpec, register_agent, solve_greedily
+from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 TRAINING_NODES = 14  # RoutingParams(): 10 compute nodes + 4 routers
 
@@ -108,19 +108,10 @@ def _spec(method: str, gcn: bool, lstm: bool) -> AgentSpec:
     )
 
 
-def solve_with(
-    spec: AgentSpec,
-    instance: RoutingInstance,
-    checkpoint: str | None,
-    refine: bool,
-    device: str,
-    samples: int,
-    seed: int,
-    time_limit: float | None,
-) -> MethodOutput:
+def solve_with(spec: AgentSpec, instance: RoutingInstance, serving: ServingOptions, refine: bool) -> MethodOutput:
     """The policy's destinations (greedy, or the best of ``samples`` rollouts), routed by the fast scheduler;
     with ``refine``, fp-qt from there."""
-    out = solve_greedily(spec, instance, checkpoint, device, samples=samples, seed=seed, time_limit=time_limit)
+    out = solve_greedily(spec, instance, serving)
     info = {**out.info, "refine": refine}
     if not refine:
         return replace(out, info=info)
@@ -138,49 +129,22 @@ STPER_M = _spec("stper-m", gcn=False, lstm=False)
     description="STPer: PPO, GCN over task demand (Eq. 16–17) + LSTM over price/hydro/demand "
     "(Eq. 18–20), MLP fusion; fast scheduler routes; bundled checkpoint",
 )
-def stper(
-    instance: RoutingInstance,
-    checkpoint: str | None = None,
-    refine: bool = False,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_with(STPER, instance, checkpoint, refine, device, samples, seed, time_limit)
+def stper(instance: RoutingInstance, serving: ServingOptions, refine: bool = False) -> MethodOutput:
+    """``refine``: fp-qt afterwards; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_with(STPER, instance, serving, refine)
 
 
 @register_agent(
     STPER_L, description="STPer-L ablation: no GNN (LSTM + MLP), PPO; fast scheduler routes; bundled checkpoint"
 )
-def stper_l(
-    instance: RoutingInstance,
-    checkpoint: str | None = None,
-    refine: bool = False,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_with(STPER_L, instance, checkpoint, refine, device, samples, seed, time_limit)
+def stper_l(instance: RoutingInstance, serving: ServingOptions, refine: bool = False) -> MethodOutput:
+    """``refine``: fp-qt afterwards; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_with(STPER_L, instance, serving, refine)
 
 
 @register_agent(
     STPER_M, description="STPer-M ablation: no GNN, no LSTM (MLP only), PPO; fast scheduler routes; bundled checkpoint"
 )
-def stper_m(
-    instance: RoutingInstance,
-    checkpoint: str | None = None,
-    refine: bool = False,
-    device: str = "cpu",
-    samples: int = 1,
-    seed: int = 0,
-    time_limit: float | None = None,
-) -> MethodOutput:
-    """``checkpoint``: a ``cpnopt train`` output (default: the bundled one); ``refine``: fp-qt afterwards.
-    ``samples``, ``seed``, ``time_limit``: test-time search (:func:`cpnopt.solvers.rl.serving.search`)."""
-    return solve_with(STPER_M, instance, checkpoint, refine, device, samples, seed, time_limit)
+def stper_m(instance: RoutingInstance, serving: ServingOptions, refine: bool = False) -> MethodOutput:
+    """``refine``: fp-qt afterwards; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
+    return solve_with(STPER_M, instance, serving, refine)
