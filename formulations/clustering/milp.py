@@ -31,8 +31,7 @@ import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_schedule
-from cpnopt.formulations.common.exact import register_exact, solve_built
-from cpnopt.formulations.common.exact import warm_start as start_from
+from cpnopt.formulations.common.exact import register_exact, solve_built_from
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.clustering import ClusteringDecision, ClusteringInstance, ClusterTerms, feasible_clusters
 from cpnopt.solution import MethodOutput
@@ -165,10 +164,13 @@ def milp(
         "constraints": built.model.nconstraints(),
         "fifo": fifo,
     }
-    begin = start_from(instance, warm_start)
-    if begin.decision is not None:
-        set_start(instance, built, begin.decision)
-    info.update(begin.info)
-    return solve_built(
-        built.model, options, start, lambda: read_decision(instance, built), info, warm_start=begin.decision is not None
+    return solve_built_from(
+        instance,
+        warm_start,
+        lambda decision: set_start(instance, built, decision),
+        built.model,
+        options,
+        start,
+        lambda: read_decision(instance, built),
+        info,
     )

@@ -132,6 +132,24 @@ def write_trace(path: str | Path, trace: list[list[float | None]]) -> None:
         raise InputError("trace", str(path), f"cannot write the trace: {exc.strerror}") from None
 
 
+def solve_built_from(
+    instance: Any,
+    method: str | None,
+    load_start: Callable[[Any], None],
+    model: pyo.ConcreteModel,
+    options: ExactOptions,
+    started: float,
+    read: Callable[[], Any],
+    info: dict[str, Any],
+) -> MethodOutput:
+    """:func:`solve_built` from the decision of ``method`` (option ``warm_start=METHOD``, checked by
+    :func:`warm_start`; None: no start) as MIP start, loaded into ``model`` by ``load_start(decision)``."""
+    begin = warm_start(instance, method)
+    if begin.decision is not None:
+        load_start(begin.decision)
+    return solve_built(model, options, started, read, {**info, **begin.info}, warm_start=begin.decision is not None)
+
+
 @dataclasses.dataclass(frozen=True)
 class WarmStart:
     """The decision an exact method starts from (None: none, or the evaluator rejected it) and what to report."""

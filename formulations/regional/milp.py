@@ -25,8 +25,7 @@ import pyomo.environ as pyo
 
 from cpnopt.errors import InputError
 from cpnopt.fifo import fifo_order, fifo_schedule
-from cpnopt.formulations.common.exact import register_exact, solve_built
-from cpnopt.formulations.common.exact import warm_start as start_from
+from cpnopt.formulations.common.exact import register_exact, solve_built_from
 from cpnopt.formulations.common.fifo import FIFO_ENCODINGS, add_fifo_deadlines, add_interval_cuts, linear
 from cpnopt.problems.regional import RegionalDecision, RegionalInstance
 from cpnopt.solution import MethodOutput, Status
@@ -129,10 +128,13 @@ def milp(
             model_objective=0.0,
             info={"build_s": time.perf_counter() - start, **info},
         )
-    begin = start_from(instance, warm_start)
-    if begin.decision is not None:
-        set_start(instance, built, begin.decision)
-    info.update(begin.info)
-    return solve_built(
-        built.model, options, start, lambda: read_decision(instance, built), info, warm_start=begin.decision is not None
+    return solve_built_from(
+        instance,
+        warm_start,
+        lambda decision: set_start(instance, built, decision),
+        built.model,
+        options,
+        start,
+        lambda: read_decision(instance, built),
+        info,
     )
