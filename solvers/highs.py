@@ -343,28 +343,11 @@ def _binary_program(
     maximize: bool,
     threads: int | None,
 ) -> highspy.Highs:
-    with highs_session(threads):
-        highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    if threads is not None:
-        highs.setOptionValue("threads", int(threads))
-    empty = np.array([], dtype=np.int32)
-    highs.addRows(len(row_lower), _highs_inf(row_lower), _highs_inf(row_upper), 0, empty, empty, np.array([]))
     n = len(costs)
-    highs.addCols(
-        n,
-        np.asarray(costs, dtype=float),
-        np.zeros(n),
-        np.ones(n),
-        len(rows),
-        np.asarray(starts, dtype=np.int32),
-        np.asarray(rows, dtype=np.int32),
-        np.asarray(values, dtype=float),
+    program = MatrixProgram(
+        row_lower, row_upper, costs, np.ones(n), np.ones(n, dtype=bool), starts, rows, values, maximize
     )
-    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
-    if maximize:
-        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    return highs
+    return _load_matrix(program, threads, verbose=False)
 
 
 def _solve_as_loaded(update_config: Any) -> None:
@@ -486,11 +469,46 @@ def solve_matrix(
     """Solve ``program`` with HiGHS under ``options`` (``time_limit`` here: the solve's own;
     ``write_model`` saves it first) and HiGHS's own ``highs_options`` (e.g. ``{"presolve": "off"}``);
     the result and the incumbent (None without one)."""
+    highs = _load_matrix(program, options.threads, options.verbose)
+    highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if options.time_limit is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit))
+    for name, value in (highs_options or {}).items():
+        highs.setOptionValue(name, value)
     with highs_session(options.threads, options.verbose):
+        if options.write_model is not None:
+            highs.writeModel(str(options.write_model))
+        trace = MipTrace(highs, time.perf_counter())
+        run = highs.run()
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # a feasible point
+    incumbent = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if np.any(program.integer) else incumbent
+    bound = bound if bound is not None and math.isfinite(bound) else None
+    values = np.asarray(highs.getSolution().col_value) if has_solution else None
+    if run == highspy.HighsStatus.kError:
+        status, incumbent, bound, has_solution, values = Status.ERROR, None, None, False, None
+        message = f"HiGHS ended with {model_status.name}"
+    elif model_status == highspy.HighsModelStatus.kOptimal:
+        status, bound, message = Status.OPTIMAL, bound if bound is not None else incumbent, ""
+    elif model_status in _MATRIX_TIME_LIMITED:
+        status, message = Status.TIME_LIMIT, f"stopped by {model_status.name}"
+    elif model_status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        status, incumbent, bound, has_solution, values = Status.INFEASIBLE, None, None, False, None
+        message = "the model is infeasible"
+    else:
+        status, message = Status.ERROR, f"HiGHS ended with {model_status.name}"
+    return HighsResult(status, incumbent, bound, has_solution, message, trace.closed(incumbent, bound)), values
+
+
+def _load_matrix(program: MatrixProgram, threads: int | None, verbose: bool) -> highspy.Highs:
+    """A highspy object holding ``program`` (HiGHS's log on only when ``verbose``)."""
+    with highs_session(threads, verbose):
         highs = highspy.Highs()
-    highs.setOptionValue("output_flag", options.verbose)
-    if options.threads is not None:
-        highs.setOptionValue("threads", int(options.threads))
+    highs.setOptionValue("output_flag", verbose)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
     empty = np.array([], dtype=np.int32)
     p = program
     highs.addRows(len(p.row_lower), _highs_inf(p.row_lower), _highs_inf(p.row_upper), 0, empty, empty, np.array([]))
@@ -510,33 +528,4 @@ def solve_matrix(
         highs.changeColsIntegrality(len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger))
     if p.maximize:
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    if options.time_limit is not None:
-        highs.setOptionValue("time_limit", float(options.time_limit))
-    for name, value in (highs_options or {}).items():
-        highs.setOptionValue(name, value)
-    with highs_session(options.threads, options.verbose):
-        if options.write_model is not None:
-            highs.writeModel(str(options.write_model))
-        trace = MipTrace(highs, time.perf_counter())
-        run = highs.run()
-    model_status = highs.getModelStatus()
-    info = highs.getInfo()
-    has_solution = info.primal_solution_status == 2  # a feasible point
-    incumbent = float(info.objective_function_value) if has_solution else None
-    bound = float(info.mip_dual_bound) if n and len(integer) else incumbent
-    bound = bound if bound is not None and math.isfinite(bound) else None
-    values = np.asarray(highs.getSolution().col_value) if has_solution else None
-    if run == highspy.HighsStatus.kError:
-        status, incumbent, bound, has_solution, values = Status.ERROR, None, None, False, None
-        message = f"HiGHS ended with {model_status.name}"
-    elif model_status == highspy.HighsModelStatus.kOptimal:
-        status, bound, message = Status.OPTIMAL, bound if bound is not None else incumbent, ""
-    elif model_status in _MATRIX_TIME_LIMITED:
-        status, message = Status.TIME_LIMIT, f"stopped by {model_status.name}"
-    elif model_status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        status, incumbent, bound, has_solution, values = Status.INFEASIBLE, None, None, False, None
-        message = "the model is infeasible"
-    else:
-        status, message = Status.ERROR, f"HiGHS ended with {model_status.name}"
-    return HighsResult(status, incumbent, bound, has_solution, message, trace.closed(incumbent, bound)), values
+    return highs
