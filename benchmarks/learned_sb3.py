@@ -1,9 +1,10 @@
 """``sb3-ppo`` (the bundled MaskablePPO checkpoints) beside each family's bundled agent and the exact reference.
 
 Per family, the learned suite's training point (``POINTS``) on held-out seeds: every method of
-``--methods`` (default: the reference ``milp``, the family's bundled agent, ``sb3-ppo``) through
-:func:`cpnopt.solve`, the decision scored by the family's evaluator. The reference of an instance is
-milp's proven optimum, else its bound (offloading: milp is the clairvoyant bound). Runs are kept in a
+``--methods`` (default: the reference ``milp``, the family's bundled agent, one of the paper's
+heuristics, ``sb3-ppo``) through :func:`cpnopt.solve`, the decision scored by the family's evaluator.
+The reference of an instance is milp's proven optimum, else its bound (offloading: milp is the
+clairvoyant bound). Runs are kept in a
 JSON file (``--cache``), so a re-run only solves what is missing (e.g. ``sb3-ppo`` after retraining:
 ``--rerun sb3-ppo``). ``--param key=value`` moves every family's point (other sizes: the padded
 ``sb3-ppo`` beside the size-independent agents). stdout: one markdown table (mean objective, mean gap
@@ -11,7 +12,7 @@ to the reference, sb3-ppo's wins / ties / losses against each method).
 
     python benchmarks/learned_sb3.py --cache sb3-ppo-runs.json
     python benchmarks/learned_sb3.py --cache sb3-ppo-runs.json --family regional --rerun sb3-ppo
-    python benchmarks/learned_sb3.py --cache sb3-ppo-runs.json --family clustering --param n_servers=12 --methods agent sb3-ppo
+    python benchmarks/learned_sb3.py --cache sb3-ppo-runs.json --family clustering --param n_servers=12 --methods agent baseline sb3-ppo
 """
 
 from __future__ import annotations
@@ -31,17 +32,18 @@ from cpnopt.solution import Sense, Status, gap_to_reference
 @dataclass(frozen=True)
 class Point:
     agent: str  # the family's bundled agent
+    baseline: str  # a heuristic of the paper, for scale
     seeds: range
     params: dict[str, Any] = field(default_factory=dict)
 
 
 # the learned suites' training points (benchmarks/suites/learned-*.toml)
 POINTS = {
-    "clustering": Point("dcat", range(20)),
-    "routing": Point("stper", range(20)),
-    "placement": Point("gwp", range(6), {"n_iterations": 3}),  # learned-gwp: seeds 0–5, 3 iterations
-    "regional": Point("regional-drl", range(20)),
-    "offloading": Point("rlms", range(20)),
+    "clustering": Point("dcat", "km-rea", range(20)),
+    "routing": Point("stper", "cheapest", range(20)),
+    "placement": Point("gwp", "heuristic", range(6), {"n_iterations": 3}),  # learned-gwp: seeds 0–5, 3 iterations
+    "regional": Point("regional-drl", "two-stage", range(20)),
+    "offloading": Point("rlms", "base4", range(20)),
 }
 REFERENCE = "milp"
 TIED = 1e-6  # relative difference below which two objectives tie
@@ -106,7 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", required=True, help="JSON file of the runs (read, then updated after every run)")
     parser.add_argument("--family", action="append", choices=sorted(POINTS), help="(repeatable; default: all five)")
     parser.add_argument(
-        "--methods", nargs="*", default=[REFERENCE, "agent", "sb3-ppo"], help="'agent': the bundled one"
+        "--methods",
+        nargs="*",
+        default=[REFERENCE, "agent", "baseline", "sb3-ppo"],
+        help="'agent': the family's bundled agent, 'baseline': its heuristic (POINTS)",
     )
     parser.add_argument("--rerun", nargs="*", default=[], help="methods to solve again even if cached")
     parser.add_argument("--time-limit", type=float, default=60.0, help="the reference's time limit (s)")
@@ -119,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     for family in args.family or list(POINTS):
         params = {**POINTS[family].params, **parse_assignments(args.param, "--param")}
         points[family] = json.dumps(params, sort_keys=True)
-        methods = [POINTS[family].agent if m == "agent" else m for m in args.methods]
+        aliases = {"agent": POINTS[family].agent, "baseline": POINTS[family].baseline}
+        methods = [aliases.get(m, m) for m in args.methods]
         names += [m for m in methods if m not in names]
         for seed in POINTS[family].seeds:
             runs = cache.setdefault(family, {}).setdefault(points[family], {}).setdefault(str(seed), {})
