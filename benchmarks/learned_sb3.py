@@ -66,8 +66,8 @@ def reference(runs: dict[str, dict[str, Any]]) -> float | None:
 def table(cache: dict[str, Any], points: dict[str, str], methods: list[str]) -> list[str]:
     """Rows per family (its point: ``points[family]``, a key of the cache) and method."""
     lines = [
-        "| family | method | instances | mean objective | mean gap to reference | sb3-ppo wins / ties / losses |",
-        "|---|---|---:|---:|---:|---:|",
+        "| family | method | instances | mean objective | mean gap to reference | sb3-ppo wins / ties / losses | median s |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for family, point in points.items():
         sense = cpnopt.get_family(family).sense
@@ -77,12 +77,13 @@ def table(cache: dict[str, Any], points: dict[str, str], methods: list[str]) -> 
         label = f"{family} ({where})" if where else family
         unproven = sum(1 for runs in per_seed if runs.get(REFERENCE, {}).get("status") != Status.OPTIMAL.value)
         for method in methods:
-            values, gaps, record = [], [], [0, 0, 0]
+            values, gaps, record, seconds = [], [], [0, 0, 0], []
             for runs in per_seed:
                 mine = runs.get(method, {}).get("objective")
                 if mine is None:
                     continue
                 values.append(mine)
+                seconds.append(runs[method]["s"])
                 gap = gap_to_reference(reference(runs), mine, sense)
                 if gap is not None:
                     gaps.append(gap)
@@ -98,7 +99,7 @@ def table(cache: dict[str, Any], points: dict[str, str], methods: list[str]) -> 
             wins = "—" if method == "sb3-ppo" else " / ".join(map(str, record))
             note = f" ({unproven} to bound)" if method == REFERENCE and unproven else ""
             lines.append(
-                f"| {label} | {method}{note} | {len(values)} | {statistics.mean(values):,.6g} | {gap_text} | {wins} |"
+                f"| {label} | {method}{note} | {len(values)} | {statistics.mean(values):,.6g} | {gap_text} | {wins} | {statistics.median(seconds):.3g} |"
             )
     return lines
 
