@@ -184,8 +184,10 @@ class FamilyGymEnv(gym.Env):
     row to one vector of K · F (candidate c at ``[c·F, (c+1)·F)``; ``reshape(K, F)`` gives the
     per-candidate view the project's own policies read, K = ``n_candidates``, F =
     ``batched.n_features``), so SB3's ``MultiInputPolicy`` takes it as it is; such a flat
-    policy is tied to one K, the project's per-candidate policies are not. The features are
-    finite float32 numbers without a tighter a-priori bound (the space's bounds are float32's).
+    policy is tied to one K, the project's per-candidate policies are not
+    (:class:`~cpnopt.gym_padding.PaddedCandidates` gives it one size for every K up to a
+    maximum). The features are finite float32 numbers without a tighter a-priori bound (the
+    space's bounds are float32's).
     ``info`` at the end holds the evaluator's ``objective`` and metrics.
     """
 
