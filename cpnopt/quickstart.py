@@ -1,4 +1,5 @@
-"""``cpnopt quickstart``: generate the default P1 instance, prove its optimum, run every heuristic and agent.
+"""``cpnopt quickstart``: generate the default P1 instance, prove its optimum, run every heuristic and agent
+(those of an optional extra if it is installed).
 
 Prints the instance's tightness figures and a table of every method's platform profit,
 offloading rate, runtime and gap to the proven optimum.
@@ -34,7 +35,7 @@ def run_quickstart(seed: int = 0, time_limit: float = 60.0, show_progress: bool 
     figures = get_family(FAMILY).describe(instance)
     registered = methods(FAMILY)
     names = ["milp", "cg"] + sorted(n for n, m in registered.items() if m.kind is Kind.HEURISTIC)
-    names += sorted(n for n, m in registered.items() if m.kind is Kind.LEARNED)
+    names += sorted(n for n, m in registered.items() if m.kind is Kind.LEARNED and m.available())
     solutions: dict[str, Solution] = {}
     for name in tqdm(names, desc="solving", disable=not show_progress, file=sys.stderr, leave=False):
         options = {"time_limit": time_limit} if name in ("milp", "cg", "opt-rea") else {}

@@ -17,6 +17,7 @@ import dataclasses
 import enum
 import functools
 import importlib
+import importlib.util
 import inspect
 import math
 import pkgutil
@@ -66,6 +67,11 @@ class Method:
     run: Callable[..., MethodOutput]
     description: str
     aliases: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # modules of an optional extra the method imports when it runs
+
+    def available(self) -> bool:
+        """Whether the modules in ``requires`` are installed (without them, running the method is an InputError)."""
+        return all(importlib.util.find_spec(name) is not None for name in self.requires)
 
     def option_names(self) -> list[str]:
         """The options of ``run`` (its keyword parameters after the instance)."""
@@ -199,14 +205,20 @@ def flatten_options(run: Callable[..., MethodOutput], options_type: type) -> Cal
 
 
 def register_method(
-    family: str, name: str, kind: Kind, description: str, aliases: tuple[str, ...] = ()
+    family: str,
+    name: str,
+    kind: Kind,
+    description: str,
+    aliases: tuple[str, ...] = (),
+    requires: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., MethodOutput]], Callable[..., MethodOutput]]:
     """Decorator: register ``run(instance, **options) -> MethodOutput`` under ``name``.
 
-    The one way to register a method, variants included (one decorated function each)."""
+    The one way to register a method, variants included (one decorated function each).
+    ``requires``: modules of an optional extra the method needs (:meth:`Method.available`)."""
 
     def decorate(run: Callable[..., MethodOutput]) -> Callable[..., MethodOutput]:
-        _methods.setdefault(family, {})[name] = Method(family, name, Kind(kind), run, description, aliases)
+        _methods.setdefault(family, {})[name] = Method(family, name, Kind(kind), run, description, aliases, requires)
         return run
 
     return decorate

@@ -184,12 +184,15 @@ class FamilyGymEnv(gym.Env):
     row to one vector of K · F (candidate c at ``[c·F, (c+1)·F)``; ``reshape(K, F)`` gives the
     per-candidate view the project's own policies read, K = ``n_candidates``, F =
     ``batched.n_features``), so SB3's ``MultiInputPolicy`` takes it as it is; such a flat
-    policy is tied to one K, the project's per-candidate policies are not. The features are
-    finite float32 numbers without a tighter a-priori bound (the space's bounds are float32's).
+    policy is tied to one K, the project's per-candidate policies are not
+    (:class:`~cpnopt.gym_padding.PaddedCandidates` gives it one size for every K up to a
+    maximum). The features are finite float32 numbers without a tighter a-priori bound (the
+    space's bounds are float32's).
     ``info`` at the end holds the evaluator's ``objective`` and metrics.
     """
 
     metadata = {"render_modes": []}
+    candidate_field = "n_candidates"  # the instance's field that sets the number of candidates (for messages)
 
     def __init__(
         self, batched: BatchedEnv, generate: Callable[[Any, int], Any], params: Any, n_candidates: int
@@ -198,11 +201,24 @@ class FamilyGymEnv(gym.Env):
         self.generate = generate  # (params, seed) -> instance: the family's generator
         self.params = params
         self.n_candidates = n_candidates
-        self.action_space = gym.spaces.Discrete(n_candidates)
+        self.action_space = self.action_space_for(n_candidates)
+        self._set_observation_space()
+
+    def action_space_for(self, n_candidates: int) -> gym.spaces.Space:
+        """The action space for instances of ``n_candidates`` candidates: one action per candidate."""
+        return gym.spaces.Discrete(n_candidates)
+
+    def set_candidates(self, n_candidates: int) -> None:
+        """Take instances of ``n_candidates`` candidates from now on (new action and observation spaces).
+
+        For a wrapper with spaces of its own (:class:`~cpnopt.gym_padding.PaddedCandidates`); a
+        policy trained on this environment's spaces no longer fits them."""
+        self.n_candidates = n_candidates
+        self.action_space = self.action_space_for(n_candidates)
         self._set_observation_space()
 
     def _set_observation_space(self) -> None:
-        """The observation space for ``self.action_space`` (call again after changing the action space)."""
+        """The observation space for ``self.action_space``."""
         self.observation_space = gym.spaces.Dict(
             {
                 "features": gym.spaces.Box(

@@ -9,10 +9,19 @@ every decision through the family's evaluator, and compared with the family's re
 (by default ``milp``, the learned suites' reference: the proven optimum, or for offloading
 the clairvoyant bound) and with any other methods named by ``--compare``.
 
+``--max-candidates N`` trains on :class:`~cpnopt.gym_padding.PaddedCandidates` (the candidate axis
+padded to N with masked dummies), so the model plays any instance with up to N candidates;
+``--save PATH`` writes the SB3 zip and, next to it, a JSON record (the command, steps, wall time,
+device, versions, the generator params and N) — the bundled ``sb3-ppo`` checkpoints are written so
+(their commands: benchmarks/RESULTS.md), and ``cpnopt solve … -m sb3-ppo --option checkpoint=PATH``
+serves such a zip. ``--seeds 0`` trains and saves without scoring.
+
 Needs the ``rl`` extra: ``pip install -e ".[rl]"``. For example::
 
     python examples/sb3_maskable_ppo.py --family regional --steps 200000 --seed 0
     python examples/sb3_maskable_ppo.py --family clustering --steps 4096 --reference km-rea --seeds 5
+    python examples/sb3_maskable_ppo.py --family clustering --steps 30000 --max-candidates 16 --seeds 0 \
+        --save solvers/rl/checkpoints/sb3-ppo-clustering.zip
 
 stdout: one line per held-out seed and a summary line (mean gap to the reference).
 """
@@ -21,16 +30,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
+import sys
 import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import gymnasium
 import torch
 
 import cpnopt
+from cpnopt.gym_padding import PaddedCandidates
 from cpnopt.gym_registration import env_id
 from cpnopt.solution import gap_to_reference
+from cpnopt.solvers.rl.sb3_ppo import rollout
+from cpnopt.solvers.rl.train import device_name
 
 FAMILIES = ("clustering", "routing", "placement", "regional", "offloading")
 
@@ -49,31 +66,48 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def make_env(args: argparse.Namespace, params: dict[str, Any]) -> gymnasium.Env:
+    """``cpnopt/<Family>-v0`` with ``params``, padded to ``--max-candidates`` if given."""
+    env = gymnasium.make(env_id(args.family), **params)
+    return PaddedCandidates(env, args.max_candidates) if args.max_candidates else env
+
+
 def train(args: argparse.Namespace, params: dict[str, Any]):
     """MaskablePPO with sb3-contrib's defaults on ``cpnopt/<Family>-v0``; the model and the wall time (s)."""
     try:
         from sb3_contrib import MaskablePPO
     except ImportError:
         raise SystemExit('error: this example needs the rl extra: pip install -e ".[rl]"') from None
-    env = gymnasium.make(env_id(args.family), **params)
-    model = MaskablePPO("MultiInputPolicy", env, seed=args.seed, device=args.device, verbose=0)
+    model = MaskablePPO("MultiInputPolicy", make_env(args, params), seed=args.seed, device=args.device, verbose=0)
     start = time.perf_counter()
     model.learn(args.steps)
     return model, time.perf_counter() - start
 
 
-def play(model: Any, env: gymnasium.Env, seed: int) -> float:
-    """The greedy policy's objective on ``cpnopt.generate(family, seed=seed)``, by the family's evaluator."""
-    obs, _ = env.reset(options={"seed": seed})
-    done = False
-    while not done:
-        action, _ = model.predict(obs, action_masks=env.unwrapped.action_masks(), deterministic=True)
-        obs, _, done, _, _ = env.step(action)
-    batched = env.unwrapped.batched
-    evaluation = cpnopt.evaluate(batched.instances[0], batched.decision(0))
-    if not evaluation.feasible:
-        raise RuntimeError(f"seed {seed}: the evaluator rejected the policy's decision: {evaluation.violations}")
-    return evaluation.objective
+def save(model: Any, args: argparse.Namespace, params: dict[str, Any], wall_s: float) -> None:
+    """The SB3 zip at ``--save`` and its JSON record next to it (what the ``sb3-ppo`` method reads: ``params``)."""
+    path = Path(args.save)
+    model.save(path)
+    record = {
+        "family": args.family,
+        "method": "sb3-ppo",
+        "algorithm": "sb3-contrib MaskablePPO, MultiInputPolicy, default hyperparameters",
+        "commands": [shlex.join(["python", *sys.argv])],
+        "seed": args.seed,
+        "steps": int(model.num_timesteps),
+        "wall_time_s": round(wall_s, 1),
+        "transitions_per_s": round(model.num_timesteps / wall_s, 1),
+        "device": args.device,
+        "device_name": device_name(torch.device(args.device)),
+        "versions": {
+            name: metadata.version(name) for name in ("stable-baselines3", "sb3-contrib", "gymnasium", "torch")
+        },
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "params": params,
+        "max_candidates": args.max_candidates,
+        "hyperparameters": {k: getattr(model, k) for k in ("n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda")},
+    }
+    path.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,22 +122,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", nargs="*", default=[], help="other methods scored on the same seeds")
     parser.add_argument("--param", action="append", default=[], help="a generator parameter key=value (repeatable)")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (1: fastest on a small machine)")
-    parser.add_argument("--save", help="write the trained model (an SB3 .zip) here")
+    parser.add_argument("--save", help="write the trained model (an SB3 .zip) and its JSON record (.json) here")
+    parser.add_argument(
+        "--max-candidates", type=int, help="pad the candidate axis to this many (cpnopt.gym_padding.PaddedCandidates)"
+    )
     args = parser.parse_args(argv)
-    if args.steps <= 0 or args.seeds <= 0:
-        raise SystemExit("error: --steps and --seeds must be positive")
+    if args.steps <= 0 or args.seeds < 0:
+        raise SystemExit("error: --steps must be positive and --seeds ≥ 0")
     torch.set_num_threads(args.threads)
     params = parse_params(args.param)
     model, wall_s = train(args, params)
     if args.save:
-        model.save(args.save)
+        save(model, args, params, wall_s)
+    if args.seeds == 0:
+        print(f"{args.family}: MaskablePPO {model.num_timesteps} steps in {wall_s:.0f} s")
+        return
     sense = cpnopt.get_family(args.family).sense
-    env = gymnasium.make(env_id(args.family), **params)
+    env = make_env(args, params)
     ppo, reference = [], []
     others: dict[str, list[float]] = {m: [] for m in args.compare}
     for seed in range(args.seeds):
         instance = cpnopt.generate(args.family, seed=seed, **params)
-        value = play(model, env, seed)
+        value = rollout(model, env, instance, deterministic=True)[1].objective  # the evaluator's
         ref = cpnopt.solve(instance, args.reference, time_limit=args.time_limit).report
         gap = gap_to_reference(ref.objective, value, sense)
         ppo.append(value)

@@ -23,6 +23,7 @@ from cpnopt.problems.clustering.env import N_FEATURES, BatchedClusteringEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import CandidateActorCritic
+from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 REA_GAMMA = 0.8  # REA's γ during training, the heuristics' default
@@ -51,3 +52,6 @@ def dcat(instance: ClusteringInstance, serving: ServingOptions, gamma: float = R
     """``gamma``: REA's γ; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
     check_gamma(gamma)
     return solve_greedily(SPEC, instance, serving, gamma=gamma)
+
+
+register_sb3_ppo("clustering")  # the off-the-shelf MaskablePPO beside the paper's agent(s)

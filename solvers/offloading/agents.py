@@ -91,6 +91,7 @@ from cpnopt.rl_env import Observation
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.dqn import QValues
 from cpnopt.solvers.rl.networks import masked_categorical, mlp
+from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 K_PATHS = 3  # the generator's default k; the bundled networks are built for it
@@ -337,3 +338,6 @@ def gnn_dqn_latency(instance: OffloadingInstance, serving: ServingOptions) -> Me
     """``checkpoint``: a ``cpnopt train offloading --method gnn-dqn-latency`` output (default: the bundled one);
     the options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
     return solve_greedily(GNN_DQN_LATENCY, instance, serving)
+
+
+register_sb3_ppo("offloading")  # the off-the-shelf MaskablePPO beside the paper's agent(s)

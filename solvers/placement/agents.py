@@ -28,6 +28,7 @@ from cpnopt.problems.placement.env import N_FEATURES, WEIGHT_LEVELS, BatchedPlac
 from cpnopt.rl_env import Observation, sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import AutoregressiveHead, mlp
+from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 
@@ -112,3 +113,6 @@ def gwp(instance: PlacementInstance, serving: ServingOptions) -> MethodOutput:
     """The options are :class:`~cpnopt.solvers.rl.serving.ServingOptions` (``checkpoint``: a ``cpnopt train``
     output, default the bundled one; ``samples``: test-time search)."""
     return solve_greedily(SPEC, instance, serving)
+
+
+register_sb3_ppo("placement")  # the off-the-shelf MaskablePPO beside the paper's agent(s)

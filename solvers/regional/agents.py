@@ -20,6 +20,7 @@ from cpnopt.problems.regional.env import N_FEATURES, BatchedRegionalEnv
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.rl.networks import CandidateActorCritic
+from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 SPEC = AgentSpec(
@@ -44,3 +45,6 @@ def regional_drl(instance: RegionalInstance, serving: ServingOptions) -> MethodO
     if instance.n_tasks == 0:
         return MethodOutput(decision=RegionalDecision.rejected(0), status=Status.FEASIBLE)
     return solve_greedily(SPEC, instance, serving)
+
+
+register_sb3_ppo("regional")  # the off-the-shelf MaskablePPO beside the paper's agent(s)

@@ -172,7 +172,7 @@ def sample_action(dist: Any) -> torch.Tensor:
     return dist.to_env(epsilon_greedy(dist, SAMPLE_EPSILON))
 
 
-def _better(candidate: Evaluation, best: Evaluation, sense: Sense) -> bool:
+def better(candidate: Evaluation, best: Evaluation, sense: Sense) -> bool:
     if sense is Sense.MAXIMIZE:
         return candidate.objective > best.objective
     return candidate.objective < best.objective
@@ -198,7 +198,7 @@ def search(
             n = min(SAMPLE_BATCH, samples - done)
             decisions = run_episodes(env, policy, [instance] * n, greedy=False)
             for slot, candidate in enumerate(decisions):
-                if _better(env.evaluations[slot], best, sense):
+                if better(env.evaluations[slot], best, sense):
                     decision, best, best_index = candidate, env.evaluations[slot], done + slot
             done += n
             batch_seconds = time.perf_counter() - started

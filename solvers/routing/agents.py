@@ -32,6 +32,7 @@ from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, Batch
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import CandidateActorCritic, mlp
+from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
 TRAINING_NODES = 14  # RoutingParams(): 10 compute nodes + 4 routers
@@ -148,3 +149,6 @@ def stper_l(instance: RoutingInstance, serving: ServingOptions, refine: bool = F
 def stper_m(instance: RoutingInstance, serving: ServingOptions, refine: bool = False) -> MethodOutput:
     """``refine``: fp-qt afterwards; the other options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`."""
     return solve_with(STPER_M, instance, serving, refine)
+
+
+register_sb3_ppo("routing")  # the off-the-shelf MaskablePPO beside the paper's agent(s)

@@ -188,6 +188,8 @@ class BatchedClusteringEnv(BatchedEnv):
 class ClusteringEnv(FamilyGymEnv):
     """Gymnasium ``cpnopt/Clustering-v0``: instances from the generator with ``params`` (keyword overrides)."""
 
+    candidate_field = "n_servers"
+
     def __init__(self, gamma: float = 0.8, device: str = "cpu", **params: Any) -> None:
         self.params = replace(ClusteringParams(), **params)
         super().__init__(

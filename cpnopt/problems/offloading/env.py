@@ -281,17 +281,17 @@ class OffloadingEnv(FamilyGymEnv):
         if self.params.n_compute_nodes is not None:
             k = min(k, self.params.n_compute_nodes)
         super().__init__(BatchedOffloadingEnv(device, self.params.k_paths), generate, self.params, k)
+
+    def action_space_for(self, n_candidates: int) -> gym.spaces.Space:
         k_paths = self.params.k_paths
-        if split == "options":
-            self.action_space = gym.spaces.Discrete(k * (k_paths + 1))
-        else:
-            self.action_space = gym.spaces.Dict(
-                {
-                    "node": gym.spaces.Discrete(k),
-                    "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(k_paths,), dtype=np.float32),
-                }
-            )
-        self._set_observation_space()
+        if self.split == "options":
+            return gym.spaces.Discrete(n_candidates * (k_paths + 1))
+        return gym.spaces.Dict(
+            {
+                "node": gym.spaces.Discrete(n_candidates),
+                "split_logits": gym.spaces.Box(-np.inf, np.inf, shape=(k_paths,), dtype=np.float32),
+            }
+        )
 
     def mask_size(self) -> int:
         return self.n_candidates if self.split == "continuous" else super().mask_size()

@@ -179,12 +179,14 @@ class PlacementEnv(FamilyGymEnv):
     its mask (``action_masks()``) is one mask of the levels per device, concatenated (m × 4).
     """
 
+    candidate_field = "n_devices"
+
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(PlacementParams(), **params)
-        m = self.params.n_devices
-        super().__init__(BatchedPlacementEnv(device), generate, self.params, m)
-        self.action_space = gym.spaces.MultiDiscrete([len(WEIGHT_LEVELS)] * m)
-        self._set_observation_space()
+        super().__init__(BatchedPlacementEnv(device), generate, self.params, self.params.n_devices)
+
+    def action_space_for(self, n_candidates: int) -> gym.spaces.Space:
+        return gym.spaces.MultiDiscrete([len(WEIGHT_LEVELS)] * n_candidates)
 
     def space_mask(self, observation: Observation) -> np.ndarray:
         """One mask per device's sub-action: every weight level of an allowed device (all are allowed)."""

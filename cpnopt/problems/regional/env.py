@@ -157,6 +157,8 @@ class BatchedRegionalEnv(BatchedEnv):
 class RegionalEnv(FamilyGymEnv):
     """Gymnasium ``cpnopt/Regional-v0``: instances from the generator with ``params`` (keyword overrides)."""
 
+    candidate_field = "n_regions"
+
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(RegionalParams(), **params)
         super().__init__(

@@ -237,6 +237,8 @@ class BatchedRoutingEnv(BatchedEnv):
 class RoutingEnv(FamilyGymEnv):
     """Gymnasium ``cpnopt/Routing-v0``: instances from the generator with ``params`` (keyword overrides)."""
 
+    candidate_field = "n_nodes"
+
     def __init__(self, device: str = "cpu", **params: Any) -> None:
         self.params = replace(RoutingParams(), **params)
         n_nodes = generate(self.params, seed=TRAINING_SEED_OFFSET).n_nodes
