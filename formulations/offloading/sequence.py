@@ -28,14 +28,19 @@ so equal states are solved once; a state with nothing active is the same for eve
 Children are explored in the order of their lower bound: their own latency plus, per later task,
 min_c (L_c + water-filling on the residual that the already-decided flowlets leave) — every
 later flowlet only lowers residuals further, and the water-filling time decreases with bandwidth.
+A child this isolated bound does not prune is tried with the **coupled bound** (coupled.py: pairs
+of undecided tasks in a free-rate relaxation, combined by a matching), when the pair gains could
+make it prune (:data:`REACH` × the gains with nothing decided).
 
 The optimal pattern sequence is finally written as one LP (:func:`pattern_lp`: the splits with
 the patterns' duration bounds) and solved by HiGHS through the shared exact ending, so
 ``write_model`` writes it and re-solving it gives the same optimum; the decision's splits are the
 closed-form ones, replayed through the evaluator, whose mean latency is the reported objective.
 Under a time limit the best sequence found (at least as good as the per-decision ``oracle``'s,
-which seeds the search) is returned with status ``time_limit`` and bound = the isolated bound
-(R1–R2 of ``milp``).
+which seeds the search) is returned with status ``time_limit`` and bound = the larger of the
+search's least open bound (each open node's coupled bound) and the whole sequence's coupled bound
+(finer rate cells, :data:`~coupled.ROOT_CELLS`, exact matching), computed in the last
+:data:`ROOT_SHARE` of the limit; both are at least the isolated bound (R1–R2 of ``milp``).
 """
 
 from __future__ import annotations
