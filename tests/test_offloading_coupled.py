@@ -25,17 +25,12 @@ def exact(inst, couple: bool):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(1, 3).flatmap(
-        lambda k: st.tuples(
-            st.lists(st.floats(0.0, 500.0), min_size=k, max_size=k),
-            st.lists(st.floats(0.0, 0.05), min_size=k, max_size=k),
-            st.lists(st.floats(0.0, 0.5), min_size=k, max_size=k),
-        )
-    ),
+    st.lists(st.tuples(st.floats(0.0, 500.0), st.floats(0.0, 0.05), st.floats(0.0, 0.5)), min_size=1, max_size=3),
     st.floats(0.5, 50.0),
 )
-def test_fill_time_is_the_least_time_that_sends_the_data(case, data):
-    rates, delays, caps = (np.array(x) for x in case)
+def test_fill_time_is_the_least_time_that_sends_the_data(paths, data):
+    """paths: (rate, delay, cap) per path."""
+    rates, delays, caps = (np.array(x) for x in zip(*paths))
     t = fill_times(data, rates[None, :], delays, caps[None, :])[0]
 
     def sent(x: float) -> float:
