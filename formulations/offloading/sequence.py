@@ -28,14 +28,19 @@ so equal states are solved once; a state with nothing active is the same for eve
 Children are explored in the order of their lower bound: their own latency plus, per later task,
 min_c (L_c + water-filling on the residual that the already-decided flowlets leave) — every
 later flowlet only lowers residuals further, and the water-filling time decreases with bandwidth.
+A child this isolated bound does not prune is tried with the **coupled bound** (coupled.py: pairs
+of undecided tasks in a free-rate relaxation, combined by a matching), when the pair gains could
+make it prune (:data:`REACH` × the gains with nothing decided).
 
 The optimal pattern sequence is finally written as one LP (:func:`pattern_lp`: the splits with
 the patterns' duration bounds) and solved by HiGHS through the shared exact ending, so
 ``write_model`` writes it and re-solving it gives the same optimum; the decision's splits are the
 closed-form ones, replayed through the evaluator, whose mean latency is the reported objective.
 Under a time limit the best sequence found (at least as good as the per-decision ``oracle``'s,
-which seeds the search) is returned with status ``time_limit`` and bound = the isolated bound
-(R1–R2 of ``milp``).
+which seeds the search) is returned with status ``time_limit`` and bound = the larger of the
+search's least open bound (each open node's coupled bound) and the whole sequence's coupled bound
+(finer rate cells, :data:`~coupled.ROOT_CELLS`, exact matching), computed in the last
+:data:`ROOT_SHARE` of the limit; both are at least the isolated bound (R1–R2 of ``milp``).
 """
 
 from __future__ import annotations
@@ -49,12 +54,15 @@ import numpy as np
 import pyomo.environ as pyo
 
 from cpnopt.formulations.common.exact import register_exact
-from cpnopt.formulations.offloading.milp import isolated_bound, oracle_policy, waterfill
+from cpnopt.formulations.offloading.coupled import ROOT_CELLS, CoupledBound
+from cpnopt.formulations.offloading.milp import oracle_policy
 from cpnopt.problems.offloading import NetworkState, OffloadingDecision, OffloadingInstance, evaluate, run_policy
 from cpnopt.problems.offloading.evaluate import USED
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import ExactOptions, solve_pyomo
 
+REACH = 1.5  # the coupled bound is tried on a child only if REACH × free_gain could make it prune
+ROOT_SHARE = 0.1  # of the time limit, kept for the whole sequence's coupled bound when the search stops
 CLEARANCE_S = 1e-9  # ε: a flowlet's end keeps this far from the arrivals that bound its end interval
 
 
@@ -126,8 +134,11 @@ class SequenceSearch:
 
     instance: OffloadingInstance
     deadline: float
+    couple: bool = True  # prune and bound with the coupled bound (coupled.py), not only the isolated one
     memo: dict = field(default_factory=dict)
     bounds: dict = field(default_factory=dict)  # task_bound per (task, flowlets it sees)
+    coupled_values: dict = field(default_factory=dict)  # coupled_bound per state key
+    free_gains: dict = field(default_factory=dict)  # free_gain per task index
     nodes: int = 0
     timed_out: bool = False
     prefix: list = field(default_factory=list)  # the patterns of the tasks decided on the current branch
@@ -145,17 +156,21 @@ class SequenceSearch:
                     for e in path.links:
                         users.setdefault(e, set()).add(j)
         self.users = {e: np.array(sorted(js)) for e, js in users.items()}
+        self.coupled = CoupledBound(inst)
         self.isolated = np.array([self.task_bound(j, ()) for j in range(inst.n_tasks)])
 
     # ------------------------------------------------------------------ network state
-    def residual(self, j: int, state: tuple[Flowlet, ...]) -> np.ndarray:
-        """residual_e at a_j, as the evaluator computes it, with the state's flowlets active at a_j."""
-        inst = self.instance
-        held = np.zeros(len(inst.directed_links))
+    def held(self, j: int, state: tuple[Flowlet, ...]) -> np.ndarray:
+        """Σ q_e of the state's flowlets active at a_j, per directed link."""
+        held = np.zeros(len(self.instance.directed_links))
         for f in state:
             if f.end_task > j:
                 held[f.links] += f.shares
-        return inst.available_mbps[inst.slot_of(inst.tasks[j].arrival_s)] * np.clip(1.0 - held, 0.0, None)
+        return held
+
+    def residual(self, j: int, state: tuple[Flowlet, ...]) -> np.ndarray:
+        """residual_e at a_j, as the evaluator computes it, with the state's flowlets active at a_j."""
+        return self.coupled.residual(j, self.held(j, state))
 
     def bandwidths(self, j: int, c: int, residual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         task = self.instance.tasks[j]
@@ -169,12 +184,7 @@ class SequenceSearch:
         known = self.bounds.get((j, held))
         if known is not None:
             return known
-        residual = self.residual(j, state)
-        best = math.inf
-        for c in self.instance.candidates[j]:
-            bw, delay = self.bandwidths(j, c, residual)
-            tx = waterfill(self.instance.tasks[j].data_mb, bw, delay).transmission_s
-            best = min(best, self.instance.computation_s[j, c] + tx)
+        best = self.coupled.best_latency(j, self.held(j, state))
         self.bounds[j, held] = best
         return best
 
@@ -185,6 +195,28 @@ class SequenceSearch:
         for t in seen:
             total += self.task_bound(t, state) - self.isolated[t]
         return total
+
+    def coupled_bound(self, j: int, state: tuple[Flowlet, ...]) -> float:
+        """:meth:`rest_bound` + the matched pair gains of the undecided tasks j.. (formulations/offloading/coupled.py)."""
+        key = self.key(j, state)
+        known = self.coupled_values.get(key)
+        if known is None:
+            held = [self.held(t, state) for t in range(j, self.instance.n_tasks)]
+            alone = np.array([self.task_bound(t, state) for t in range(j, self.instance.n_tasks)])
+            known = float(alone.sum()) + self.coupled.matched_gain(j, held, alone)
+            self.coupled_values[key] = known
+        return known
+
+    def free_gain(self, j: int) -> float:
+        """The matched pair gain of tasks j.. with no flowlet decided: how much the coupled bound adds, roughly."""
+        if j not in self.free_gains:
+            n, zero = self.instance.n_tasks, np.zeros(len(self.instance.directed_links))
+            self.free_gains[j] = self.coupled.matched_gain(j, [zero] * (n - j), self.isolated[j:], exact=True)
+        return self.free_gains[j]
+
+    def node_bound(self, j: int, state: tuple[Flowlet, ...]) -> float:
+        """The bound of an open node: the coupled bound, or the state-aware isolated bound without it."""
+        return self.coupled_bound(j, state) if self.couple else self.rest_bound(j, state)
 
     # ------------------------------------------------------------------ patterns
     def end_intervals(self, j: int, links: tuple[int, ...], longest: float) -> list[Interval]:
@@ -283,7 +315,7 @@ class SequenceSearch:
             return known
         if time.perf_counter() > self.deadline:
             self.timed_out = True
-            return Entry(self.rest_bound(j, state), False)
+            return Entry(self.node_bound(j, state), False)
         self.nodes += 1
         fastest: dict[tuple, tuple[Child, tuple[Flowlet, ...]]] = {}  # per state left behind, the fastest child
         for child in self.children(j, state):
@@ -299,6 +331,8 @@ class SequenceSearch:
                 floor = min(floor, cheap)  # and every later child's (sorted)
                 break
             refined = child.latency_s + self.rest_bound(j + 1, after)
+            if self.couple and refined < min(best.value, cutoff) <= refined + REACH * self.free_gain(j + 1):
+                refined = child.latency_s + self.coupled_bound(j + 1, after)
             if refined >= min(best.value, cutoff):
                 floor = min(floor, refined)
                 continue
@@ -311,7 +345,7 @@ class SequenceSearch:
             if rest.exact and child.latency_s + rest.value < best.value:
                 best = Entry(child.latency_s + rest.value, True, child, after)
         if self.timed_out:
-            return Entry(floor, False)
+            return Entry(max(floor, self.node_bound(j, state)), False)
         result = best if best.value < cutoff else Entry(floor, False)
         self.memo[key] = result
         return result
@@ -364,20 +398,33 @@ def pattern_lp(instance: OffloadingInstance, chosen: list[Child]) -> pyo.Concret
     "optimal patterns' split LP solved by HiGHS",
 )
 def seq_opt(instance: OffloadingInstance, options: ExactOptions) -> MethodOutput:
+    return solve_sequence(instance, options)
+
+
+def solve_sequence(instance: OffloadingInstance, options: ExactOptions, couple: bool = True) -> MethodOutput:
+    """``seq-opt``; ``couple=False`` searches and bounds with the isolated bound alone (the benchmarks' "before")."""
     started = time.perf_counter()
     limit = options.time_limit if options.time_limit is not None else math.inf
-    search = SequenceSearch(instance, started + limit)
+    search = SequenceSearch(instance, started + limit * (1 - ROOT_SHARE if couple else 1), couple)
     oracle = run_policy(instance, oracle_policy("waterfill"))
     oracle_s = evaluate(instance, oracle).objective * instance.n_tasks
     entry = search.solve(0, (), oracle_s * (1 + 1e-12))
-    info = {"search_nodes": search.nodes, "states": len(search.memo), "search_s": time.perf_counter() - started}
+    root_s = float(search.isolated.sum())
+    if couple and search.timed_out:  # the whole sequence's coupled bound, in the rest of the limit
+        root_s = max(root_s, CoupledBound(instance, ROOT_CELLS).sequence_bound(started + limit))
+    info = {
+        "search_nodes": search.nodes,
+        "states": len(search.memo),
+        "search_s": time.perf_counter() - started,
+        "root_bound": root_s / instance.n_tasks,
+    }
     if not search.incumbent:  # no pattern sequence beats the oracle's (the cutoff): it is the best found
         decision, best_s = oracle, oracle_s
     else:
         decision, best_s = _decision(search.incumbent), search.incumbent_s
     n = instance.n_tasks
-    if search.timed_out:  # the best sequence found; the search's bound (at least the isolated bound)
-        bound = max(entry.value / n, isolated_bound(instance)[0])
+    if search.timed_out:  # the best sequence found; the search's bound or the whole sequence's coupled bound
+        bound = max(entry.value, root_s) / n
         return MethodOutput(decision, Status.TIME_LIMIT, bound=min(bound, best_s / n), info=info)
     if not search.incumbent:
         return MethodOutput(decision, Status.OPTIMAL, bound=best_s / n, info=info)
