@@ -82,11 +82,11 @@ def _figure(width: str, aspect: float = 0.62) -> tuple[plt.Figure, plt.Axes]:
     return plt.subplots(figsize=(inches, inches * aspect if width == "page" else inches * 0.75), layout="constrained")
 
 
-def _legend(ax: plt.Axes, n: int) -> None:
+def _legend(ax: plt.Axes, n: int, most_per_row: int = 4) -> None:
     ax.figure.legend(
         *ax.get_legend_handles_labels(),
         loc="outside upper center",
-        ncol=min(n, 4),
+        ncol=min(n, most_per_row),
         frameon=False,
         handlelength=2.6,
         columnspacing=1.0,
@@ -333,5 +333,5 @@ def plot_learning_curves(
         ax.set_xlabel("training steps (environment transitions)")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        _legend(ax, len(curves))
+        _legend(ax, len(curves), most_per_row=2)  # long labels: two per row fit a column
         return _save(fig, out, file_stem(stem))
