@@ -25,6 +25,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -43,21 +44,22 @@ AGENTS = {
 }
 
 
+def random_allowed(space: gymnasium.Space, mask: np.ndarray, rng: np.random.Generator) -> Any:
+    """A uniformly random allowed action of a Discrete or MultiDiscrete space under its ``action_masks()`` mask."""
+    if isinstance(space, gymnasium.spaces.MultiDiscrete):
+        bounds = np.cumsum(np.r_[0, space.nvec])
+        return np.array([rng.choice(np.flatnonzero(mask[a:b])) for a, b in zip(bounds[:-1], bounds[1:])])
+    return int(rng.choice(np.flatnonzero(mask)))
+
+
 def gym_rate(family: str, steps: int) -> float:
     """Transitions/s of the Gymnasium environment with random allowed actions (``action_masks()``)."""
     rng = np.random.default_rng(0)
     env = gymnasium.make(env_id(family)).unwrapped
     env.reset(seed=0)
-    space = env.action_space
     start = time.perf_counter()
     for _ in range(steps):
-        mask = env.action_masks()
-        if isinstance(space, gymnasium.spaces.MultiDiscrete):
-            bounds = np.cumsum(np.r_[0, space.nvec])
-            action = np.array([rng.choice(np.flatnonzero(mask[a:b])) for a, b in zip(bounds[:-1], bounds[1:])])
-        else:
-            action = int(rng.choice(np.flatnonzero(mask)))
-        if env.step(action)[2]:
+        if env.step(random_allowed(env.action_space, env.action_masks(), rng))[2]:
             env.reset()
     return steps / (time.perf_counter() - start)
 

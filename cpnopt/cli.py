@@ -132,8 +132,17 @@ def cmd_train(args: argparse.Namespace) -> None:
         resume=args.resume,
         progress=not args.quiet,
         threads=args.threads,
+        save_at=args.save_at,
     )
     print(f"wrote {path} and {path.with_suffix('.json')}", file=sys.stderr)
+
+
+def _step_list(text: str) -> tuple[int, ...]:
+    """``--save-at 75000,150000`` → (75000, 150000)."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of step counts") from None
 
 
 def _fmt(value: Any) -> str:
@@ -210,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
     p.add_argument("-o", "--output", help="checkpoint path (default METHOD.pt); a .json record goes next to it")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --output")
+    p.add_argument(
+        "--save-at",
+        type=_step_list,
+        default=(),
+        metavar="STEPS",
+        help="comma-separated step counts at which to also save the run (OUTPUT-stepN.pt), e.g. for a learning curve",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_train)
 

@@ -54,14 +54,12 @@ def gabriel_edges(xy: np.ndarray) -> list[tuple[int, int]]:
     """Edges (u, v) such that no other point lies inside the circle with diameter uv."""
     d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)
     n = len(xy)
-    edges = []
-    for u in range(n):
-        for v in range(u + 1, n):
-            others = np.ones(n, dtype=bool)
-            others[[u, v]] = False
-            if not np.any(d2[u, others] + d2[v, others] < d2[u, v]):
-                edges.append((u, v))
-    return edges
+    through = d2[:, None, :] + d2[None, :, :]  # [u, v, w] = |uw|² + |vw|²: w inside the circle iff < |uv|²
+    index = np.arange(n)
+    through[index, :, index] = np.inf  # w = u and w = v do not count
+    through[:, index, index] = np.inf
+    inside = (through < d2[:, :, None]).any(axis=-1)
+    return [(int(u), int(v)) for u, v in zip(*np.nonzero(np.triu(~inside, k=1)))]
 
 
 def gabriel(n_nodes: int, area_km: float, rng: np.random.Generator, name: str = "gabriel") -> Topology:

@@ -90,3 +90,17 @@ def test_ratios_by_hand():
     assert performance_profile(ratios["a"], np.array([1.0, 2.0, 100.0])).tolist() == pytest.approx(
         [1 / 3, 2 / 3, 2 / 3]
     )
+
+
+def test_learning_curves_figure_is_type42_at_column_width(tmp_path):
+    """``plot_learning_curves``: one PNG and one PDF, IEEE column wide, no Type 3 font."""
+    from cpnopt.bench.plots import plot_learning_curves
+    from cpnopt.bench.stats import Interval
+
+    curves = {"seed mean": [(1000, Interval(0.2, 0.15, 0.25)), (2000, Interval(0.1, 0.08, 0.12))]}
+    written = plot_learning_curves(curves, "curve", tmp_path, markers={"bundled": 1500})
+    assert sorted(p.name for p in written) == ["curve.pdf", "curve.png"]
+    pdf = tmp_path / "curve.pdf"
+    assert type3_fonts(pdf) == []
+    box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)", pdf.read_bytes())
+    assert float(box.group(1)) == pytest.approx(252, abs=1)

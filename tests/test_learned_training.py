@@ -54,6 +54,20 @@ def test_resume_continues_the_run(tmp_path):
     assert record["steps"] == 192 and record["seed"] == 0 and record["device"] == "cpu"
 
 
+def test_save_at_snapshot_equals_the_shorter_run(tmp_path):
+    """``save_at``: the snapshot at 128 steps of a 256-step run is the final state of a 128-step run."""
+    spec = replace(get_agent("clustering", "dcat"), config={"n_envs": 8})
+    long_run = train_agent(spec, steps=256, output=str(tmp_path / "l.pt"), progress=False, save_at=(128,))
+    short_run = train_agent(spec, steps=128, output=str(tmp_path / "s.pt"), progress=False)
+    snapshot = torch.load(tmp_path / "l-step128.pt", weights_only=True)
+    short = torch.load(short_run, weights_only=True)
+    assert snapshot["global_step"] == short["global_step"] == 128
+    assert torch.load(long_run, weights_only=True)["global_step"] == 256
+    for name, weights in short["policy"].items():
+        assert torch.equal(snapshot["policy"][name], weights), name
+    assert json.loads(long_run.with_suffix(".json").read_text())["commands"][0].endswith("--save-at 128")
+
+
 def test_cli_train_writes_checkpoint_and_record(tmp_path, capsys):
     out = tmp_path / "d.pt"
     main(["train", "clustering", "--method", "dcat", "--steps", "256", "--seed", "3", "-o", str(out), "--quiet"])
@@ -72,6 +86,7 @@ def test_cli_train_writes_checkpoint_and_record(tmp_path, capsys):
         (["--method", "dcat", "--device", "tpu"], "--device"),
         (["--method", "dcat", "--steps", "0"], "--steps"),
         (["--method", "dcat", "--resume", "-o", "/nonexistent/x.pt"], "--resume"),
+        (["--method", "dcat", "--save-at", "20"], "--save-at"),
     ],
 )
 def test_cli_train_errors_are_one_line(args, field, capsys):

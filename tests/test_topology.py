@@ -1,4 +1,5 @@
-"""Topologies from topohub: only topohub's own keys are read (its loader joins the key into a path)."""
+"""Topologies from topohub: only topohub's own keys are read (its loader joins the key into a path);
+Gabriel graphs as defined."""
 
 import importlib.resources
 import json
@@ -6,10 +7,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cpnopt.errors import InputError
-from cpnopt.topology import from_topohub, topohub_keys
+from cpnopt.topology import from_topohub, gabriel_edges, topohub_keys
 
 
 def test_real_keys_are_accepted():
@@ -58,3 +60,24 @@ def test_cli_says_one_line_with_how_to_list_the_keys(tmp_path):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "topology" in lines[0] and "topohub_keys" in lines[0]
     assert not (tmp_path / "r.json").exists()
+
+
+def _gabriel_by_definition(xy: np.ndarray) -> list[tuple[int, int]]:
+    """Pair by pair: no third point strictly inside the circle with diameter uv."""
+    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)
+    n = len(xy)
+    return [
+        (u, v)
+        for u in range(n)
+        for v in range(u + 1, n)
+        if not any(d2[u, w] + d2[v, w] < d2[u, v] for w in range(n) if w not in (u, v))
+    ]
+
+
+@pytest.mark.parametrize("n", [2, 3, 9, 31])
+def test_gabriel_edges_match_the_definition(n):
+    """The vectorised test gives the same edges, in the same order, as the pairwise definition,
+    also on a grid (points on the circles: not inside)."""
+    rng = np.random.default_rng(n)
+    for xy in (rng.uniform(0, 100, size=(n, 2)), np.array([[i % 3, i // 3] for i in range(n)], dtype=float)):
+        assert gabriel_edges(xy) == _gabriel_by_definition(xy)

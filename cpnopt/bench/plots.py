@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from cpnopt.bench.anytime import CHECKPOINTS_S, GapCurves, Row  # noqa: E402
 from cpnopt.bench.data import SuiteRuns, point_key  # noqa: E402
 from cpnopt.bench.profiles import Profile  # noqa: E402
+from cpnopt.bench.stats import Interval  # noqa: E402
 from cpnopt.bench.tables import Table  # noqa: E402
 from cpnopt.errors import InputError  # noqa: E402
 
@@ -81,11 +82,11 @@ def _figure(width: str, aspect: float = 0.62) -> tuple[plt.Figure, plt.Axes]:
     return plt.subplots(figsize=(inches, inches * aspect if width == "page" else inches * 0.75), layout="constrained")
 
 
-def _legend(ax: plt.Axes, n: int) -> None:
+def _legend(ax: plt.Axes, n: int, most_per_row: int = 4) -> None:
     ax.figure.legend(
         *ax.get_legend_handles_labels(),
         loc="outside upper center",
-        ncol=min(n, 4),
+        ncol=min(n, most_per_row),
         frameon=False,
         handlelength=2.6,
         columnspacing=1.0,
@@ -300,3 +301,37 @@ def plot_anytime_instance(
         ax.plot([], [], color="0.3", linestyle="--", linewidth=0.8, label="bound")
         _legend(ax, len(traces) + 1)
         return _save(fig, out, stem)
+
+
+def plot_learning_curves(
+    curves: dict[str, list[tuple[float, Interval]]],
+    stem: str,
+    out_dir: str | Path,
+    ylabel: str = "held-out gap (%)",
+    markers: dict[str, float] | None = None,
+    width: str = "column",
+) -> list[Path]:
+    """Per curve, its estimate against training steps (log₂ axis) with the interval shaded;
+    ``markers``: labelled faint vertical lines (e.g. the bundled checkpoint's budget)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(width)
+        for number, (label, points) in enumerate(curves.items()):
+            style = method_style(number)
+            xs = [x for x, _ in points]
+            ax.plot(xs, [100 * i.estimate for _, i in points], label=label, alpha=0.9, **style)
+            low, high = [100 * i.low for _, i in points], [100 * i.high for _, i in points]
+            ax.fill_between(xs, low, high, color=style["color"], alpha=0.15, linewidth=0)
+        for text, x in (markers or {}).items():
+            ax.axvline(x, color="0.6", linewidth=0.7, linestyle=":", zorder=0)
+            ax.annotate(text, (x, 1), xycoords=("data", "axes fraction"), fontsize=6, ha="center", va="bottom")
+        ax.set_xscale("log", base=2)
+        steps = sorted({x for points in curves.values() for x, _ in points})
+        ax.set_xticks(steps, [f"{x / 1000:.0f}k" for x in steps])
+        ax.minorticks_off()
+        ax.set_xlabel("training steps (environment transitions)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        _legend(ax, len(curves), most_per_row=2)  # long labels: two per row fit a column
+        return _save(fig, out, file_stem(stem))

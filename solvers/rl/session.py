@@ -70,6 +70,7 @@ class Session:
     _bar: Any = None
     _checkpoint: Path = Path()
     _started: float = 0.0
+    _snapshots: list[int] = field(default_factory=list)  # steps still to be saved as snapshots, ascending
 
     @classmethod
     def start(
@@ -131,6 +132,11 @@ class Session:
         self.optimizer.step()
 
     # ------------------------------------------------------------------ progress and log
+    def keep_snapshots(self, steps: tuple[int, ...]) -> None:
+        """Besides the rolling checkpoint, save the run as it is at each of ``steps`` transitions
+        (:func:`snapshot_path`; steps a resumed run has already passed are skipped)."""
+        self._snapshots = sorted(s for s in set(steps) if s > self.global_step)
+
     def begin(self, total_steps: int, checkpoint: Path, progress: bool) -> None:
         self._checkpoint = checkpoint
         self._started = time.perf_counter()
@@ -175,6 +181,8 @@ class Session:
             **{k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in losses.items()},
         }
         self.log.append(entry)
+        while self._snapshots and self.global_step >= self._snapshots[0]:
+            self.save(snapshot_path(self._checkpoint, self._snapshots.pop(0)))
         self._bar.update(transitions)
         self._bar.set_postfix(reward=f"{entry['episode_reward']:.3f}", ev=f"{entry['explained_variance']:.2f}")
         if len(self.log) % self.config.checkpoint_every == 0:
@@ -209,6 +217,13 @@ class Session:
             },
             path,
         )
+
+
+def snapshot_path(checkpoint: Path, step: int) -> Path:
+    """Where ``--save-at`` keeps the state at the first update that reaches ``step`` transitions:
+    ``dcat.pt`` → ``dcat-step75000.pt``. No schedule depends on the total steps, so it equals
+    the final checkpoint of the same run with ``--steps step``."""
+    return checkpoint.with_name(f"{checkpoint.stem}-step{step}{checkpoint.suffix}")
 
 
 def mean(values: list[float]) -> float:

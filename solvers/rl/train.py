@@ -1,7 +1,8 @@
 """``cpnopt train FAMILY --method M``: train a learned agent, write its checkpoint and a JSON record.
 
 The checkpoint (``-o``, default ``<method>.pt``) holds everything to resume
-(``--resume`` continues the run in that file up to ``--steps`` transitions in all); the
+(``--resume`` continues the run in that file up to ``--steps`` transitions in all);
+``--save-at`` keeps snapshots of the run at given step counts beside it; the
 JSON next to it (same name, ``.json``) records the command(s) that wrote it (every option
 spelled out, progress-bar flags left out), seed, steps, wall time, device, PyTorch
 version, the algorithm's configuration and the learning curve.
@@ -52,10 +53,11 @@ def train(
     resume: bool = False,
     progress: bool = True,
     threads: int = 1,
+    save_at: tuple[int, ...] = (),
 ) -> Path:
     """Train ``method`` of ``family`` to ``steps`` environment transitions; return the checkpoint path."""
     spec = get_agent(family, method)
-    return train_agent(spec, steps, seed, device, output, resume, progress, threads)
+    return train_agent(spec, steps, seed, device, output, resume, progress, threads, save_at)
 
 
 def train_agent(
@@ -67,17 +69,25 @@ def train_agent(
     resume: bool = False,
     progress: bool = True,
     threads: int = 1,
+    save_at: tuple[int, ...] = (),
 ) -> Path:
-    """:func:`train` for any agent specification (e.g. one with its own instance stream)."""
+    """:func:`train` for any agent specification (e.g. one with its own instance stream).
+
+    ``save_at``: also keep the run as it is at these step counts (``dcat-step75000.pt`` beside
+    ``dcat.pt``, see :func:`~.session.snapshot_path`): one long run gives the checkpoints of
+    the shorter budgets, e.g. for a learning curve."""
     family, method = spec.family, spec.method
     if steps < 1:
         raise InputError("--steps", steps, "must be ≥ 1")
     path = Path(output or spec.checkpoint_name)
+    if any(s < 1 or s > steps for s in save_at):
+        raise InputError("--save-at", ",".join(map(str, save_at)), f"every step must be in 1..--steps ({steps})")
     if resume and not path.is_file():
         raise InputError("--resume", str(path), "no checkpoint there to resume")
     config_type, run = ALGORITHMS[spec.algorithm]
     config = config_type(**spec.config)
     session = Session.start(spec, config, seed, device, path if resume else None, threads)
+    session.keep_snapshots(save_at)
     run(session, steps, path, progress)
 
     record_path = path.with_suffix(".json")
@@ -85,6 +95,7 @@ def train_agent(
     this = (
         f"cpnopt train {family} --method {method} --device {device} --steps {steps} --seed {seed} -o {path}"
         + (f" --threads {threads}" if threads != 1 else "")
+        + (f" --save-at {','.join(map(str, sorted(save_at)))}" if save_at else "")
         + (" --resume" if resume else "")
     )
     tail = session.log[-10:]
