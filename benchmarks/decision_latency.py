@@ -1,6 +1,6 @@
 """Decision latency of every bundled agent at batch 1: PyTorch's default CPU threads against :func:`one_thread`.
 
-    python benchmarks/decision_latency.py [--seeds 0 1 2 3 4] [--repeats 3]
+    python benchmarks/decision_latency.py [--seeds 0 1 2 3 4] [--repeats 3] [--families offloading ...] [--one-thread-only]
 
 Per learned method, on the family's default instances (held-out seeds): the greedy episode
 of each instance alone (batch 1, ``act_greedily`` on the agent's environment, the policy
@@ -46,11 +46,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--families", nargs="+", help="only these families (default: every family)")
+    parser.add_argument("--one-thread-only", action="store_true", help="skip the default-threads column")
     args = parser.parse_args()
     print(f"PyTorch {torch.__version__}, default CPU threads: {torch.get_num_threads()}\n")
     print("| family | agent | ms / decision, default threads | ms / decision, one thread | same decisions |")
     print("|---|---|---:|---:|---|")
-    for family in sorted(families()):
+    for family in sorted(args.families or families()):
         learned = [m.name for m in methods(family).values() if m.kind is Kind.LEARNED]
         for name in learned:
             spec = get_agent(family, name)
@@ -58,10 +60,13 @@ def main() -> None:
             env = spec.make_env(torch.device("cpu"))
             instances = [cpnopt.generate(family, seed=s) for s in args.seeds]
             act_greedily(env, policy, instances[:1])  # warm-up
-            default_ms, before = per_decision_ms(env, policy, instances, args.repeats)
+            default_ms, before = (
+                (float("nan"), None) if args.one_thread_only else per_decision_ms(env, policy, instances, args.repeats)
+            )
             with one_thread():
                 one_ms, after = per_decision_ms(env, policy, instances, args.repeats)
-            print(f"| {family} | {name} | {default_ms:.2f} | {one_ms:.2f} | {before == after} |", flush=True)
+            same = "—" if before is None else before == after
+            print(f"| {family} | {name} | {default_ms:.2f} | {one_ms:.2f} | {same} |", flush=True)
 
 
 if __name__ == "__main__":

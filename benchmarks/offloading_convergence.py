@@ -13,7 +13,8 @@ per-task ``oracle``, water-filling). Reported per multiple: the mean gap over se
 with a stratified-bootstrap 95 % interval (:func:`cpnopt.bench.stats.stratified_bootstrap`,
 strata = training seeds), each seed's mean, and the change from the previous multiple (its
 interval from the same bootstrap of the paired per-instance differences). Checkpoints and their
-JSON records are left in ``--out``.
+JSON records are left in ``--out``; a later call with the same ``--out`` and more multiples
+continues each seed's run from its largest multiple.
 """
 
 from __future__ import annotations
@@ -55,15 +56,16 @@ def main() -> None:
     checkpoints: dict[tuple[int, int], Path] = {}
     for seed in args.seeds:
         run = args.out / f"{args.method}-seed{seed}.pt"
-        for i, multiple in enumerate(sorted(args.multiples)):
-            started = time.perf_counter()
-            train(
-                "offloading", args.method, multiple * args.budget, seed, output=str(run), resume=i > 0, progress=False
-            )
+        for multiple in sorted(args.multiples):
             kept = args.out / f"{args.method}-seed{seed}-{multiple}x.pt"
+            checkpoints[seed, multiple] = kept
+            if kept.is_file():  # kept by an earlier call with the same --out: the run goes on from there
+                continue
+            started = time.perf_counter()
+            steps = multiple * args.budget
+            train("offloading", args.method, steps, seed, output=str(run), resume=run.is_file(), progress=False)
             shutil.copy(run, kept)
             shutil.copy(run.with_suffix(".json"), kept.with_suffix(".json"))
-            checkpoints[seed, multiple] = kept
             print(f"<!-- seed {seed}, {multiple}x: {time.perf_counter() - started:.0f} s of training -->", flush=True)
 
     for topology in args.topologies:
