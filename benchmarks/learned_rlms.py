@@ -169,7 +169,7 @@ def main() -> None:
         "",
         *(
             f"Training `{m}`: {r['steps']:,} transitions in {r['wall_time_s']:.0f} s on {r['device_name']} "
-            f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command `{r['commands'][0]}`."
+            f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command(s) {'; then '.join(f'`{c}`' for c in r['commands'])}."
             for m, r in records.items()
         ),
         "",

@@ -1,7 +1,7 @@
 """The offloading agents at path counts they were not trained on: gap to the per-task oracle against ``k_paths``.
 
     python benchmarks/offloading_paths.py [--seeds 20] [--paths 1 2 3 4 5] [--candidates 5] \
-        [--topologies sndlib/abilene sndlib/germany50] > paths.md
+        [--topologies sndlib/abilene sndlib/germany50] [--methods rlms ...] > paths.md
 
 Per topology and number of candidate paths k (the generator's ``k_paths``; everything else
 its defaults: 20 tasks at 5 /s, 3 access points, top-5 candidates), on held-out seeds: each
@@ -32,7 +32,7 @@ def row(method: str, latencies: list[float], oracle: list[float]) -> str:
     return f"| {method} | {1e3 * np.mean(latencies):,.1f} | {100 * gaps.mean():.1f} % ({100 * gaps.max():.1f} %) |"
 
 
-def point(topology: str, k_paths: int, n_candidates: int, seeds: int) -> list[str]:
+def point(topology: str, k_paths: int, n_candidates: int, seeds: int, methods: list[str]) -> list[str]:
     instances = [
         cpnopt.generate("offloading", seed=s, topology=topology, k_paths=k_paths, n_candidates=n_candidates)
         for s in range(seeds)
@@ -45,7 +45,7 @@ def point(topology: str, k_paths: int, n_candidates: int, seeds: int) -> list[st
         "| method | mean latency (ms) | gap to oracle: mean (worst) |",
         "|---|---:|---:|",
     ]
-    for method in (*AGENTS, "base4"):
+    for method in methods:
         try:
             latencies = [cpnopt.solve(inst, method).report.objective for inst in instances]
         except InputError:
@@ -60,11 +60,12 @@ def main() -> None:
     parser.add_argument("--paths", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--candidates", type=int, nargs="+", default=[5])
     parser.add_argument("--topologies", nargs="+", default=["sndlib/abilene", "sndlib/germany50"])
+    parser.add_argument("--methods", nargs="+", default=[*AGENTS, "base4"])
     args = parser.parse_args()
     for topology in args.topologies:
         for n_candidates in args.candidates:
             for k_paths in args.paths:
-                print("\n".join(point(topology, k_paths, n_candidates, args.seeds)), flush=True)
+                print("\n".join(point(topology, k_paths, n_candidates, args.seeds, args.methods)), flush=True)
 
 
 if __name__ == "__main__":
