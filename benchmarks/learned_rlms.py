@@ -24,6 +24,7 @@ import os
 import platform
 import statistics
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from cpnopt.bench.store import Store
 from cpnopt.problems.offloading.env import BatchedOffloadingEnv, OffloadingEnv
 from cpnopt.rl_env import Observation
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import device_name
 
 AGENTS = ("rlms", "rlms-mlp", "gnn-dqn", "gnn-dqn-latency")
 BASELINES = ("base1", "base2", "base3", "base4", "oracle", "rlms")
@@ -167,13 +169,13 @@ def main() -> None:
         "",
         *(
             f"Training `{m}`: {r['steps']:,} transitions in {r['wall_time_s']:.0f} s on {r['device_name']} "
-            f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command `{r['commands'][0]}`."
+            f"= {r['steps'] / r['wall_time_s']:,.0f} transitions/s; command(s) {'; then '.join(f'`{c}`' for c in r['commands'])}."
             for m, r in records.items()
         ),
         "",
-        f"Machine: {platform.machine()}, PyTorch {torch.__version__}, 1 thread; 2-core Xeon shared with other "
-        f"jobs during this session (1-minute load average {os.getloadavg()[0]:.1f} after the timings: they are "
-        "indicative). Date 2026-11-22.",
+        f"Machine: {platform.machine()}, {device_name(torch.device('cpu'))}, PyTorch {torch.__version__}; "
+        f"{os.cpu_count()} cores shared with other jobs during this session (1-minute load average "
+        f"{os.getloadavg()[0]:.1f} after the timings: they are indicative). Date {date.today().isoformat()}.",
     ]
     publish("\n".join(lines) + "\n", args.output)
 

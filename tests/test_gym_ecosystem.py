@@ -161,7 +161,7 @@ def test_offloading_split_options_step_as_the_joint_action_of_the_batched_enviro
     while not done:
         index = int(rng.choice(np.flatnonzero(obs["action_mask"])))
         obs, reward, done, _, _ = gym_env.step(index)
-        step = batched.step(joint_action(torch.tensor([index]), path_mask(batched_obs.features, 3)))
+        step = batched.step(joint_action(torch.tensor([index]), path_mask(batched_obs.features)))
         batched_obs = step.observation
         assert float(step.reward[0]) == pytest.approx(reward)
     assert gym_env.batched.decision(0) == batched.decision(0)

@@ -116,12 +116,6 @@ def test_bundled_policy_gives_feasible_solutions_the_evaluator_agrees_with(metho
     assert sol.report.objective == pytest.approx(cpnopt.evaluate(inst, sol.decision).objective)
 
 
-def test_policy_built_for_other_k_paths_is_an_input_error():
-    inst = cpnopt.generate("offloading", seed=0, n_tasks=3, k_paths=2)
-    with pytest.raises(cpnopt.InputError, match="k_paths"):
-        cpnopt.solve(inst, "rlms")
-
-
 def test_short_training_improves_on_the_untrained_policy(tmp_path):
     """A2C for a few thousand steps lowers the greedy policy's mean latency on fixed held-out instances."""
     bundled = get_agent("offloading", "rlms")

@@ -11,16 +11,26 @@ Per task (one step of :mod:`cpnopt.problems.offloading.env`), Algorithm 1:
 - **Node-selection actor**: one shared MLP scores each node embedding, masked categorical
   over the candidates.
 - **Path-split actor**: for the chosen node, one shared MLP gives a mean logit per path
-  from the path embeddings; logits z ~ N(mean, σ²) (σ a learned parameter per path
-  position), and the environment maps z to the split by sparsemax (a distribution on the
+  from the path embeddings; logits z ~ N(mean, σ²) (σ one learned parameter shared by
+  every path), and the environment maps z to the split by sparsemax (a distribution on the
   simplex with exact zeros).
 - **Critic**: an MLP of the masked mean and max of the node embeddings.
 
 Training (Eq. 9–15: advantage = r + γV(s') − V(s), actor loss −A log π, critic loss A²,
 entropy bonus) is the shared A2C (:mod:`.a2c`), with reward −(the evaluator's response
 latency of the task) / σ_instance. ``rlms-mlp`` is the paper's ablation: the same actors
-and critic on an MLP of each candidate's concatenated features (node + all its paths)
-instead of SyncGNN's per-vertex weights and message passing.
+and critic on plain MLPs of each candidate's raw features instead of SyncGNN's per-vertex
+embeddings and message passing — each path's embedding an MLP of [its node's features, its
+own features], each node's an MLP of [its features, the masked mean and max of its paths'
+features]. (The paper's ablation concatenates a node's features with all its paths'; that
+fixes the number of paths, so here the paths' features are pooled instead.)
+
+**Any number of candidate nodes and paths**: every weight acts on one vertex (node or
+path) or one (node, path) pair, the node actor scores each node, the path-split actor each
+path, and pooling is masked; the number of paths P is read from the observation's width
+(:func:`~cpnopt.problems.offloading.env.path_count`), so a network trained at k = 3 paths
+serves instances generated with any ``k_paths`` (and any ``n_candidates``). The bundled
+checkpoints are trained at k = 3 only; their gap at other k is in benchmarks/RESULTS.md.
 
 Joint action tensor ``[candidate slot, z_1 … z_k]`` (float); its log-probability is
 log π(node) + Σ_{valid paths of that node} log N(z_k; mean_k, σ_k).
@@ -47,7 +57,8 @@ family's evaluator (mean response latency).
   receives the (mean) message of its neighbours — node ← its paths, path ← its node, each
   message an MLP of [sender, receiver] — and updates its state with a GRU cell. Readout:
   Q(c, o) = MLP([node c, the option's path state (ECMP: the mean of the node's paths),
-  the masked mean of all node states, one-hot(o)]).
+  the masked mean of all node states, 1 if o is ECMP else 0]) — one shared readout per
+  option, so any number of paths (DRL+GNN's readout is per path, too).
 - **Reward, the documented exception** (Sec. 4.1.3: GNN-DQN's reward is bandwidth-based,
   not latency): r = the data rate the task gets from its chosen node and split,
   min_{k: s_k>0} bw_k / s_k (the rate at which its slowest flowlet finishes the task), divided
@@ -83,8 +94,7 @@ from cpnopt.problems.offloading.env import (
     BatchedOffloadingEnv,
     action_mask,
     joint_action,
-    n_features,
-    path_mask,
+    path_features,
     sample_pooled,
 )
 from cpnopt.rl_env import Observation
@@ -94,7 +104,6 @@ from cpnopt.solvers.rl.networks import masked_categorical, mlp
 from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
-K_PATHS = 3  # the generator's default k; the bundled networks are built for it
 LOG_STD_INIT = -0.5
 
 
@@ -136,35 +145,37 @@ class NodeSplitDistribution:
 class RLMSActorCritic(nn.Module):
     """SyncGNN (``encoder="syncgnn"``) or MLP (``"mlp"``) encoder + node actor + path-split actor + critic."""
 
-    def __init__(self, k_paths: int = K_PATHS, hidden: int = 32, encoder: str = "syncgnn") -> None:
+    def __init__(self, hidden: int = 32, encoder: str = "syncgnn") -> None:
         super().__init__()
         if encoder not in ("syncgnn", "mlp"):
             raise ValueError(f"encoder must be syncgnn or mlp (got {encoder!r})")
-        self.k_paths, self.hidden, self.encoder = k_paths, hidden, encoder
+        self.hidden, self.encoder = hidden, encoder
         if encoder == "syncgnn":
             self.node_init = nn.Sequential(mlp([NODE_FEATURES, hidden]), nn.Tanh())
             self.path_init = nn.Sequential(mlp([PATH_FEATURES, hidden]), nn.Tanh())
             self.node_update = nn.Sequential(mlp([2 * hidden, hidden]), nn.Tanh())  # Eq. 5, node vertices
             self.path_update = nn.Sequential(mlp([2 * hidden, hidden]), nn.Tanh())  # Eq. 5, path vertices
         else:
-            self.flat = nn.Sequential(mlp([n_features(k_paths), 2 * hidden, hidden * (1 + k_paths)]), nn.Tanh())
+            self.node_flat = nn.Sequential(mlp([NODE_FEATURES + 2 * PATH_FEATURES, 2 * hidden, hidden]), nn.Tanh())
+            self.path_flat = nn.Sequential(mlp([NODE_FEATURES + PATH_FEATURES, 2 * hidden, hidden]), nn.Tanh())
         self.node_actor = mlp([hidden, hidden, 1], last_gain=0.01)
         self.path_actor = mlp([hidden, hidden, 1], last_gain=0.01)
-        self.log_std = nn.Parameter(torch.full((k_paths,), LOG_STD_INIT))
+        self.log_std = nn.Parameter(torch.full((1,), LOG_STD_INIT))
         self.critic = mlp([2 * hidden, hidden, 1], last_gain=1.0)
 
     def embed(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Node embeddings (B, K, H), path embeddings (B, K, P, H) and the path mask (B, K, P)."""
-        node_x = features[..., :NODE_FEATURES]
-        path_x = features[..., NODE_FEATURES:].unflatten(-1, (self.k_paths, PATH_FEATURES))
+        node_x, path_x = features[..., :NODE_FEATURES], path_features(features)
         path_mask = path_x[..., -1] > 0.5
-        if self.encoder == "mlp":
-            out = self.flat(features).unflatten(-1, (1 + self.k_paths, self.hidden))
-            return out[..., 0, :], out[..., 1:, :], path_mask
-        node_h, path_h = self.node_init(node_x), self.path_init(path_x)  # Eq. 4: initial vertex states
         weights = path_mask.float()[..., None]
-        from_paths = (path_h * weights).sum(-2) / weights.sum(-2).clamp_min(1.0)  # aggregate: mean of the node's paths
-        node_new = self.node_update(torch.cat([node_h, from_paths], -1))
+        if self.encoder == "mlp":
+            mean_x = _masked_mean(path_x, weights)
+            max_x = path_x.masked_fill(~path_mask[..., None], -1.0).amax(-2)
+            node_h = self.node_flat(torch.cat([node_x, mean_x, max_x], -1))
+            path_h = self.path_flat(torch.cat([node_x[..., None, :].expand(*path_x.shape[:-1], -1), path_x], -1))
+            return node_h, path_h, path_mask
+        node_h, path_h = self.node_init(node_x), self.path_init(path_x)  # Eq. 4: initial vertex states
+        node_new = self.node_update(torch.cat([node_h, _masked_mean(path_h, weights)], -1))  # mean of its paths
         path_new = self.path_update(torch.cat([path_h, node_h[..., None, :].expand_as(path_h)], -1))
         return node_new, path_new, path_mask
 
@@ -179,11 +190,16 @@ class RLMSActorCritic(nn.Module):
         return NodeSplitDistribution(nodes, means, self.log_std, path_mask), value
 
     def config(self) -> dict[str, object]:
-        return {"k_paths": self.k_paths, "hidden": self.hidden, "encoder": self.encoder}
+        return {"hidden": self.hidden, "encoder": self.encoder}
+
+
+def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean over the path axis (−2) of ``values`` (…, P, D) where ``weights`` (…, P, 1) is 1 (0 if none is)."""
+    return (values * weights).sum(-2) / weights.sum(-2).clamp_min(1.0)
 
 
 def _make_env(device: torch.device) -> BatchedOffloadingEnv:
-    return BatchedOffloadingEnv(device, K_PATHS)
+    return BatchedOffloadingEnv(device)  # as many path slots as the instances have
 
 
 TRAINING_PARAMS = OffloadingParams(n_tasks=TRAINING_TASKS)
@@ -205,7 +221,7 @@ def _rlms_spec(method: str, encoder: str) -> AgentSpec:
         make_env=_make_env,
         sample=partial(sample_pooled, TRAINING_PARAMS),
         make_policy=RLMSActorCritic,
-        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "encoder": encoder},
+        policy_kwargs={"hidden": 32, "encoder": encoder},
         config=TRAINING_CONFIG,
     )
 
@@ -237,56 +253,54 @@ def rlms_mlp(instance: OffloadingInstance, serving: ServingOptions) -> MethodOut
 class GNNQNetwork(nn.Module):
     """Message passing (``rounds`` rounds, GRU updates) on the candidate node/path graph; readout Q(c, o)."""
 
-    def __init__(self, k_paths: int = K_PATHS, hidden: int = 32, rounds: int = 3) -> None:
+    def __init__(self, hidden: int = 32, rounds: int = 3) -> None:
         super().__init__()
-        self.k_paths, self.hidden, self.rounds = k_paths, hidden, rounds
+        self.hidden, self.rounds = hidden, rounds
         self.node_init = nn.Sequential(mlp([NODE_FEATURES, hidden]), nn.Tanh())
         self.path_init = nn.Sequential(mlp([PATH_FEATURES, hidden]), nn.Tanh())
         self.to_node = nn.Sequential(mlp([2 * hidden, hidden]), nn.Tanh())  # message path → node
         self.to_path = nn.Sequential(mlp([2 * hidden, hidden]), nn.Tanh())  # message node → path
         self.node_gru = nn.GRUCell(hidden, hidden)
         self.path_gru = nn.GRUCell(hidden, hidden)
-        self.readout = mlp([3 * hidden + k_paths + 1, hidden, 1], last_gain=0.1)
+        self.readout = mlp([3 * hidden + 1, hidden, 1], last_gain=0.1)
 
     def forward(self, obs: Observation) -> tuple[QValues, torch.Tensor]:
-        """Q-values of the K · (k + 1) actions of each observation, and V(s) = max allowed Q."""
-        k, h = self.k_paths, self.hidden
-        paths = path_mask(obs.features, k)
-        weights = paths.float()[..., None]  # (B, K, k, 1)
+        """Q-values of the K · (P + 1) actions of each observation, and V(s) = max allowed Q."""
+        h = self.hidden
+        path_x = path_features(obs.features)
+        paths = path_x[..., -1] > 0.5
+        weights = paths.float()[..., None]  # (B, K, P, 1)
         node = self.node_init(obs.features[..., :NODE_FEATURES])  # (B, K, H)
-        path = self.path_init(obs.features[..., NODE_FEATURES:].unflatten(-1, (k, PATH_FEATURES))) * weights
+        path = self.path_init(path_x) * weights
         for _ in range(self.rounds):
             node_x = node[..., None, :].expand_as(path)
-            to_node = (self.to_node(torch.cat([path, node_x], -1)) * weights).sum(-2) / weights.sum(-2).clamp_min(1.0)
+            to_node = _masked_mean(self.to_node(torch.cat([path, node_x], -1)), weights)
             to_path = self.to_path(torch.cat([node_x, path], -1))
             node = self.node_gru(to_node.reshape(-1, h), node.reshape(-1, h)).view_as(node)
             path = self.path_gru(to_path.reshape(-1, h), path.reshape(-1, h)).view_as(path) * weights
-        ecmp = path.sum(-2, keepdim=True) / weights.sum(-2, keepdim=True).clamp_min(1.0)
-        option_state = torch.cat([path, ecmp], -2)  # (B, K, k + 1, H)
+        option_state = torch.cat([path, _masked_mean(path, weights)[..., None, :]], -2)  # (B, K, P + 1, H)
         node_w = obs.mask.float()[..., None]
         context = (node * node_w).sum(1) / node_w.sum(1).clamp_min(1.0)  # (B, H)
-        b, n_cand = node.shape[:2]
-        one_hot = torch.eye(k + 1, device=node.device).expand(b, n_cand, k + 1, k + 1)
+        is_ecmp = torch.zeros_like(option_state[..., :1])
+        is_ecmp[..., -1, :] = 1.0
         inputs = torch.cat(
             [
                 node[..., None, :].expand_as(option_state),
                 option_state,
                 context[:, None, None, :].expand_as(option_state),
-                one_hot,
+                is_ecmp,
             ],
             -1,
         )
-        q = QValues(
-            self.readout(inputs).squeeze(-1).flatten(1), action_mask(obs, k), partial(joint_action, paths=paths)
-        )
+        q = QValues(self.readout(inputs).squeeze(-1).flatten(1), action_mask(obs), partial(joint_action, paths=paths))
         return q, q.value()
 
     def config(self) -> dict[str, int]:
-        return {"k_paths": self.k_paths, "hidden": self.hidden, "rounds": self.rounds}
+        return {"hidden": self.hidden, "rounds": self.rounds}
 
 
 def _bandwidth_env(device: torch.device) -> BatchedOffloadingEnv:
-    return BandwidthRewardEnv(device, K_PATHS)
+    return BandwidthRewardEnv(device)
 
 
 DQN_CONFIG = {
@@ -310,7 +324,7 @@ def _gnn_dqn_spec(method: str, make_env: Callable[[torch.device], BatchedOffload
         make_env=make_env,
         sample=partial(sample_pooled, TRAINING_PARAMS),
         make_policy=GNNQNetwork,
-        policy_kwargs={"k_paths": K_PATHS, "hidden": 32, "rounds": 3},
+        policy_kwargs={"hidden": 32, "rounds": 3},
         config=DQN_CONFIG,
     )
 

@@ -27,11 +27,16 @@ Modelling decisions (the paper leaves them open or they follow from the family)
   :func:`~cpnopt.rl_env.evaluator_reward`; its mean latency must equal the mean of the
   per-task latencies (else the environment raises), and ``Step.objective`` carries it (s).
 - Features of candidate c (the SyncGNN's vertices, Eq. 4): the node vertex
-  ``[L_c / σ, least hop count / 10, 1]``; then per candidate path k (up to the instance's
-  ``k_paths``) ``[d_k / σ, D / bw_k / σ, 1]`` (one-way delay, and the time to send the whole
+  ``[L_c / σ, least hop count / 10, 1]``; then per candidate path k (up to the batch's
+  path count P) ``[d_k / σ, D / bw_k / σ, 1]`` (one-way delay, and the time to send the whole
   task on k at the bandwidth it would get now: the changing network state); a missing path
   reads zeros. Times over 50 σ are clipped. A finished slot shows one allowed dummy
   candidate with one path.
+- Path count: P is the environment's ``k_paths`` if given (an instance with up to that many
+  paths is padded with missing paths, one with more is refused), else the largest
+  ``k_paths`` of the instances of the batch (set at :meth:`BatchedEnv.reset`; a slot refilled
+  later must fit in it). The policies read P from the feature width (:func:`path_count`), so
+  one network serves any P.
 """
 
 from __future__ import annotations
@@ -65,6 +70,16 @@ TRAINING_POOL = 200  # distinct training instances (see sample_pooled)
 
 def n_features(k_paths: int) -> int:
     return NODE_FEATURES + k_paths * PATH_FEATURES
+
+
+def path_count(features: torch.Tensor) -> int:
+    """P: the number of path slots in candidate features of width NODE_FEATURES + P · PATH_FEATURES."""
+    return (features.shape[-1] - NODE_FEATURES) // PATH_FEATURES
+
+
+def path_features(features: torch.Tensor) -> torch.Tensor:
+    """(…, K, P, PATH_FEATURES): the per-path block of candidate features (…, K, F)."""
+    return features[..., NODE_FEATURES:].unflatten(-1, (path_count(features), PATH_FEATURES))
 
 
 @lru_cache(maxsize=TRAINING_POOL)
@@ -101,20 +116,26 @@ def time_scale(instance: OffloadingInstance) -> float:
 
 
 class BatchedOffloadingEnv(BatchedEnv):
-    """Many offloading instances (same K candidates, same k paths), one task per step each."""
+    """Many offloading instances (same K candidates), one task per step each; P path slots (module docstring)."""
 
-    def __init__(self, device: torch.device | str = "cpu", k_paths: int = 3) -> None:
+    def __init__(self, device: torch.device | str = "cpu", k_paths: int | None = None) -> None:
         super().__init__(device)
+        self.max_paths = k_paths  # None: the batch's own
+        self._set_paths(k_paths or 1)
+
+    def _set_paths(self, k_paths: int) -> None:
         self.k_paths = k_paths
         self.n_features = n_features(k_paths)
 
     def n_candidates(self, instance: OffloadingInstance) -> int:
-        if instance.k_paths != self.k_paths:
-            raise InputError("k_paths", instance.k_paths, f"this environment was built for {self.k_paths} paths")
+        if self.max_paths is not None and instance.k_paths > self.max_paths:
+            raise InputError("k_paths", instance.k_paths, f"this environment has room for {self.max_paths} paths")
         return min(instance.n_candidates, len(instance.compute_nodes))
 
     # ------------------------------------------------------------------ episodes
     def _reset_all(self) -> None:
+        if self.max_paths is None:
+            self._set_paths(max(inst.k_paths for inst in self.instances))
         b = self.batch_size
         self.states: list[NetworkState] = [None] * b  # type: ignore[list-item]
         self.views: list[TaskView | None] = [None] * b
@@ -130,6 +151,10 @@ class BatchedOffloadingEnv(BatchedEnv):
     def _reset_slots(self, slots: list[int]) -> None:
         for slot in slots:
             inst = self.instances[slot]
+            if inst.k_paths > self.k_paths:
+                raise InputError(
+                    "k_paths", inst.k_paths, f"the batch's observations have room for {self.k_paths} paths"
+                )
             self.states[slot] = NetworkState(inst)
             self.views[slot] = self.states[slot].view()
             self.scales[slot] = time_scale(inst)
@@ -233,14 +258,14 @@ class BandwidthRewardEnv(BatchedOffloadingEnv):
 
 
 # ---------------------------------------------------------------------- the split option set
-def path_mask(features: torch.Tensor, k_paths: int) -> torch.Tensor:
-    """(B, K, k) bool: which candidate paths exist (the last path feature is 1 for a real path)."""
-    return features[..., NODE_FEATURES:].unflatten(-1, (k_paths, PATH_FEATURES))[..., -1] > 0.5
+def path_mask(features: torch.Tensor) -> torch.Tensor:
+    """(B, K, P) bool: which candidate paths exist (the last path feature is 1 for a real path)."""
+    return path_features(features)[..., -1] > 0.5
 
 
-def action_mask(obs: Observation, k_paths: int) -> torch.Tensor:
-    """(B, K · (k + 1)): allowed (node, option) pairs — the node allowed, option k's path present, ECMP if ≥ 2 paths."""
-    paths = path_mask(obs.features, k_paths)
+def action_mask(obs: Observation) -> torch.Tensor:
+    """(B, K · (P + 1)): allowed (node, option) pairs — the node allowed, option k's path present, ECMP if ≥ 2 paths."""
+    paths = path_mask(obs.features)
     options = torch.cat([paths, paths.sum(-1, keepdim=True) >= 2], -1)
     return (obs.mask[..., None] & options).flatten(1)
 
@@ -299,8 +324,8 @@ class OffloadingEnv(FamilyGymEnv):
     def space_mask(self, observation: Observation) -> np.ndarray:
         if self.split == "continuous":
             return super().space_mask(observation)
-        self._paths = path_mask(observation.features, self.params.k_paths)  # the paths action_tensor maps to
-        return action_mask(observation, self.params.k_paths)[0].cpu().numpy()
+        self._paths = path_mask(observation.features)  # the paths action_tensor maps to
+        return action_mask(observation)[0].cpu().numpy()
 
     def action_tensor(self, action: Any) -> torch.Tensor:
         if self.split == "options":
