@@ -93,7 +93,7 @@ def report(
         f"{gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
         f"Training (bundled checkpoint): {record['steps']:,} transitions in {record['wall_time_s']:.0f} s on "
         f"{record['device_name']} = {record['steps'] / record['wall_time_s']:,.0f} transitions/s; "
-        f"command `{record['commands'][0]}`.",
+        f"commands `{'`, `'.join(record['commands'])}`.",
         f"Machine: {device_name(torch.device('cpu'))}, PyTorch {torch.__version__}, 1 thread; "
         f"load average {os.getloadavg()[0]:.1f} (shared with other jobs: timings are indicative), "
         f"{datetime.now(timezone.utc):%Y-%m-%d}.",

@@ -99,7 +99,7 @@ def split_iteration(inst: PlacementInstance, k: int, levels: np.ndarray) -> np.n
         weights = np.zeros(inst.n_devices)
         weights[int(np.argmin(alone_costs(inst, k)[2]))] = 1.0
     per_neuron_time = inst.terms(k).neuron_time_s[inst.top_level]  # [l, i]
-    counts = np.array([proportional(int(n), weights / per_neuron_time[l]) for l, n in enumerate(inst.neurons)])
+    counts = proportional(inst.neurons, weights / per_neuron_time)  # one row per layer
     fitted = fit_memory(inst, counts)
     if fitted is None:
         raise RuntimeError("the split cannot be fitted into the devices' memory")
