@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from cpnopt.bench.tables import build_table, to_markdown
 from cpnopt.rl_env import BatchedEnv
 from cpnopt.solution import Sense
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
+from cpnopt.solvers.rl.train import device_name
 
 
 def latency(
@@ -91,9 +93,10 @@ def report(
         f"{gym_rate:,.0f} transitions/s through Gymnasium (one instance).",
         f"Training (bundled checkpoint): {record['steps']:,} transitions in {record['wall_time_s']:.0f} s on "
         f"{record['device_name']} = {record['steps'] / record['wall_time_s']:,.0f} transitions/s; "
-        f"command `{record['commands'][0]}`.",
-        f"Machine: {platform.machine()} {platform.processor() or ''}, PyTorch {torch.__version__}, 1 thread; "
-        "2-core Xeon shared with other jobs during this session (timings are indicative), 2026-11-22.",
+        f"commands `{'`, `'.join(record['commands'])}`.",
+        f"Machine: {device_name(torch.device('cpu'))}, PyTorch {torch.__version__}, 1 thread; "
+        f"load average {os.getloadavg()[0]:.1f} (shared with other jobs: timings are indicative), "
+        f"{datetime.now(timezone.utc):%Y-%m-%d}.",
     ]
     text = "\n".join(lines) + "\n"
     if args.output:
@@ -114,7 +117,14 @@ def main() -> None:
     from cpnopt.problems.placement.env import WEIGHT_LEVELS, BatchedPlacementEnv, PlacementEnv
 
     args = arguments("learned-gwp")
-    instances = [cpnopt.generate("placement", seed=s, n_iterations=5) for s in range(args.batch)]
+    sizes = [
+        (
+            f"{m} devices, 15 layers",
+            [cpnopt.generate("placement", seed=s, n_iterations=5, n_devices=m) for s in range(args.batch)],
+            5,
+        )
+        for m in (4, 8, 16)  # trained on 4
+    ]
     print(
         report(
             args,
@@ -124,7 +134,7 @@ def main() -> None:
             Sense.MINIMIZE,
             BatchedPlacementEnv,
             PlacementEnv(n_iterations=5),
-            [("4 devices, 15 layers", instances, 5)],
+            sizes,
             lambda rng, obs: torch.as_tensor(rng.integers(0, len(WEIGHT_LEVELS), size=obs.mask.shape)),
             "one decision = one iteration's partition of 6,984 neurons: policy step, split, memory fit, "
             "iteration cost; the evaluator at each episode end",

@@ -74,6 +74,24 @@ def test_any_action_is_feasible_and_the_rewards_sum_to_the_evaluators_objective(
     assert -total / inst.n_iterations == pytest.approx(truth.objective, rel=1e-5)
 
 
+def test_a_padded_batch_of_mixed_device_counts_steps_as_each_instance_alone():
+    """pad_to: 3- and 5-device instances in one batch get the rewards and decisions of unpadded runs."""
+    batch = [small(1, n_devices=3), small(2, n_devices=5)]
+    levels = np.array([[1, 3, 0, 2, 2], [2, 0, 1, 3, 1]])  # the 3-device row's last two levels are padding
+    padded = BatchedPlacementEnv(pad_to=5)
+    obs = padded.reset(batch)
+    assert obs.mask.tolist() == [[True] * 3 + [False] * 2, [True] * 5]
+    for _ in range(SMALL["n_iterations"]):
+        step = padded.step(torch.as_tensor(levels))
+    for slot, inst in enumerate(batch):
+        alone = BatchedPlacementEnv()
+        alone.reset([inst])
+        for _ in range(SMALL["n_iterations"]):
+            single = alone.step(torch.as_tensor(levels[slot : slot + 1, : inst.n_devices]))
+        assert float(step.reward[slot]) == pytest.approx(float(single.reward[0]))
+        assert padded.decision(slot) == alone.decision(0)
+
+
 def test_a_zero_weight_leaves_a_device_out():
     inst = small(2, memory_slack=8.0)  # memory never forces neurons onto the left-out device
     env = PlacementEnv(**SMALL)
@@ -99,9 +117,37 @@ def test_bundled_policy_gives_feasible_solutions_the_evaluator_agrees_with(seed,
     assert sol.report.objective == pytest.approx(cpnopt.evaluate(inst, sol.decision).objective)
 
 
-def test_a_policy_for_four_devices_refuses_six():
-    with pytest.raises(cpnopt.InputError, match="devices"):
-        cpnopt.solve(small(0, n_devices=6), "gwp")
+@pytest.mark.parametrize("n_devices", [2, 7, 12])
+def test_bundled_policy_is_feasible_at_device_counts_never_seen_in_training(n_devices):
+    """Trained on 4 devices, one set of weights serves any count; the evaluator accepts every decision."""
+    inst = small(n_devices, n_devices=n_devices)
+    sol = cpnopt.solve(inst, "gwp")
+    assert sol.feasible, sol.evaluation.violations
+    assert len(sol.decision.neurons[0][0]) == n_devices
+    sampled = cpnopt.solve(inst, "gwp", samples=4, seed=1)
+    assert sampled.feasible and sampled.report.objective <= sol.report.objective
+
+
+def test_the_policy_ignores_the_order_of_the_devices_in_its_value_and_first_choice():
+    """The context pools over devices: permuting them permutes nothing the critic sees."""
+    policy = load_policy(get_agent("placement", "gwp"))
+    obs = BatchedPlacementEnv().reset([small(3, n_devices=6)])
+    flipped = type(obs)(obs.features.flip(1), obs.mask.flip(1))
+    with torch.no_grad():
+        torch.testing.assert_close(policy(obs)[1], policy(flipped)[1])
+
+
+def test_checkpoint_round_trip_gives_the_same_decisions(tmp_path):
+    """A trained policy written by `cpnopt train` and read back acts exactly as before, at 4 and at 9 devices."""
+    spec = replace(get_agent("placement", "gwp"), config={"n_envs": 4, "n_steps": 2, "gamma": 0.0})
+    path = train_agent(spec, steps=8, seed=0, output=str(tmp_path / "g.pt"), progress=False)
+    state = torch.load(path, weights_only=True)
+    policy = spec.make_policy(**state["policy_kwargs"])
+    policy.load_state_dict(state["policy"])
+    again = load_policy(spec, path)
+    for inst in (small(1), small(2, n_devices=9)):
+        first, second = (act_greedily(BatchedPlacementEnv(), p.eval(), [inst])[0] for p in (policy, again))
+        assert first == second
 
 
 def test_short_training_beats_the_untrained_policy(tmp_path):

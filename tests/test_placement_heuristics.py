@@ -87,6 +87,17 @@ def test_proportional_places_every_neuron_within_one_of_its_share(total, weights
     assert counts.sum() == total and np.all(np.abs(counts - total * w / w.sum()) < 1 + 1e-9)
 
 
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 9))
+def test_proportional_by_rows_equals_one_call_per_row(seed, m):
+    """The row-wise form (the gwp environment's, all layers at once) splits each row as the 1-D call."""
+    rng = np.random.default_rng(seed)
+    totals = rng.integers(0, 3000, size=12)
+    weights = rng.choice([0.0, 0.5, 1.0, 2.0], size=m) / rng.uniform(1e-6, 1e-3, size=(12, m))
+    weights[:, 0] += 1.0  # never an all-zero row
+    expected = np.array([proportional(int(t), w) for t, w in zip(totals, weights)])
+    assert np.array_equal(proportional(totals, weights), expected)
+
+
 def test_fit_memory_moves_neurons_off_a_full_device(inst):
     counts = np.zeros((inst.n_layers, inst.n_devices), dtype=int)
     counts[:, 0] = inst.neurons

@@ -7,8 +7,9 @@ destinations), masks the disallowed ones to −∞ and samples from the categori
 distribution; the critic reads the masked mean and max of the candidates' embeddings.
 Decisions made one after another by the environment (DCAT's servers, one per step) make
 the policy autoregressive: each choice is conditioned on the earlier ones through the
-observation. :class:`AutoregressiveHead` does the same inside one step, for an action made
-of several sub-actions (each conditioned on the earlier ones, each under its own mask).
+observation. :class:`SetAutoregressiveHead` does the same inside one step, for an action
+made of one sub-action per candidate (each conditioned on the earlier ones; any number of
+candidates, one set of weights).
 """
 
 from __future__ import annotations
@@ -68,45 +69,62 @@ class CandidateActorCritic(nn.Module):
         return {"n_features": self.n_features, "hidden": self.hidden}
 
 
-class AutoregressiveHead(nn.Module):
-    """A joint action of several sub-actions, each conditioned on the ones before it.
+class SetAutoregressiveHead(nn.Module):
+    """One sub-action per candidate, chosen in turn, for any number of candidates (shared weights).
 
-    π(a₁, …, a_m | h) = Π_j π_j(a_j | h, a₁, …, a_{j−1}): sub-action j reads the context
-    ``h`` (B, H) and the one-hot encodings of the earlier sub-actions through its own MLP,
-    under its own optional mask (B, n_j). For multi-action agents (e.g. GWP's choice of a
-    partition from several knobs) where a product of independent heads would miss the
-    dependence between the knobs.
+    Candidate j's sub-action reads its embedding e_j, the pooled context c of the whole set
+    and a summary s_j of the choices made so far:
+    π(a₁..a_m | s) = Π_j π(a_j | e_j, c, s_j),  s_j = (1 / m) Σ_{i<j} tanh(W_s [e_i, onehot(a_i)]),
+    m the number of allowed candidates. Everything that does not depend on earlier choices
+    (the [e_j, c] half of the first layer) is computed once for all candidates, so each turn
+    costs two small matrix products. A candidate outside the mask takes sub-action 0 and adds
+    nothing to the log-probability, the entropy or the summary.
     """
 
-    def __init__(self, context: int, sizes: list[int], hidden: int = 64) -> None:
+    def __init__(self, embedding: int, context: int, n_actions: int, hidden: int = 64) -> None:
         super().__init__()
-        self.sizes = list(sizes)
-        self.heads = nn.ModuleList(
-            mlp([context + sum(self.sizes[:j]), hidden, n], last_gain=0.01) for j, n in enumerate(self.sizes)
-        )
+        self.n_actions = n_actions
+        self.base = nn.Linear(embedding + context, hidden)
+        self.from_summary = nn.Linear(hidden, hidden, bias=False)
+        self.remember = nn.Linear(embedding + n_actions, hidden)
+        self.out = nn.Linear(hidden, n_actions)
+        for layer, gain in ((self.base, 2**0.5), (self.from_summary, 1.0), (self.remember, 1.0), (self.out, 0.01)):
+            nn.init.orthogonal_(layer.weight, gain)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
     def forward(
         self,
-        h: torch.Tensor,
+        embedded: torch.Tensor,
+        context: torch.Tensor,
+        mask: torch.Tensor,
         actions: torch.Tensor | None = None,
-        masks: list[torch.Tensor | None] | None = None,
         greedy: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sample (``greedy``: the most probable sub-action at each step; or score the given
-        ``actions`` (B, m)): actions, joint log-probability, entropy.
-
-        The entropy is Σ_j H(π_j(· | h, a_<j)) along the chosen actions, the usual estimate of
-        the joint entropy for an entropy bonus.
-        """
-        chosen, log_prob, entropy = [], h.new_zeros(h.shape[0]), h.new_zeros(h.shape[0])
-        inputs = h
-        for j, head in enumerate(self.heads):
-            logits = head(inputs)
-            mask = masks[j] if masks is not None and masks[j] is not None else torch.ones_like(logits, dtype=torch.bool)
-            dist = masked_categorical(logits, mask)
-            action = actions[:, j] if actions is not None else dist.mode if greedy else dist.sample()
+        """``embedded`` (B, m, E), ``context`` (B, C), ``mask`` (B, m): sample (``greedy``: the most
+        probable sub-action in turn; or score the given ``actions`` (B, m)): actions, joint
+        log-probability, entropy (Σ_j H(π_j) along the chosen actions; both zero when ``greedy``)."""
+        b, m, e = embedded.shape
+        base = self.base(torch.cat([embedded, context[:, None].expand(b, m, -1)], dim=-1))  # (B, m, H)
+        # remember([e_i, onehot(a_i)]) = W_e e_i + b + W_a[:, a_i]: the first two once for all candidates
+        remembered = nn.functional.linear(embedded, self.remember.weight[:, :e], self.remember.bias)
+        per_action = self.remember.weight[:, e:].t()  # (n_actions, H)
+        allowed = mask.float()
+        share = allowed / allowed.sum(1, keepdim=True).clamp_min(1.0)  # (B, m): 1 / (allowed candidates)
+        summary = base.new_zeros(b, base.shape[-1])
+        chosen, log_prob, entropy = [], base.new_zeros(b), base.new_zeros(b)
+        for j in range(m):
+            log_p = torch.log_softmax(self.out(torch.tanh(base[:, j] + self.from_summary(summary))), dim=-1)
+            if actions is not None:
+                action = actions[:, j]
+            elif greedy:
+                action = log_p.argmax(-1)
+            else:
+                action = torch.multinomial(log_p.exp(), 1).squeeze(-1)
+            action = torch.where(mask[:, j], action, torch.zeros_like(action))
             chosen.append(action)
-            log_prob = log_prob + dist.log_prob(action)
-            entropy = entropy + dist.entropy()
-            inputs = torch.cat([inputs, nn.functional.one_hot(action, self.sizes[j]).float()], dim=-1)
+            if not greedy:  # the mode needs neither
+                log_prob = log_prob + allowed[:, j] * log_p.gather(-1, action[:, None]).squeeze(-1)
+                entropy = entropy - allowed[:, j] * (log_p.exp() * log_p).sum(-1)
+            summary = summary + share[:, j, None] * torch.tanh(remembered[:, j] + per_action[action])
         return torch.stack(chosen, dim=-1), log_prob, entropy

@@ -29,7 +29,8 @@ Modelling decisions (GWP leaves them open or they follow from the family)
 - **DVFS**: every device runs at the top level (as the baselines; the decision names no levels).
 - **Reward scale**: −K × the contribution (K iterations), so the reference placement earns
   about −1 per step; ``Step.objective`` carries the evaluator's Eq. (10) objective.
-- **Observation**: candidates = the devices (K = m, none masked), features of device i at
+- **Observation**: candidates = the devices (K = m, none masked; a training batch that mixes
+  device counts pads them to its largest with zero rows outside the mask), features of device i at
   iteration k: u, f/f^max, f^max/3 GHz, B / max_j B, its share of Σ_j 1/T_j with T_j the
   iteration time of the whole model alone on device j (Eq. 1–6), min_j T_j / T_i,
   min_j E_j / E_i (E alone, Eq. 7–9), min_j c_j / c_i and K·c_i with c_i = the Eq. (10)
@@ -98,7 +99,7 @@ def split_iteration(inst: PlacementInstance, k: int, levels: np.ndarray) -> np.n
         weights = np.zeros(inst.n_devices)
         weights[int(np.argmin(alone_costs(inst, k)[2]))] = 1.0
     per_neuron_time = inst.terms(k).neuron_time_s[inst.top_level]  # [l, i]
-    counts = np.array([proportional(int(n), weights / per_neuron_time[l]) for l, n in enumerate(inst.neurons)])
+    counts = proportional(inst.neurons, weights / per_neuron_time)  # one row per layer
     fitted = fit_memory(inst, counts)
     if fitted is None:
         raise RuntimeError("the split cannot be fitted into the devices' memory")
@@ -106,18 +107,29 @@ def split_iteration(inst: PlacementInstance, k: int, levels: np.ndarray) -> np.n
 
 
 class BatchedPlacementEnv(BatchedEnv):
-    """Many GWP instances with the same number of devices and iterations, one iteration per step."""
+    """Many GWP instances with the same number of iterations, one iteration per step.
+
+    ``pad_to``: a batch may mix device counts up to it; each instance's devices come first,
+    the rest of the ``pad_to`` candidates are zero rows outside the mask and their actions
+    are ignored (0: every instance of a batch has the same number of devices).
+    """
 
     n_features = N_FEATURES
 
+    def __init__(self, device: torch.device | str = "cpu", pad_to: int = 0) -> None:
+        super().__init__(device)
+        self.pad_to = pad_to
+
     def n_candidates(self, instance: PlacementInstance) -> int:
-        return instance.n_devices
+        return max(self.pad_to, instance.n_devices)
 
     # ------------------------------------------------------------------ episodes
     def _reset_all(self) -> None:
         b = len(self.instances)
         inst = self.instances[0]
-        self.features = torch.zeros(b, inst.n_iterations, inst.n_devices, N_FEATURES, device=self.device)
+        m = self.n_candidates(inst)
+        self.features = torch.zeros(b, inst.n_iterations, m, N_FEATURES, device=self.device)
+        self.present = torch.zeros(b, m, dtype=torch.bool, device=self.device)  # the instance's own devices
         self.k = torch.zeros(b, dtype=torch.long, device=self.device)
         self.counts: list[list[np.ndarray]] = [[] for _ in range(b)]
         self._clear()
@@ -129,7 +141,9 @@ class BatchedPlacementEnv(BatchedEnv):
             if inst.n_iterations != self.features.shape[1]:
                 raise ValueError(f"a batch needs instances with {self.features.shape[1]} iterations")
             feats = np.stack([iteration_features(inst, k) for k in range(inst.n_iterations)])
-            self.features[slot] = torch.as_tensor(feats, dtype=torch.float32, device=self.device)
+            self.features[slot] = 0.0
+            self.features[slot, :, : inst.n_devices] = torch.as_tensor(feats, dtype=torch.float32, device=self.device)
+            self.present[slot] = torch.arange(self.present.shape[1], device=self.device) < inst.n_devices
             self.k[slot] = 0
             self.counts[slot] = []
             self._clear([slot])
@@ -139,15 +153,15 @@ class BatchedPlacementEnv(BatchedEnv):
         return self.k >= self.features.shape[1]
 
     def observe(self) -> Observation:
-        b, n_iter, m, _ = self.features.shape
+        b, n_iter = self.features.shape[:2]
         rows = torch.arange(b, device=self.device)
         features = self.features[rows, self.k.clamp(max=n_iter - 1)]
         features = torch.where(self.done[:, None, None], 0.0, features)
-        return Observation(features, torch.ones(b, m, dtype=torch.bool, device=self.device))
+        return Observation(features, self.present.clone())
 
     # ------------------------------------------------------------------ step
     def step(self, actions: torch.Tensor) -> Step:
-        """``actions`` (B, m): a weight level per device; out-of-range levels are clipped."""
+        """``actions`` (B, m): a weight level per device (padding ignored); out-of-range levels are clipped."""
         b = self.batch_size
         levels = actions.reshape(b, -1).long().clamp(0, len(WEIGHT_LEVELS) - 1).cpu().numpy()
         reward = torch.zeros(b, device=self.device)
@@ -155,7 +169,7 @@ class BatchedPlacementEnv(BatchedEnv):
         active = (~self.done).cpu().numpy()
         for slot in np.flatnonzero(active).tolist():
             inst, k = self.instances[slot], int(self.k[slot])
-            counts = split_iteration(inst, k, levels[slot])
+            counts = split_iteration(inst, k, levels[slot, : inst.n_devices])
             self.counts[slot].append(counts)
             cost = iteration_cost(inst, k, counts, np.full(inst.n_devices, inst.top_level))
             reward[slot] = -inst.n_iterations * objective_of(inst, cost.energy_j, cost.time_s)  # Eq. (17)

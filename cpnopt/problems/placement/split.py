@@ -17,13 +17,21 @@ from cpnopt.problems.placement.evaluate import TOLERANCE
 from cpnopt.problems.placement.instance import PlacementInstance
 
 
-def proportional(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integers proportional to ``weights`` (largest remainder, ties to the lower index)."""
-    share = total * weights / weights.sum()
+def proportional(total: int | np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``weights`` (largest remainder, ties to the lower index).
+
+    Row-wise when ``weights`` is (L, m) and ``total`` has L entries: one split per row, all
+    rows at once, each as the 1-D call would make it.
+    """
+    rows = np.atleast_2d(weights)
+    totals = np.atleast_1d(total)[:, None]
+    share = totals * rows / rows.sum(axis=-1, keepdims=True)
     counts = np.floor(share).astype(int)
-    order = np.argsort(-(share - counts), kind="stable")
-    counts[order[: total - counts.sum()]] += 1
-    return counts
+    order = np.argsort(-(share - counts), axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(rows.shape[-1])[None].repeat(len(rows), 0), axis=-1)
+    counts += rank < totals - counts.sum(axis=-1, keepdims=True)
+    return counts if np.ndim(weights) == 2 else counts[0]
 
 
 def fit_memory(instance: PlacementInstance, counts: np.ndarray) -> np.ndarray | None:
