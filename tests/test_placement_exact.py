@@ -238,7 +238,7 @@ def _with_memory(instance, devices_mb=None, layer0_mb_per_neuron=None):
     return instance_from_dict(data)
 
 
-@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+@pytest.mark.parametrize("method", ["milp", "offline", "static", "cg"])
 def test_device_that_holds_no_neuron_is_left_out_of_the_model(method):
     """A device too small for one neuron of any layer got a memory row over an empty sum (a Pyomo error)."""
     base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)
@@ -252,7 +252,7 @@ def test_device_that_holds_no_neuron_is_left_out_of_the_model(method):
         assert solution.report.objective <= brute.report.objective + 1e-9
 
 
-@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+@pytest.mark.parametrize("method", ["milp", "offline", "static", "cg"])
 def test_layer_that_fits_no_device_is_a_clean_verdict(method):
     """One neuron of layer 0 bigger than every device: no placement; exact methods say so, no traceback."""
     base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)
