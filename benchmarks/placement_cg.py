@@ -7,6 +7,10 @@ the limit, and the time to proof; CPU seconds of the process beside the wall tim
 shared). Usage:
 
     python benchmarks/placement_cg.py [--time-limit 60] [--seeds 0 1 2] [--cases 16x3 64x1 64x3] [-o FILE.md]
+    python benchmarks/placement_cg.py --baselines [--time-limit 120] [-o FILE.md]
+
+``--baselines`` re-measures the baselines' gaps of suite ``placement-devices`` (its instances: 2
+iterations, α = 0.5, no DVFS, seeds 0 and 1, 4 / 16 / 64 devices) against ``cg``'s bound, per seed.
 """
 
 from __future__ import annotations
@@ -59,6 +63,32 @@ def run_one(case: str, seed: int, method: str, time_limit: float) -> dict:
     }
 
 
+BASELINES = ("heuristic", "rule", "random")
+
+
+def baseline_gaps(time_limit: float) -> list[str]:
+    """Each baseline's (objective − cg's bound) / cg's bound on the suite's instances, per seed."""
+    lines = [
+        "| devices | seed | cg status | cg objective | cg bound | cg gap | "
+        + " | ".join(f"{m} gap to cg's bound" for m in BASELINES)
+        + " | load (1 min) |",
+        "|---:|---:|---|---:|---:|---:|" + "---:|" * len(BASELINES) + "---:|",
+    ]
+    for devices in (4, 16, 64):
+        for seed in (0, 1):
+            inst = cpnopt.generate("placement", seed=seed, n_devices=devices, n_iterations=2, alpha=0.5)
+            load = os.getloadavg()[0]
+            exact = cpnopt.solve(inst, "cg", time_limit=time_limit, threads=1)
+            bound = exact.report.bound
+            gaps = [(cpnopt.solve(inst, m).report.objective - bound) / bound for m in BASELINES]
+            lines.append(
+                f"| {devices} | {seed} | {exact.report.status.value} | {exact.report.objective:.4f} | {bound:.4f} "
+                f"| {exact.report.gap:.2%} | " + " | ".join(f"{g:.1%}" for g in gaps) + f" | {load:.1f} |"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
 def fmt(x: float | None, pattern: str) -> str:
     return "—" if x is None else format(x, pattern)
 
@@ -69,9 +99,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--methods", nargs="+", default=["cg", "milp"])
+    parser.add_argument("--baselines", action="store_true", help="the suite's baselines against cg's bound")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     cpnopt.solve(cpnopt.generate("placement", seed=0, n_devices=2, n_layers=1, n_iterations=1), "cg")  # JIT, once
+    if args.baselines:
+        text = "\n".join(baseline_gaps(args.time_limit)) + f"\n\ncg: threads = 1, {args.time_limit:g} s per instance.\n"
+        if args.output:
+            args.output.write_text(text)
+        return
     lines = [
         "| devices × levels | seed | method | status | objective | bound | gap at 10 s | gap at the limit "
         "| time to proof (s) | wall (s) | CPU (s) | load (1 min) |",

@@ -296,16 +296,12 @@ def solve_binary_program(
     start: np.ndarray | None = None,
     time_limit: float = 60.0,
     threads: int | None = None,
-    highs_options: dict[str, Any] | None = None,
 ) -> np.ndarray | None:
     """Solve max (or min) costs·x over binary x with row_lower ≤ A x ≤ row_upper (A in
     compressed-column form, as :meth:`IncrementalLP.add_columns`), from the MIP start
-    ``start`` when given, with HiGHS's own ``highs_options``; the best point found within
-    ``time_limit`` seconds, or None."""
+    ``start`` when given; the best point found within ``time_limit`` seconds, or None."""
     highs = _binary_program(row_lower, row_upper, costs, starts, rows, values, maximize, threads)
     highs.setOptionValue("time_limit", float(max(time_limit, 0.1)))
-    for name, value in (highs_options or {}).items():
-        highs.setOptionValue(name, value)
     if start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=float).tolist()

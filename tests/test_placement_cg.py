@@ -185,14 +185,14 @@ def test_cg_bounds_the_learned_agent():
     assert sol.report.objective <= agent.report.objective + 1e-9 or sol.report.status is Status.TIME_LIMIT
 
 
-def test_time_limit_keeps_incumbent_bound_and_gap():
-    """16 devices × 3 levels in 3 s: stopped, with a placement at least as good as the start heuristics,
-    a bound below it, and the gap in the report."""
+def test_time_limit_keeps_incumbent_and_bound():
+    """16 devices × 3 levels in 3 s: stopped, with a placement at least as good as the start heuristics and
+    a bound below it, or no bound at all when no exact pricing round finished (never −inf)."""
     inst = cpnopt.generate("placement", seed=0, n_devices=16, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
     sol = cpnopt.solve(inst, "cg", time_limit=3.0, threads=1)
     assert sol.feasible and sol.report.status is Status.TIME_LIMIT
-    assert sol.report.bound is not None and sol.report.bound <= sol.report.objective
-    assert sol.report.gap is not None and sol.report.gap > 0
+    assert sol.report.bound is None or -np.inf < sol.report.bound <= sol.report.objective
+    assert (sol.report.gap is None) == (sol.report.bound is None)
     heuristic = cpnopt.solve(inst, "heuristic", epoch_length=1)
     assert sol.report.objective <= heuristic.report.objective + 1e-9
 

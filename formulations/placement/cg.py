@@ -53,6 +53,7 @@ REDUCED_COST_TOL = 1e-9  # relative to the scaled objective
 EXACT_EVERY = 10  # heuristic pricing rounds before an exact one (the bound) at the latest
 CG_SHARE = 0.75  # of an iteration's time at most for column generation
 MIP_SHARE = 0.5  # of what is left then, at most for the restricted master MIP; the compact MILP gets the rest
+EARLY_MIP_S = 2.0  # restricted master MIP after each exact round of column generation, at most this long
 POOL_PER_LAYER = 40  # columns per layer (least reduced cost) in the restricted master MIP
 COMPACT_MIN_S = 0.5  # the compact MILP runs only with at least this much time left
 
@@ -198,6 +199,32 @@ class Master:
             chosen.update(self.columns[j].key() for j in mine[:POOL_PER_LAYER])
         return [c for c in self.columns if c.key() in chosen]
 
+    def restricted_mip(
+        self,
+        incumbent: list[Column],
+        bound: float,
+        duals: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        time_limit: float,
+        threads: int | None,
+    ) -> tuple[list[Column], float]:
+        """The master over the promising pool as a binary program (HiGHS) from ``incumbent``: the better
+        plan of the two and its cost."""
+        best = sum(c.cost for c in incumbent)
+        pool = self.columns if duals is None else self.promising(best - bound, *duals, incumbent)
+        chosen = solve_binary_program(
+            *self.program(pool),
+            maximize=False,
+            start=self.plan_vector(incumbent, pool),
+            time_limit=max(time_limit, 0.5),
+            threads=threads,
+        )
+        if chosen is not None:
+            picked = [pool[j] for j in np.flatnonzero(chosen[len(self.z_starts) :] > 0.5)]
+            value = sum(c.cost for c in picked)
+            if value < best:
+                return picked, value
+        return incumbent, best
+
     def program(self, columns: list[Column] | None = None) -> tuple[np.ndarray, ...]:
         """The master over ``columns`` (default: the pool) and z as a binary program: (row bounds, costs, CSC)."""
         columns = self.columns if columns is None else columns
@@ -228,6 +255,11 @@ class Master:
         return x
 
 
+def _row(seconds: float, incumbent: float, bound: float) -> list[float | None]:
+    """A trace row; no bound yet (−inf) is None."""
+    return [seconds, incumbent, bound if math.isfinite(bound) else None]
+
+
 def plan_levels(plan: list[Column], n_devices: int) -> np.ndarray:
     """[i] the level of each device the plan uses (−1: unused)."""
     levels = np.full(n_devices, -1, dtype=np.int64)
@@ -250,7 +282,7 @@ def placement_columns(layers: list[LayerData], counts: np.ndarray, levels: np.nd
 @dataclass
 class IterationResult:
     objective: float  # Eq. (10) of the incumbent (unscaled)
-    bound: float
+    bound: float | None  # None: stopped before a bound existed
     counts: np.ndarray
     levels: np.ndarray
     status: Status
@@ -321,32 +353,21 @@ def solve_iteration(
         added = master.add(found)
         if exact:
             bound = max(bound, lagrangian)
-            trace.append([elapsed(), best / SCALE, bound / SCALE])
+            trace.append(_row(elapsed(), best / SCALE, bound / SCALE))
             if not added or bound >= value - tol:
                 converged = True
                 break
             exact, since_exact = False, 0
+            if best - bound > mip_rel_gap * abs(best):  # an incumbent along the way (anytime)
+                incumbent, best = master.restricted_mip(incumbent, bound, duals, EARLY_MIP_S, threads)
+                trace.append(_row(elapsed(), best / SCALE, bound / SCALE))
         else:
             exact, since_exact = not added, since_exact + 1
     stats["converged"] = converged
     stats["cg_s"] = elapsed()
     if best - bound > mip_rel_gap * abs(best):
-        pool = master.columns if duals is None else master.promising(best - bound, *duals, incumbent)
-        program = master.program(pool)
-        chosen = solve_binary_program(
-            *program,
-            maximize=False,
-            start=master.plan_vector(incumbent, pool),
-            time_limit=max(MIP_SHARE * (limit - elapsed()), 0.5),
-            threads=threads,
-        )
-        if chosen is not None:
-            picked = [pool[j] for j in np.flatnonzero(chosen[len(master.z_starts) :] > 0.5)]
-            value = sum(c.cost for c in picked)
-            if value < best:
-                incumbent, best = picked, value
-        stats["restricted_mip_columns"] = len(pool)
-        trace.append([elapsed(), best / SCALE, bound / SCALE])
+        incumbent, best = master.restricted_mip(incumbent, bound, duals, MIP_SHARE * (limit - elapsed()), threads)
+        trace.append(_row(elapsed(), best / SCALE, bound / SCALE))
     stats["restricted_mip_s"] = elapsed() - stats["cg_s"]
     counts = np.array([c.counts for c in sorted(incumbent, key=lambda c: c.layer)])
     used_levels = plan_levels(incumbent, instance.n_devices)
@@ -364,12 +385,13 @@ def solve_iteration(
             counts, levels, objective = compact.counts, compact.levels, compact.result.objective
         if compact.result.bound is not None:
             bound = max(bound, compact.result.bound)
-        trace.append([elapsed(), objective, bound])
+        trace.append(_row(elapsed(), objective, bound))
     stats["compact_s"] = elapsed() - stats["cg_s"] - stats["restricted_mip_s"]
     if write_model is not None:  # the master over the pool and the incumbent: its optimum is the incumbent's or better
         master.add(placement_columns(layers, counts, levels))
         write_binary_program(write_model, *master.program(), maximize=False)
     proven = objective - bound <= mip_rel_gap * abs(objective) + 1e-12
+    bound = bound if math.isfinite(bound) else None  # stopped before the first exact pricing round
     stats.update(columns=len(master.columns), lp_restarts=master.lp.restarts)
     return IterationResult(
         objective, bound, counts, levels, Status.OPTIMAL if proven else Status.TIME_LIMIT, stats, trace
@@ -398,13 +420,14 @@ def cg(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
         result = solve_iteration(instance, k, starts[k], share, options.mip_rel_gap, options.threads, target)
         results.append(result)
         before_obj = sum(r.objective for r in results[:-1])
-        before_bound = sum(r.bound for r in results[:-1])
+        earlier = [r.bound for r in results[:-1]]
+        before_bound = None if None in earlier else sum(earlier)
         trace += [[t + began, obj + before_obj, None if b is None else b + before_bound] for t, obj, b in result.trace]
     statuses = [r.status for r in results]
     return MethodOutput(
         decision=PlacementDecision.from_arrays([r.counts for r in results], [r.levels for r in results]),
         status=Status.OPTIMAL if all(s is Status.OPTIMAL for s in statuses) else Status.TIME_LIMIT,
-        bound=sum(r.bound for r in results),
+        bound=None if any(r.bound is None for r in results) else sum(r.bound for r in results),
         model_objective=sum(r.objective for r in results),
         info={
             "iterations": instance.n_iterations,
