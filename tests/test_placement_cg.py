@@ -2,7 +2,6 @@
 
 import itertools
 
-import highspy
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -15,7 +14,6 @@ from cpnopt.formulations.placement.layer_pricing import INF, LayerData, fill, pr
 from cpnopt.formulations.placement.milp import SCALE, heuristic_starts
 from cpnopt.problems.placement import PlacementDecision
 from cpnopt.solution import Status
-from cpnopt.solvers.placement.enumerate import MAX_COMBINATIONS, candidates_per_iteration
 
 
 def _brute_fill(total, lo, hi, unit, fixed, optional):
@@ -111,46 +109,13 @@ def test_layer_pricing_equals_brute_force(seed, m, n_levels, neurons):
     assert price_layer(layer, *args, points, hint=float(points[0]), exact=False).value >= exact.value - 1e-9
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(0, 10_000),
-    n_devices=st.integers(2, 3),
-    n_layers=st.integers(1, 2),
-    dvfs=st.booleans(),
-    alpha=st.floats(0.0, 1.0),
-    memory_slack=st.floats(1.0, 2.0),
-)
-def test_cg_equals_brute_force_property(seed, n_devices, n_layers, dvfs, alpha, memory_slack):
-    """Random tiny instances (memory tight to loose, with and without DVFS): cg proves brute force's optimum."""
-    inst = tiny(
-        seed,
-        n_devices=n_devices,
-        n_layers=n_layers,
-        levels=(1.0, 0.7) if dvfs else (1.0,),
-        alpha=alpha,
-        memory_slack=memory_slack,
-    )
-    assume(candidates_per_iteration(inst) <= MAX_COMBINATIONS)
-    brute = cpnopt.solve(inst, "enumerate")
-    exact = cpnopt.solve(inst, "cg", threads=1)
-    assert exact.report.status is Status.OPTIMAL and exact.feasible
-    assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6, abs=1e-9)
-    assert exact.report.model_objective == pytest.approx(exact.report.objective, rel=1e-7, abs=1e-9)
-    assert exact.report.bound <= brute.report.objective + 1e-9
+MEDIUM = dict(seed=1, n_devices=8, n_layers=4, width_multiplier=0.25, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
 
 
 @pytest.fixture(scope="module")
 def medium():
     """8 devices, 3 DVFS levels, the first 4 MobileNet layers at width 1/4 (256 neurons), 1 iteration."""
-    return cpnopt.generate(
-        "placement",
-        seed=1,
-        n_devices=8,
-        n_layers=4,
-        width_multiplier=0.25,
-        n_iterations=1,
-        frequency_levels=[1.0, 0.8, 0.6],
-    )
+    return cpnopt.generate("placement", **MEDIUM)
 
 
 def test_decomposition_bound_is_valid_and_above_the_compact_lp(medium):
@@ -179,8 +144,8 @@ def test_cg_bounds_the_learned_agent():
     """The bundled gwp agent (4 devices) on a default-size instance: cg's bound is below its objective."""
     inst = cpnopt.generate("placement", seed=3, n_iterations=1, frequency_levels=[1.0, 0.8, 0.6])
     agent = cpnopt.solve(inst, "gwp")
-    sol = cpnopt.solve(inst, "cg", threads=1, time_limit=10)
-    assert agent.feasible and sol.feasible
+    sol = cpnopt.solve(inst, "cg", threads=1, time_limit=30)
+    assert agent.feasible and sol.feasible and sol.report.bound is not None
     assert sol.report.bound <= agent.report.objective + 1e-9
     assert sol.report.objective <= agent.report.objective + 1e-9 or sol.report.status is Status.TIME_LIMIT
 
@@ -195,21 +160,6 @@ def test_time_limit_keeps_incumbent_and_bound():
     assert (sol.report.gap is None) == (sol.report.bound is None)
     heuristic = cpnopt.solve(inst, "heuristic", epoch_length=1)
     assert sol.report.objective <= heuristic.report.objective + 1e-9
-
-
-def test_written_master_resolves_to_the_optimum(tmp_path):
-    inst = tiny(2, levels=(1.0, 0.7), memory_slack=1.2)
-    sol = cpnopt.solve(inst, "cg", threads=1, write_model=str(tmp_path / "gwp.mps"))
-    total = 0.0
-    for k in range(inst.n_iterations):
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.readModel(str(tmp_path / f"gwp.iteration{k}.mps"))
-        h.run()
-        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        total += h.getInfo().objective_function_value / SCALE
-    assert sol.report.status is Status.OPTIMAL
-    assert total == pytest.approx(sol.report.objective, rel=1e-7)
 
 
 @pytest.mark.parametrize("option, value", [("time_limit", -1.0), ("threads", 0), ("write_model", "gwp.txt")])

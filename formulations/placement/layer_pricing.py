@@ -171,21 +171,12 @@ KEEP = 16  # improving placements returned per layer and round (the last ones fo
 
 
 @numba.njit(cache=True)
-def _value_at(
-    t: float,
-    total: int,
-    input_time: np.ndarray,
-    time: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    allowed: np.ndarray,
-    unit: np.ndarray,
-    fixed: np.ndarray,
-    optional: np.ndarray,
-    w_time: float,
-    work: np.ndarray,
-) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """f(t) (the fill at the capacities of layer time t) and the value of its placement, w_T · its time + f."""
+def _value_at(t: float, problem: tuple, work: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """f(t) (the fill at the capacities of layer time t) and the value of its placement, w_T · its time + f.
+
+    ``problem`` = (N_l, τ̂ [i], τ [i, v], lo [i], hi [i], allowed [i, v], unit [i, v], fixed [i, v],
+    optional [i], w_T), as :func:`price_layer` packs it."""
+    total, input_time, time, lo, hi, allowed, unit, fixed, optional, w_time = problem
     m, n_levels = time.shape
     cap = np.empty((m, n_levels), dtype=np.int64)
     lows = np.empty((m, n_levels), dtype=np.int64)
@@ -206,84 +197,58 @@ def _value_at(
 
 
 @numba.njit(cache=True)
-def _search(
-    total: int,
-    points: np.ndarray,
-    input_time: np.ndarray,
-    time: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    allowed: np.ndarray,
-    unit: np.ndarray,
-    fixed: np.ndarray,
-    optional: np.ndarray,
-    w_time: float,
-    upper: float,
-    hint: int,
-    kept_counts: np.ndarray,
-    kept_levels: np.ndarray,
-    kept_values: np.ndarray,
-) -> tuple[float, int, int]:
-    """The breakpoint search of :func:`price_layer`: (best value, placements kept, fills evaluated).
+def _evaluate(index: int, points: np.ndarray, f: np.ndarray, state: np.ndarray, problem: tuple, kept: tuple) -> None:
+    """f at breakpoint ``index`` into ``f``; its placement kept when it beats the best (``state[0]``).
 
-    f is non-increasing in t, so on an interval [t_a, t_b] of breakpoints no placement beats
-    w_T t_a + f(t_b); intervals whose bound reaches the best value are dropped, the others halved."""
+    ``state`` = (best value, placements kept, fills evaluated); ``kept`` = (counts, levels, values) of
+    the last ``KEEP`` improving placements, a ring; ``work`` (the DP's tables) is ``kept``'s fourth."""
+    kept_counts, kept_levels, kept_values, work = kept
+    cost, value, counts, levels = _value_at(points[index], problem, work)
+    f[index] = cost
+    state[2] += 1
+    if value < state[0]:
+        slot = int(state[1]) % len(kept_values)
+        kept_counts[slot, :] = counts
+        kept_levels[slot, :] = levels
+        kept_values[slot] = value
+        state[0] = value
+        state[1] += 1
+
+
+@numba.njit(cache=True)
+def _search(points: np.ndarray, problem: tuple, upper: float, hint: int, reach: int, kept: tuple) -> np.ndarray:
+    """The breakpoint search of :func:`price_layer`; (best value, placements kept, fills evaluated).
+
+    Exact (``reach`` 0): f is non-increasing in t, so on an interval [t_a, t_b] of breakpoints no
+    placement beats w_T t_a + f(t_b); intervals whose bound reaches the best value are dropped, the
+    others halved, after a bisection for the least feasible breakpoint. Heuristic (``reach`` > 0):
+    f only at the breakpoints ``hint`` ± 1, 2, 4, …, ``reach``."""
     n_points = len(points)
-    m = time.shape[0]
-    work = np.empty((5, m, total + 1), dtype=np.int64)
+    w_time = problem[9]
     f = np.full(n_points, np.nan)
-    state = np.array([upper, 0.0, 0.0])  # best value, placements kept, fills evaluated
+    state = np.array([upper, 0.0, 0.0])
     last = n_points - 1
+    if reach > 0:
+        _evaluate(hint, points, f, state, problem, kept)
+        step = 1
+        while step <= reach:
+            for index in (hint - step, hint + step):
+                if 0 <= index < n_points:
+                    _evaluate(index, points, f, state, problem, kept)
+            step *= 2
+        return state
     for index in (last, hint):
         if 0 <= index < n_points:
-            _evaluate(
-                index,
-                points,
-                f,
-                state,
-                total,
-                input_time,
-                time,
-                lo,
-                hi,
-                allowed,
-                unit,
-                fixed,
-                optional,
-                w_time,
-                work,
-                kept_counts,
-                kept_levels,
-                kept_values,
-            )
+            _evaluate(index, points, f, state, problem, kept)
     if f[last] >= INF:
-        return state[0], int(state[1]), int(state[2])  # infeasible even at the widest capacities
+        return state  # infeasible even at the widest capacities
     low, high = 0, last  # bisection for the least feasible breakpoint (f is INF below it)
     while low < high:
         middle = (low + high) // 2
         if w_time * points[middle] + f[last] >= state[0]:
             high = middle  # nothing from here on can beat the best: no need to know
             continue
-        _evaluate(
-            middle,
-            points,
-            f,
-            state,
-            total,
-            input_time,
-            time,
-            lo,
-            hi,
-            allowed,
-            unit,
-            fixed,
-            optional,
-            w_time,
-            work,
-            kept_counts,
-            kept_levels,
-            kept_values,
-        )
+        _evaluate(middle, points, f, state, problem, kept)
         if f[middle] < INF:
             high = middle
         else:
@@ -299,141 +264,14 @@ def _search(
             continue
         for index in (b, a):
             if np.isnan(f[index]):
-                _evaluate(
-                    index,
-                    points,
-                    f,
-                    state,
-                    total,
-                    input_time,
-                    time,
-                    lo,
-                    hi,
-                    allowed,
-                    unit,
-                    fixed,
-                    optional,
-                    w_time,
-                    work,
-                    kept_counts,
-                    kept_levels,
-                    kept_values,
-                )
+                _evaluate(index, points, f, state, problem, kept)
         if floor + f[b] >= state[0] or b - a <= 1:
             continue
         middle = (a + b) // 2
         stack[top, 0], stack[top, 1] = middle, b
         stack[top + 1, 0], stack[top + 1, 1] = a + 1, middle
         top += 2
-    return state[0], int(state[1]), int(state[2])
-
-
-@numba.njit(cache=True)
-def _evaluate(
-    index: int,
-    points: np.ndarray,
-    f: np.ndarray,
-    state: np.ndarray,
-    total: int,
-    input_time: np.ndarray,
-    time: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    allowed: np.ndarray,
-    unit: np.ndarray,
-    fixed: np.ndarray,
-    optional: np.ndarray,
-    w_time: float,
-    work: np.ndarray,
-    kept_counts: np.ndarray,
-    kept_levels: np.ndarray,
-    kept_values: np.ndarray,
-) -> None:
-    """f at breakpoint ``index`` into ``f``; its placement kept when it beats the best (``state[0]``)."""
-    cost, value, counts, levels = _value_at(
-        points[index], total, input_time, time, lo, hi, allowed, unit, fixed, optional, w_time, work
-    )
-    f[index] = cost
-    state[2] += 1
-    if value < state[0]:
-        slot = int(state[1]) % len(kept_values)
-        kept_counts[slot, :] = counts
-        kept_levels[slot, :] = levels
-        kept_values[slot] = value
-        state[0] = value
-        state[1] += 1
-
-
-@numba.njit(cache=True)
-def _probe(
-    total: int,
-    points: np.ndarray,
-    input_time: np.ndarray,
-    time: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    allowed: np.ndarray,
-    unit: np.ndarray,
-    fixed: np.ndarray,
-    optional: np.ndarray,
-    w_time: float,
-    upper: float,
-    hint: int,
-    kept_counts: np.ndarray,
-    kept_levels: np.ndarray,
-    kept_values: np.ndarray,
-) -> tuple[float, int, int]:
-    """Heuristic pricing: f only at the breakpoints ``hint`` ± 2^j (no bound); as :func:`_search` returns."""
-    n_points = len(points)
-    work = np.empty((5, time.shape[0], total + 1), dtype=np.int64)
-    f = np.full(n_points, np.nan)
-    state = np.array([upper, 0.0, 0.0])
-    step = 1
-    _evaluate(
-        hint,
-        points,
-        f,
-        state,
-        total,
-        input_time,
-        time,
-        lo,
-        hi,
-        allowed,
-        unit,
-        fixed,
-        optional,
-        w_time,
-        work,
-        kept_counts,
-        kept_levels,
-        kept_values,
-    )
-    while step <= PROBE_REACH:
-        for index in (hint - step, hint + step):
-            if 0 <= index < n_points:
-                _evaluate(
-                    index,
-                    points,
-                    f,
-                    state,
-                    total,
-                    input_time,
-                    time,
-                    lo,
-                    hi,
-                    allowed,
-                    unit,
-                    fixed,
-                    optional,
-                    w_time,
-                    work,
-                    kept_counts,
-                    kept_levels,
-                    kept_values,
-                )
-        step *= 2
-    return state[0], int(state[1]), int(state[2])
+    return state
 
 
 def price_layer(
@@ -457,16 +295,9 @@ def price_layer(
     if len(breakpoints) == 0:
         return Priced(upper, [], 0)
     m = len(hi)
-    kept_counts = np.zeros((KEEP, m), dtype=np.int64)
-    kept_levels = np.zeros((KEEP, m), dtype=np.int64)
-    kept_values = np.zeros(KEEP)
-    start = -1 if hint is None else int(min(np.searchsorted(breakpoints, hint), len(breakpoints) - 1))
-    if not exact:
-        start = max(start, 0)
     c = np.ascontiguousarray  # one compiled signature: C-ordered arrays of fixed dtypes
-    best, found, evaluations = (_search if exact else _probe)(
-        layer.neurons,
-        c(breakpoints, dtype=np.float64),
+    problem = (
+        int(layer.neurons),
         c(layer.input_time, dtype=np.float64),
         c(layer.time, dtype=np.float64),
         c(lo, dtype=np.int64),
@@ -476,14 +307,21 @@ def price_layer(
         c(fixed, dtype=np.float64),
         c(optional, dtype=np.bool_),
         float(layer.w_time),
-        float(upper),
-        start,
-        kept_counts,
-        kept_levels,
-        kept_values,
     )
+    kept = (
+        np.zeros((KEEP, m), dtype=np.int64),
+        np.zeros((KEEP, m), dtype=np.int64),
+        np.zeros(KEEP),
+        np.empty((5, m, layer.neurons + 1), dtype=np.int64),
+    )
+    start = -1 if hint is None else int(min(np.searchsorted(breakpoints, hint), len(breakpoints) - 1))
+    reach = 0 if exact else PROBE_REACH
+    state = _search(
+        c(breakpoints, dtype=np.float64), problem, float(upper), max(start, 0) if reach else start, reach, kept
+    )
+    best, found, evaluations = float(state[0]), int(state[1]), int(state[2])
     slots = [(found - 1 - r) % KEEP for r in range(min(found, KEEP))][::-1]
-    columns = [(kept_counts[s].copy(), kept_levels[s].copy(), float(kept_values[s])) for s in slots]
+    columns = [(kept[0][s].copy(), kept[1][s].copy(), float(kept[2][s])) for s in slots]
     return Priced(best, columns, evaluations)
 
 
