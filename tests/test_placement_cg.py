@@ -162,6 +162,18 @@ def test_time_limit_keeps_incumbent_and_bound():
     assert sol.report.objective <= heuristic.report.objective + 1e-9
 
 
+def test_trace_rows_are_whole_instance_figures():
+    """Two iterations: every trace row is an incumbent and a bound of the whole instance (the earlier
+    iterations' results added, as milp's), ending at the reported objective and bound."""
+    inst = tiny(1, levels=(1.0, 0.7))
+    sol = cpnopt.solve(inst, "cg", threads=1)
+    trace = sol.report.info["trace"]
+    assert trace and trace[-1][1:] == pytest.approx([sol.report.objective, sol.report.bound])
+    for _, incumbent, bound in trace:
+        assert incumbent >= sol.report.objective - 1e-9
+        assert bound is None or bound <= sol.report.objective + 1e-9
+
+
 @pytest.mark.parametrize("option, value", [("time_limit", -1.0), ("threads", 0), ("write_model", "gwp.txt")])
 def test_bad_options_are_one_line(option, value):
     with pytest.raises(cpnopt.InputError, match=option):

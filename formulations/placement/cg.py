@@ -39,14 +39,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cpnopt.formulations.common.exact import register_exact
+from cpnopt.formulations.common.exact import method_trace, register_exact
 from cpnopt.formulations.common.model_files import part_path
 from cpnopt.formulations.placement import milp
 from cpnopt.formulations.placement.layer_pricing import LayerData, compile_fill, price_layer
 from cpnopt.formulations.placement.milp import SCALE, capacities, heuristic_starts, unplaceable
 from cpnopt.problems.placement import PlacementDecision, PlacementInstance
 from cpnopt.solution import MethodOutput, Status
-from cpnopt.solvers.highs import ExactOptions, IncrementalLP, solve_binary_program, write_binary_program
+from cpnopt.solvers.highs import (
+    ExactOptions,
+    HighsResult,
+    IncrementalLP,
+    solve_binary_program,
+    write_binary_program,
+)
 
 ARTIFICIAL_COST = 1e6  # per layer, in the scaled objective (every placement costs < SCALE × a few)
 REDUCED_COST_TOL = 1e-9  # relative to the scaled objective
@@ -412,17 +418,18 @@ def cg(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     started = time.perf_counter()
     starts = heuristic_starts(instance)
     results: list[IterationResult] = []
-    trace: list[list[float | None]] = []
     for k in range(instance.n_iterations):
         began = time.perf_counter() - started
         share = options.time_left(began, instance.n_iterations - k, floor_s=0.5)
         target = part_path(options.write_model, "iteration", k, instance.n_iterations)
         result = solve_iteration(instance, k, starts[k], share, options.mip_rel_gap, options.threads, target)
         results.append(result)
-        before_obj = sum(r.objective for r in results[:-1])
-        earlier = [r.bound for r in results[:-1]]
-        before_bound = None if None in earlier else sum(earlier)
-        trace += [[t + began, obj + before_obj, None if b is None else b + before_bound] for t, obj, b in result.trace]
+    earlier = [r.bound for r in results[:-1]]
+    before = (sum(r.objective for r in results[:-1]), None if None in earlier else sum(earlier))
+    last = results[-1]  # the anytime trace of the last iteration's solve, as milp's (formulations/common/exact.py)
+    trace = method_trace(
+        HighsResult(last.status, last.objective, last.bound, True, trace=tuple(map(tuple, last.trace))), began, before
+    )
     statuses = [r.status for r in results]
     return MethodOutput(
         decision=PlacementDecision.from_arrays([r.counts for r in results], [r.levels for r in results]),
