@@ -46,6 +46,7 @@ def test_milp_equals_brute_force_on_tiny_instances(seed, levels):
     assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6)
 
 
+@pytest.mark.parametrize("method", ["milp", "cg"])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -55,8 +56,9 @@ def test_milp_equals_brute_force_on_tiny_instances(seed, levels):
     alpha=st.floats(0.0, 1.0),
     memory_slack=st.floats(1.0, 2.0),
 )
-def test_milp_equals_brute_force_property(seed, n_devices, n_layers, dvfs, alpha, memory_slack):
-    """Random tiny instances (memory from tight to loose, with and without DVFS): milp's optimum is brute force's."""
+def test_exact_equals_brute_force_property(method, seed, n_devices, n_layers, dvfs, alpha, memory_slack):
+    """Random tiny instances (memory from tight to loose, with and without DVFS): milp's and cg's proven
+    optimum is brute force's, and their bound lies below it."""
     inst = tiny(
         seed,
         n_devices=n_devices,
@@ -67,10 +69,11 @@ def test_milp_equals_brute_force_property(seed, n_devices, n_layers, dvfs, alpha
     )
     assume(candidates_per_iteration(inst) <= MAX_COMBINATIONS)
     brute = cpnopt.solve(inst, "enumerate")
-    exact = cpnopt.solve(inst, "milp")
+    exact = cpnopt.solve(inst, method, threads=1)
     assert exact.report.status is Status.OPTIMAL and exact.feasible
     assert exact.report.objective == pytest.approx(brute.report.objective, rel=1e-6, abs=1e-9)
     assert exact.report.model_objective == pytest.approx(exact.report.objective, rel=1e-7, abs=1e-9)
+    assert exact.report.bound <= brute.report.objective + 1e-9
 
 
 def _least_layer_time(inst, k, l):
@@ -176,10 +179,13 @@ def test_written_model_resolves_to_the_same_optimum(tmp_path, suffix):
     assert h.getInfo().objective_function_value / SCALE == pytest.approx(sol.report.objective, rel=1e-7)
 
 
-def test_milp_written_models_resolve_to_the_same_optimum(tmp_path):
-    """milp writes one model per iteration; re-solved by HiGHS, their optima sum to milp's objective."""
+@pytest.mark.parametrize("method", ["milp", "cg"])
+def test_per_iteration_written_models_resolve_to_the_same_optimum(tmp_path, method):
+    """milp and cg write one model per iteration (cg: its restricted master over the column pool and the
+    incumbent); re-solved by HiGHS, their optima sum to the method's proven objective."""
     inst = tiny(2, levels=(1.0, 0.7), memory_slack=1.2)
-    sol = cpnopt.solve(inst, "milp", write_model=str(tmp_path / "gwp.mps"))
+    sol = cpnopt.solve(inst, method, write_model=str(tmp_path / "gwp.mps"))
+    assert sol.report.status is Status.OPTIMAL
     total = 0.0
     for k in range(inst.n_iterations):
         h = highspy.Highs()
@@ -238,7 +244,7 @@ def _with_memory(instance, devices_mb=None, layer0_mb_per_neuron=None):
     return instance_from_dict(data)
 
 
-@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+@pytest.mark.parametrize("method", ["milp", "offline", "static", "cg"])
 def test_device_that_holds_no_neuron_is_left_out_of_the_model(method):
     """A device too small for one neuron of any layer got a memory row over an empty sum (a Pyomo error)."""
     base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)
@@ -252,7 +258,7 @@ def test_device_that_holds_no_neuron_is_left_out_of_the_model(method):
         assert solution.report.objective <= brute.report.objective + 1e-9
 
 
-@pytest.mark.parametrize("method", ["milp", "offline", "static"])
+@pytest.mark.parametrize("method", ["milp", "offline", "static", "cg"])
 def test_layer_that_fits_no_device_is_a_clean_verdict(method):
     """One neuron of layer 0 bigger than every device: no placement; exact methods say so, no traceback."""
     base = cpnopt.generate("placement", seed=0, n_devices=10, n_layers=2, width_multiplier=0.1, n_iterations=1)

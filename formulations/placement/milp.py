@@ -181,16 +181,19 @@ def heuristic_starts(instance: PlacementInstance) -> list[np.ndarray | None]:
     return starts
 
 
-def set_start(block: pyo.Block, instance: PlacementInstance, k: int, counts: np.ndarray) -> None:
-    """Load the placement ``counts`` (every device at the top level) into an iteration block's variables."""
-    top = instance.top_level
+def set_start(
+    block: pyo.Block, instance: PlacementInstance, k: int, counts: np.ndarray, levels: np.ndarray | None = None
+) -> None:
+    """Load the placement ``counts`` with device ``levels`` (default: every device at the top level)
+    into an iteration block's variables."""
+    at = np.full(instance.n_devices, instance.top_level) if levels is None else levels
     for l, i, v in block.index_set:
-        block.n[l, i, v].set_value(int(counts[l, i]) if v == top else 0)
-        block.y[l, i, v].set_value(int(v == top and counts[l, i] > 0))
+        block.n[l, i, v].set_value(int(counts[l, i]) if v == at[i] else 0)
+        block.y[l, i, v].set_value(int(v == at[i] and counts[l, i] > 0))
     if instance.n_levels > 1:
         for i, v in block.z:
-            block.z[i, v].set_value(int(v == top))
-    layer_time = iteration_cost(instance, k, counts, np.full(instance.n_devices, top)).layer_time_s
+            block.z[i, v].set_value(int(v == at[i]))
+    layer_time = iteration_cost(instance, k, counts, at).layer_time_s
     for l in block.t:
         block.t[l].set_value(max(float(layer_time[l]), block.t[l].lb))
 
@@ -203,11 +206,16 @@ class IterationOptimum:
 
 
 def solve_iteration(
-    instance: PlacementInstance, k: int, options: ExactOptions, start: np.ndarray | None = None
+    instance: PlacementInstance,
+    k: int,
+    options: ExactOptions,
+    start: np.ndarray | None = None,
+    start_levels: np.ndarray | None = None,
 ) -> IterationOptimum:
     """The clairvoyant optimum of iteration ``k`` (objective and bound in Eq. 10's units; ``options.time_limit``
     for its solve; the model written to ``options.write_model`` has the objective Eq. 10 × ``SCALE``),
-    from the MIP start ``start`` ([l, i] counts at the top level, memory-feasible) when given."""
+    from the MIP start ``start`` ([l, i] counts, memory-feasible, at ``start_levels``, default the top
+    level) when given."""
     reason = unplaceable(instance)
     if reason:
         return IterationOptimum(HighsResult(Status.INFEASIBLE, None, None, False, reason), None, None)
@@ -216,13 +224,13 @@ def solve_iteration(
     add_iteration(model.it, instance, k)
     model.obj = pyo.Objective(expr=model.it.cost, sense=pyo.minimize)
     if start is not None:
-        set_start(model.it, instance, k, start)
+        set_start(model.it, instance, k, start, start_levels)
     result = unscaled(solve_pyomo(model, options, warm_start=start is not None), SCALE)
     if not result.has_solution:
         if start is None or result.status is not Status.TIME_LIMIT:
             return IterationOptimum(result, None, None)
-        levels = np.full(instance.n_devices, instance.top_level)  # stopped before HiGHS took the start: keep it
-        cost = iteration_cost(instance, k, start, levels)
+        levels = np.full(instance.n_devices, instance.top_level) if start_levels is None else start_levels
+        cost = iteration_cost(instance, k, start, levels)  # stopped before HiGHS took the start: keep it
         return IterationOptimum(
             replace(result, objective=objective_of(instance, cost.energy_j, cost.time_s)), start, levels
         )

@@ -64,6 +64,7 @@ FAMILY = register_family(
         describe=describe,
         method_modules=(
             "cpnopt.formulations.placement.milp",
+            "cpnopt.formulations.placement.cg",
             "cpnopt.solvers.placement.enumerate",
             "cpnopt.solvers.placement.heuristics",
             "cpnopt.solvers.placement.agents",
