@@ -5,6 +5,9 @@ Run the harness first, then this script on its store:
     cpnopt bench run benchmarks/suites/learned-stper.toml --db stper.db --workers 2   # or --quick
     python benchmarks/learned_stper.py --db stper.db -o benchmarks/results/learned-stper.md
 
+Other node counts (suites learned-stper-sizes, learned-stper-topohub): ``--suite NAME
+--scores-only`` prints the gap tables and the no-learning rule only.
+
 From the store (held-out seeds): per sweep point, every method's mean profit (Eq. 15), mean
 gap to milp's proven optimum and acceptance rate, and each agent's wins / ties / losses
 against every other method on the same instances (the paper's claim STPer > STPer-L >
@@ -35,7 +38,6 @@ from cpnopt.solution import Sense, Status, gap_to_reference
 from cpnopt.solvers.rl.serving import act_greedily, get_agent, load_policy
 
 AGENTS = ("stper", "stper refine=True", "stper-l", "stper-m")
-N_NODES = 14
 
 
 def score(store: Store, suite: str) -> list[str]:
@@ -102,7 +104,7 @@ def profit_now_rule(store: Store, suite: str) -> list[str]:
     by_point: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
     for run in runs:
         inst = cpnopt.generate("routing", seed=run["seed"], **run["params"])
-        env = BatchedRoutingEnv(N_NODES)
+        env = BatchedRoutingEnv()
         obs = env.reset([inst])
         while not bool(env.done.all()):
             scores = torch.where(obs.mask, obs.features[..., 4], torch.tensor(-torch.inf))
@@ -124,9 +126,9 @@ def latency(method: str, batch: int) -> str:
     policy = load_policy(get_agent("routing", method))
     instances = [cpnopt.generate("routing", seed=s) for s in range(batch)]
     steps = instances[0].n_tasks
-    one = timed(lambda: act_greedily(BatchedRoutingEnv(N_NODES), policy, instances[:1]), 10)
-    many = timed(lambda: act_greedily(BatchedRoutingEnv(N_NODES), policy, instances), 2)
-    obs1, obs_b = BatchedRoutingEnv(N_NODES).reset(instances[:1]), BatchedRoutingEnv(N_NODES).reset(instances)
+    one = timed(lambda: act_greedily(BatchedRoutingEnv(), policy, instances[:1]), 10)
+    many = timed(lambda: act_greedily(BatchedRoutingEnv(), policy, instances), 2)
+    obs1, obs_b = BatchedRoutingEnv().reset(instances[:1]), BatchedRoutingEnv().reset(instances)
     with torch.no_grad():
         fwd1 = timed(lambda: policy(obs1), 100)
         fwd_b = timed(lambda: policy(obs_b), 20)
@@ -193,13 +195,20 @@ def main() -> None:
     parser.add_argument("--suite", default="learned-stper")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("-o", "--output", type=Path)
+    parser.add_argument("--scores-only", action="store_true", help="the gap tables and the no-learning rule only")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with Store(args.db) as store:
         scores = score(store, args.suite)
         rule = profit_now_rule(store, args.suite)
+    if args.scores_only:
+        publish(
+            "\n".join([*scores, "No learning (profit-if-served-now rule, same scheduler):", "", *rule]) + "\n",
+            args.output,
+        )
+        return
     sample = [cpnopt.generate("routing", seed=s) for s in range(args.batch)]
-    batched, gym_rate = env_throughput(lambda: BatchedRoutingEnv(N_NODES), RoutingEnv(), sample, random_candidate, 3)
+    batched, gym_rate = env_throughput(lambda: BatchedRoutingEnv(), RoutingEnv(), sample, random_candidate, 3)
     lines = [
         f"### `{args.suite}`: STPer agents vs the exact optimum and the baselines (held-out seeds)",
         "",

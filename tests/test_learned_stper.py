@@ -1,5 +1,6 @@
-"""STPer agents: the environment (check_env, batched == single, evaluator's reward), the bundled
-policies (feasible, evaluator agrees, fp-qt refinement never worse), training improves, the optimum bounds them."""
+"""STPer agents: the environment (check_env, batched == single, evaluator's reward, padding), the bundled
+policies (feasible at any node count, evaluator agrees, fp-qt refinement and samples never worse), checkpoints
+round-trip, training improves, the optimum bounds them."""
 
 import json
 from dataclasses import replace
@@ -105,9 +106,58 @@ def test_fpqt_refinement_never_lowers_the_profit():
     assert refined.report.objective >= plain.report.objective - 1e-6
 
 
-def test_other_sizes_are_an_input_error():
-    with pytest.raises(cpnopt.InputError, match="instance"):
-        cpnopt.solve(cpnopt.generate("routing", seed=0, n_nodes=6), "stper")
+# node counts the bundled policies were not trained on (10–30 nodes): 50 and 80 Gabriel nodes, a real backbone
+UNSEEN = [{"n_nodes": 46}, {"n_nodes": 76, "n_users": 3}, {"topology": "sndlib/geant"}]
+
+
+@pytest.mark.parametrize("method", AGENTS)
+@pytest.mark.parametrize("params", UNSEEN, ids=["50-nodes", "80-nodes", "geant"])
+def test_bundled_policies_serve_node_counts_never_seen(method, params):
+    inst = cpnopt.generate("routing", seed=4, **params)
+    sol = cpnopt.solve(inst, method)
+    assert sol.feasible, sol.evaluation.violations
+    assert sol.report.objective == pytest.approx(cpnopt.evaluate(inst, sol.decision).objective)
+    assert sol.report.objective > 0  # it serves tasks, not only rejects them
+
+
+@pytest.mark.parametrize("n_compute", [6, 26])
+def test_padding_changes_no_decision(n_compute):
+    """An instance padded to a wider batch (masked nodes, zero adjacency) gets the decision it gets alone."""
+    inst = instances([8], n_nodes=n_compute)[0]
+    policy = load_policy(get_agent("routing", "stper"))
+    alone = act_greedily(BatchedRoutingEnv(), policy, [inst])[0]
+    padded_env = BatchedRoutingEnv(40)
+    other = instances([9], n_nodes=20)[0]
+    assert padded_env.reset([inst, other]).features.shape[1] == 40
+    assert act_greedily(padded_env, policy, [inst, other])[0] == alone
+
+
+def test_a_batch_refuses_instances_above_its_width():
+    with pytest.raises(cpnopt.InputError, match="at most 14 nodes"):
+        BatchedRoutingEnv(N_NODES).reset(instances([0], n_nodes=16))
+
+
+@pytest.mark.parametrize("method", AGENTS)
+def test_samples_never_worse_than_greedy_at_an_unseen_size(method):
+    inst = cpnopt.generate("routing", seed=11, n_nodes=46, size_mb=25.0)
+    greedy = cpnopt.solve(inst, method)
+    sampled = cpnopt.solve(inst, method, samples=8, seed=3)
+    assert sampled.feasible, sampled.evaluation.violations
+    assert sampled.report.objective >= greedy.report.objective
+
+
+def test_checkpoint_round_trip(tmp_path):
+    """A trained checkpoint reloads into a policy with the same weights, serving the same decisions at any size."""
+    spec = replace(get_agent("routing", "stper"), config={"n_envs": 4, "n_steps": 4, "minibatches": 2})
+    path = train_agent(spec, steps=32, seed=1, output=str(tmp_path / "s.pt"), progress=False)
+    saved = torch.load(path, weights_only=True)
+    loaded = load_policy(spec, path)
+    for name, tensor in loaded.state_dict().items():
+        assert torch.equal(tensor, saved["policy"][name])
+    inst = instances([2], n_nodes=16)[0]
+    direct = cpnopt.solve(inst, "stper", checkpoint=str(path))
+    assert direct.feasible
+    assert direct.decision == act_greedily(BatchedRoutingEnv(), loaded, [inst])[0]
 
 
 def test_short_training_beats_the_untrained_policy(tmp_path):
@@ -118,9 +168,7 @@ def test_short_training_beats_the_untrained_policy(tmp_path):
         sample=lambda rng: fixed,
         config={"n_envs": 8, "n_steps": fixed.n_tasks, "learning_rate": 3e-3},
     )
-    profit = lambda policy: (
-        cpnopt.evaluate(fixed, act_greedily(BatchedRoutingEnv(N_NODES), policy, [fixed])[0]).objective
-    )  # noqa: E731
+    profit = lambda policy: cpnopt.evaluate(fixed, act_greedily(BatchedRoutingEnv(), policy, [fixed])[0]).objective  # noqa: E731
     torch.manual_seed(0)  # the initialisation the training run starts from
     untrained = profit(spec.make_policy(**spec.policy_kwargs).eval())
     path = train_agent(spec, steps=640, seed=0, output=str(tmp_path / "s.pt"), progress=False)

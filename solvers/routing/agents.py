@@ -11,11 +11,17 @@ first-fit slots, :mod:`cpnopt.problems.routing.env`), and the reward is the eval
 through the shared MLP only, the LSTM stays), ``stper-m`` drops the GNN and the LSTM (the
 same series window, flattened, goes through an MLP). All three read the same observation.
 
+Any node count: no weight depends on it. The node features and the adjacency Â (B, K, K)
+are cut out of the observation by :func:`~cpnopt.problems.routing.env.split_features`, the GCN
+multiplies by Â, the LSTM summarises each instance's own window, and the actor scores every
+node with one shared head from its fused embedding (node, neighbourhood and series parts),
+the critic reads the masked mean and max (:class:`~cpnopt.solvers.rl.networks.CandidateActorCritic`).
+
 At solve time the policy acts greedily; option ``refine=True`` then runs fp-qt
 (Eq. 22 alternated with the slot MILP) from the agent's destinations and schedule, which
 never lowers the profit. Training instances: the generator's defaults (10 compute nodes,
-4 routers, 5 users, 2 frames) with seeds ≥ 10⁶; the network is tied to that node count
-(14 nodes) through the adjacency rows.
+4 routers, 5 users, 2 frames: a 14-node Gabriel graph) with seeds ≥ 10⁶; the trained policy
+serves any node count (docs/learned.md has its gap at 10–50 nodes and on SNDlib graphs).
 """
 
 from __future__ import annotations
@@ -28,30 +34,28 @@ from torch import nn
 
 from cpnopt.formulations.routing.fpqt import fp_qt
 from cpnopt.problems.routing import RoutingInstance, RoutingParams, generate
-from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, BatchedRoutingEnv, n_features
+from cpnopt.problems.routing.env import N_NODE_FEATURES, N_SERIES, WINDOW, BatchedRoutingEnv, split_features
 from cpnopt.rl_env import sample_instance
 from cpnopt.solution import MethodOutput
 from cpnopt.solvers.rl.networks import CandidateActorCritic, mlp
 from cpnopt.solvers.rl.sb3_ppo import register_sb3_ppo
 from cpnopt.solvers.rl.serving import AgentSpec, ServingOptions, register_agent, solve_greedily
 
-TRAINING_NODES = 14  # RoutingParams(): 10 compute nodes + 4 routers
-
 
 class STPerEncoder(nn.Module):
     """GCN (Eq. 16–17) + LSTM (Eq. 18–20) + MLP fusion: one embedding per node; ``gcn``/``lstm`` off give the ablations.
 
-    The observation's features (B, N, F) are split into node features (B, N, 11), the rows
-    of the normalised adjacency Â (B, N, N) and the series window (B, N, W·3; the same on
-    every node). Node embedding: MLP(x_n); with ``gcn`` also two graph convolutions
+    The observation's features (B, N, F) are split into node features (B, N, 11), the
+    normalised adjacency Â (B, N, N) and each instance's series window (B, W·3)
+    (:func:`~cpnopt.problems.routing.env.split_features`; any N). Node embedding: MLP(x_n); with ``gcn`` also two graph convolutions
     H⁽ˡ⁺¹⁾ = tanh(Â H⁽ˡ⁾ W⁽ˡ⁾) from H⁽⁰⁾ = x. Series embedding: the last hidden state of an
     LSTM over the W frames with ``lstm``, else an MLP of the flattened window. Fusion: an MLP
     of [node embedding, graph embedding, series embedding] per node.
     """
 
-    def __init__(self, n_nodes: int, hidden: int, gcn: bool, lstm: bool) -> None:
+    def __init__(self, hidden: int, gcn: bool, lstm: bool) -> None:
         super().__init__()
-        self.n_nodes, self.gcn, self.lstm = n_nodes, gcn, lstm
+        self.gcn, self.lstm = gcn, lstm
         self.local = nn.Sequential(mlp([N_NODE_FEATURES, hidden, hidden]), nn.Tanh())
         if gcn:
             self.graph_layers = nn.ModuleList([nn.Linear(N_NODE_FEATURES, hidden), nn.Linear(hidden, hidden)])
@@ -62,9 +66,7 @@ class STPerEncoder(nn.Module):
         self.fuse = nn.Sequential(mlp([hidden * (3 if gcn else 2), hidden, hidden]), nn.Tanh())
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        x = features[..., :N_NODE_FEATURES]
-        adjacency = features[..., N_NODE_FEATURES : N_NODE_FEATURES + self.n_nodes]
-        window = features[:, 0, N_NODE_FEATURES + self.n_nodes :]  # (B, W·3), the same on every node
+        x, adjacency, window = split_features(features)
         parts = [self.local(x)]
         if self.gcn:
             h = x
@@ -82,15 +84,16 @@ class STPerEncoder(nn.Module):
 
 class STPerActorCritic(CandidateActorCritic):
     """:class:`STPerEncoder` in place of the per-candidate MLP: the actor scores each node's fused
-    embedding (masked categorical), the critic reads their masked mean and max."""
+    embedding (masked categorical), the critic reads their masked mean and max; any node count."""
 
-    def __init__(self, n_nodes: int, hidden: int = 32, gcn: bool = True, lstm: bool = True) -> None:
-        super().__init__(n_features(n_nodes), hidden)
-        self.encoder = STPerEncoder(n_nodes, hidden, gcn, lstm)
+    def __init__(self, hidden: int = 32, gcn: bool = True, lstm: bool = True) -> None:
+        super().__init__(N_NODE_FEATURES, hidden)
+        self.encoder = STPerEncoder(hidden, gcn, lstm)
 
 
 def _make_env(device: torch.device) -> BatchedRoutingEnv:
-    return BatchedRoutingEnv(TRAINING_NODES, device)
+    """Any node count (one per batch: training draws 14-node instances, serving copies of one instance)."""
+    return BatchedRoutingEnv(None, device)
 
 
 PPO_CONFIG = {"n_envs": 16, "n_steps": 20, "learning_rate": 3e-4, "epochs": 4, "minibatches": 4, "ent_coef": 0.01}
@@ -104,7 +107,7 @@ def _spec(method: str, gcn: bool, lstm: bool) -> AgentSpec:
         make_env=_make_env,
         sample=partial(sample_instance, generate, RoutingParams()),
         make_policy=STPerActorCritic,
-        policy_kwargs={"n_nodes": TRAINING_NODES, "hidden": 32, "gcn": gcn, "lstm": lstm},
+        policy_kwargs={"hidden": 32, "gcn": gcn, "lstm": lstm},
         config=PPO_CONFIG,
     )
 

@@ -27,14 +27,20 @@ Modelling decisions (the STPer paper leaves them open or they follow from the fa
   Routers and unreachable nodes read 0 in the arrival and profit features.
 - Adjacency: each node's row of the GCN's normalised adjacency D^{-1/2}(A + I)D^{-1/2}
   (Kipf & Welling; Eq. 16) is appended to its features, so the observation stays one
-  (B, K, F) tensor; the network splits it again.
+  (B, K, F) tensor with F = 11 + K + 3·window: the adjacency block is K wide for any K, and
+  :func:`split_features` cuts it out again as a (B, K, K) tensor (the network never needs
+  to know the node count).
+- Any node count: an environment built without ``max_nodes`` takes instances of one size
+  per batch (K = that size); with ``max_nodes`` it takes any mix of instances of at most
+  that many nodes and pads them to K = ``max_nodes``: padded nodes have all-zero features,
+  zero adjacency rows and columns and are never allowed, so a real node's embedding and the
+  pooled context do not depend on the padding (training on a mix of graph sizes uses it).
 - Series (Eq. 18–20's LSTM inputs): the instance holds only its own frames, so "recent"
   is the last ``window`` frames up to the current one: electricity price / 100 €/MWh, mean
   hydropower share mean_n(1 − α_n(t)), and the frame's mean workload / mean m; frames before
   the first are zeros. The same window is appended to every node's features.
-- One batch holds instances with the same number of nodes (the adjacency rows have |N|
-  entries); the state is per instance (first fit is sequential) and the observation is
-  built as one tensor per step.
+- The state is per instance (first fit is sequential) and the observation is built as one
+  tensor per step.
 """
 
 from __future__ import annotations
@@ -59,6 +65,17 @@ PRICE_SCALE = 100.0  # €/MWh
 def n_features(n_nodes: int, window: int = WINDOW) -> int:
     """F = node features + adjacency row + series window."""
     return N_NODE_FEATURES + n_nodes + N_SERIES * window
+
+
+def split_features(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An observation's (B, K, F) features as node features (B, K, 11), Â (B, K, K) and the series window (B, W·3).
+
+    K is read off the tensor, so one network serves any node count (the window is the same on
+    every node; node 0 is always a real node).
+    """
+    k = features.shape[-2]
+    window = features[..., 0, N_NODE_FEATURES + k :]
+    return features[..., :N_NODE_FEATURES], features[..., N_NODE_FEATURES : N_NODE_FEATURES + k], window
 
 
 def normalized_adjacency(instance: RoutingInstance) -> np.ndarray:
@@ -118,8 +135,9 @@ class Episode:
             self.fast[key] = {n: fastest_path(self.instance, task, n) for n in np.flatnonzero(self.compute).tolist()}
         return self.fast[key]
 
-    def candidates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Node features (K, F) and mask (K,) for the current task (see the module docstring)."""
+    def candidates(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Node features (K, F) and mask (K,) for the current task, padded to K = ``width`` ≥ |N| nodes
+        (see the module docstring)."""
         inst, u = self.instance, self.task
         n = inst.n_nodes
         task = inst.tasks[u]
@@ -151,10 +169,12 @@ class Episode:
         window = np.zeros((WINDOW, N_SERIES))
         recent = self.series[max(0, task.frame + 1 - WINDOW) : task.frame + 1]
         window[WINDOW - len(recent) :] = recent
-        features = np.concatenate(
-            [node, self.adjacency, np.broadcast_to(window.reshape(-1), (n, WINDOW * N_SERIES))], axis=1
-        )
-        mask = reachable if reachable.any() else self.compute.copy()
+        features = np.zeros((width, n_features(width)), dtype=np.float32)
+        features[:n, :N_NODE_FEATURES] = node
+        features[:n, N_NODE_FEATURES : N_NODE_FEATURES + n] = self.adjacency
+        features[:n, N_NODE_FEATURES + width :] = window.reshape(-1)
+        mask = np.zeros(width, dtype=bool)
+        mask[:n] = reachable if reachable.any() else self.compute
         return features, mask
 
     def route(self, node: int) -> None:
@@ -169,22 +189,32 @@ class Episode:
 
 
 class BatchedRoutingEnv(BatchedEnv):
-    """Many STPer instances with the same number of nodes; observations as (B, |N|, F) tensors."""
+    """Many STPer instances; observations as (B, K, F) tensors.
 
-    def __init__(self, n_nodes: int, device: torch.device | str = "cpu") -> None:
+    ``max_nodes``: None takes batches of instances of one size (K = their node count); a
+    number takes any instances of at most that many nodes, padded to K = ``max_nodes``.
+    """
+
+    def __init__(self, max_nodes: int | None = None, device: torch.device | str = "cpu") -> None:
         super().__init__(device)
-        self.n_nodes = n_nodes
-        self.n_features = n_features(n_nodes)
+        self.max_nodes = max_nodes
         self.episodes: list[Episode] = []
 
+    @property
+    def n_nodes(self) -> int:
+        """K: the nodes (candidates) of every observation of the current batch."""
+        return self.max_nodes if self.max_nodes is not None else self.instances[0].n_nodes
+
+    @property
+    def n_features(self) -> int:  # type: ignore[override]
+        return n_features(self.n_nodes)
+
     def n_candidates(self, instance: RoutingInstance) -> int:
-        if instance.n_nodes != self.n_nodes:
-            raise InputError(
-                "instance", instance.n_nodes, f"this environment (and its policy) takes {self.n_nodes} nodes"
-            )
+        if self.max_nodes is not None and instance.n_nodes > self.max_nodes:
+            raise InputError("instance", instance.n_nodes, f"this environment takes at most {self.max_nodes} nodes")
         if instance.n_tasks == 0:
             raise InputError("instance", 0, "an episode needs at least one task")
-        return instance.n_nodes
+        return self.max_nodes if self.max_nodes is not None else instance.n_nodes
 
     def _reset_all(self) -> None:
         self.episodes = [Episode.start(inst) for inst in self.instances]
@@ -200,13 +230,14 @@ class BatchedRoutingEnv(BatchedEnv):
         return torch.tensor([e.done for e in self.episodes], device=self.device)
 
     def observe(self) -> Observation:
-        features = np.zeros((self.batch_size, self.n_nodes, self.n_features), dtype=np.float32)
-        mask = np.zeros((self.batch_size, self.n_nodes), dtype=bool)
+        width = self.n_nodes
+        features = np.zeros((self.batch_size, width, n_features(width)), dtype=np.float32)
+        mask = np.zeros((self.batch_size, width), dtype=bool)
         for slot, episode in enumerate(self.episodes):
             if episode.done:
                 mask[slot, 0] = True
             else:
-                features[slot], mask[slot] = episode.candidates()
+                features[slot], mask[slot] = episode.candidates(width)
         self._mask = mask
         return Observation(torch.as_tensor(features, device=self.device), torch.as_tensor(mask, device=self.device))
 
@@ -218,7 +249,7 @@ class BatchedRoutingEnv(BatchedEnv):
             if episode.done:
                 continue
             allowed = self._mask[slot]
-            node = int(action) if 0 <= action < self.n_nodes and allowed[action] else int(np.flatnonzero(allowed)[0])
+            node = int(action) if 0 <= action < len(allowed) and allowed[action] else int(np.flatnonzero(allowed)[0])
             episode.route(node)
             if episode.done:
                 reward[slot], objective[slot] = self._finish(slot)
