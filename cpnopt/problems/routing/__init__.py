@@ -53,6 +53,8 @@ METRICS = {  # display metadata of the metrics and swept parameters (tables, fig
     "size_mb": MetricInfo("model size", "MB"),
     "power_tflops": MetricInfo("computing power range", "TFLOPS"),
     "n_tasks": MetricInfo("tasks", integer=True),
+    "n_nodes": MetricInfo("nodes", integer=True),
+    "topology": MetricInfo("topology"),
 }
 
 FAMILY = register_family(
