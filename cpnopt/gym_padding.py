@@ -21,8 +21,8 @@ Instances of different K play in one wrapper: ``reset(options={"instance": inst}
 while the wrapper's spaces stay. An instance with more candidates than ``max_candidates`` is an
 :class:`~cpnopt.errors.InputError` naming the instance's field (``instance.n_servers``, …). What the
 features mean does not change with K, except routing's: a node's features hold its adjacency row,
-F depends on the number of nodes, so a routing environment (and a policy trained on it) takes
-one node count only (its own ``InputError``). Used by ``examples/sb3_maskable_ppo.py --max-candidates``
+F depends on the number of nodes, so a routing environment pads every instance to its own node
+count itself and refuses larger ones (its own ``InputError``). Used by ``examples/sb3_maskable_ppo.py --max-candidates``
 to train and by the ``sb3-ppo`` methods to serve.
 """
 

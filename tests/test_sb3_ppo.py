@@ -89,8 +89,10 @@ def test_an_instance_above_the_maximum_is_one_input_error_naming_the_field():
     with pytest.raises(InputError, match="more than the 16") as caught:
         cpnopt.solve(inst, "sb3-ppo")
     assert caught.value.field == "instance.n_servers" and caught.value.value == 17
-    with pytest.raises(InputError, match="takes 14 nodes"):  # routing: its features hold the adjacency row
-        cpnopt.solve(cpnopt.generate("routing", seed=0, n_nodes=8), "sb3-ppo")
+    # routing: a node's features hold its adjacency row, so the environment pads to the training node count
+    assert cpnopt.solve(cpnopt.generate("routing", seed=0, n_nodes=8), "sb3-ppo").feasible
+    with pytest.raises(InputError, match="at most 14 nodes"):
+        cpnopt.solve(cpnopt.generate("routing", seed=0, n_nodes=20), "sb3-ppo")
 
 
 @needs_rl_extra

@@ -8,7 +8,7 @@ environment's generator ``params`` and ``max_candidates``), both written by
 with ``action_masks()``) on the Gymnasium environment ``cpnopt/<Family>-v0`` made with the record's
 ``params``, through :class:`~cpnopt.gym_padding.PaddedCandidates` (the candidate axis padded to the
 model's ``max_candidates``, read from its observation space): any instance with at most that many
-candidates plays (routing: only the training node count, its features depend on it); the decision
+candidates plays (routing: at most the training node count, which its features depend on); the decision
 is the one the environment built, scored by the family's evaluator like every method.
 
 The options are :class:`~cpnopt.solvers.rl.serving.ServingOptions`: ``checkpoint`` (another zip,
