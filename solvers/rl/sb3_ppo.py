@@ -33,14 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium
-import torch
 
 from cpnopt.errors import InputError
 from cpnopt.gym_padding import PaddedCandidates
 from cpnopt.gym_registration import env_id
 from cpnopt.registry import Kind, family_of, flatten_options, register_method
 from cpnopt.solution import Evaluation, MethodOutput, Status
-from cpnopt.solvers.rl.serving import ServingOptions, better, one_thread
+from cpnopt.solvers.rl.serving import ServingOptions, best_of, one_thread
 
 METHOD = "sb3-ppo"
 REQUIRES = ("stable_baselines3", "sb3_contrib")  # the rl extra
@@ -114,23 +113,21 @@ def solve(family: str, instance: Any, serving: ServingOptions) -> MethodOutput:
     checkpoint = serving.checkpoint or bundled_checkpoint(family).name
     env = padded_env(family, model, params, checkpoint)
     info: dict[str, Any] = {"checkpoint": checkpoint, "max_candidates": env.max_candidates}
-    sense = family_of(instance).sense
     with one_thread():
-        decision, best = rollout(model, env, instance, deterministic=True)
-        if serving.samples > 1:
-            done, best_index, last = 1, 0, 0.0
-            with torch.random.fork_rng():
-                torch.manual_seed(serving.seed)
-                while done < serving.samples:
-                    started = time.perf_counter()
-                    if serving.time_limit is not None and started + last > start + serving.time_limit:
-                        break
-                    candidate, evaluation = rollout(model, env, instance, deterministic=False)
-                    if better(evaluation, best, sense):
-                        decision, best, best_index = candidate, evaluation, done
-                    done += 1
-                    last = time.perf_counter() - started
-            info.update(samples=done, best_sample=best_index, seed=serving.seed)
+        if serving.samples == 1:
+            decision, _ = rollout(model, env, instance, deterministic=True)
+        else:
+            deadline = None if serving.time_limit is None else start + serving.time_limit
+            # one sampled rollout per batch: SB3 plays one environment, and the budget is checked per rollout
+            decision, done = best_of(
+                lambda: rollout(model, env, instance, deterministic=True),
+                lambda _: [rollout(model, env, instance, deterministic=False)],
+                family_of(instance).sense,
+                serving.samples,
+                serving.seed,
+                deadline,
+            )
+            info.update(done, seed=serving.seed)
     return MethodOutput(decision=decision, status=Status.FEASIBLE, info=info)
 
 

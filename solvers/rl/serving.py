@@ -178,16 +178,21 @@ def better(candidate: Evaluation, best: Evaluation, sense: Sense) -> bool:
     return candidate.objective < best.objective
 
 
-def search(
-    env: BatchedEnv, policy: nn.Module, instance: Any, samples: int, seed: int, deadline: float | None
-) -> tuple[Any, dict[str, Any]]:
-    """The greedy decision, improved by up to ``samples − 1`` sampled ones (module docstring); and what was done.
+Rollout = tuple[Any, Evaluation]  # a decision and the family evaluator's verdict on it
 
-    ``deadline``: a :func:`time.perf_counter` time after which no new batch of samples starts.
-    """
-    sense = family_of(instance).sense
-    decision = act_greedily(env, policy, [instance])[0]
-    best = env.evaluations[0]
+
+def best_of(
+    greedy: Callable[[], Rollout],
+    sampled: Callable[[int], list[Rollout]],
+    sense: Sense,
+    samples: int,
+    seed: int,
+    deadline: float | None,
+) -> tuple[Any, dict[str, Any]]:
+    """Test-time search over any policy (module docstring): the ``greedy`` rollout, then ``sampled(n)``
+    batches until ``samples`` rollouts are done or ``deadline`` (a :func:`time.perf_counter` time after
+    which no new batch starts) would pass; the best by the evaluator, ties to the earlier; and what was done."""
+    decision, best = greedy()
     done, best_index, batch_seconds = 1, 0, 0.0
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -195,14 +200,28 @@ def search(
             started = time.perf_counter()
             if deadline is not None and started + batch_seconds > deadline:
                 break
-            n = min(SAMPLE_BATCH, samples - done)
-            decisions = run_episodes(env, policy, [instance] * n, greedy=False)
-            for slot, candidate in enumerate(decisions):
-                if better(env.evaluations[slot], best, sense):
-                    decision, best, best_index = candidate, env.evaluations[slot], done + slot
-            done += n
+            batch = sampled(min(SAMPLE_BATCH, samples - done))
+            for slot, (candidate, evaluation) in enumerate(batch):
+                if better(evaluation, best, sense):
+                    decision, best, best_index = candidate, evaluation, done + slot
+            done += len(batch)
             batch_seconds = time.perf_counter() - started
     return decision, {"samples": done, "best_sample": best_index}
+
+
+def search(
+    env: BatchedEnv, policy: nn.Module, instance: Any, samples: int, seed: int, deadline: float | None
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`best_of` with ``policy`` on copies of ``instance`` in the batched ``env``."""
+
+    def greedy() -> Rollout:
+        return (act_greedily(env, policy, [instance])[0], env.evaluations[0])
+
+    def sampled(n: int) -> list[Rollout]:
+        decisions = run_episodes(env, policy, [instance] * n, greedy=False)
+        return list(zip(decisions, env.evaluations[:n]))
+
+    return best_of(greedy, sampled, family_of(instance).sense, samples, seed, deadline)
 
 
 @contextmanager
