@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from test_placement_exact import _lp_bound, tiny
 
@@ -41,6 +41,7 @@ def _brute_fill(total, lo, hi, unit, fixed, optional):
     total=st.integers(1, 6),
     branched=st.booleans(),
 )
+@example(seed=445, m=3, n_levels=1, total=4, branched=True)  # a must-use device at its lower bound 1
 def test_fill_equals_brute_force(seed, m, n_levels, total, branched):
     """The DP (every used device at a bound but one) is the least fill over every count and level vector."""
     rng = np.random.default_rng(seed)
@@ -124,10 +125,10 @@ def test_decomposition_bound_is_valid_and_above_the_compact_lp(medium):
     start = heuristic_starts(medium)[0]
     result = placement_cg.solve_iteration(medium, 0, start, time_limit=None, mip_rel_gap=1e-6, threads=1, compact=False)
     optimum = cpnopt.solve(medium, "milp", threads=1, time_limit=120)
-    assert optimum.report.status is Status.OPTIMAL and result.info["converged"]
-    assert _lp_bound(medium) / SCALE - 1e-9 <= result.bound <= optimum.report.objective + 1e-9
+    assert optimum.report.status is Status.OPTIMAL and result.stats["converged"]
+    assert _lp_bound(medium) / SCALE - 1e-9 <= result.result.bound <= optimum.report.objective + 1e-9
     decision = PlacementDecision.from_arrays([result.counts], [result.levels])
-    assert cpnopt.evaluate(medium, decision).objective == pytest.approx(result.objective, rel=1e-9)
+    assert cpnopt.evaluate(medium, decision).objective == pytest.approx(result.result.objective, rel=1e-9)
 
 
 def test_cg_objective_equals_evaluator_and_bounds_every_other_method(medium):

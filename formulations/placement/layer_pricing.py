@@ -76,9 +76,7 @@ def _fill(
             if high < low:
                 continue
             a, b = unit[i, v], fixed[i, v]
-            for n in (low, high):
-                if n == 1 and high > 1:
-                    continue  # at the bound 1 < high: only as the partial device (a used device may be dropped, b ≥ 0)
+            for n in (low, high):  # low == high: the same transition twice, harmless
                 cost = a * n + b
                 for j in range(n, total + 1):
                     c0 = dp0[j - n] + cost
