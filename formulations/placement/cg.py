@@ -35,16 +35,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from cpnopt.formulations.common.exact import method_trace, register_exact
-from cpnopt.formulations.common.model_files import part_path
+from cpnopt.formulations.common.exact import register_exact
 from cpnopt.formulations.placement import milp
 from cpnopt.formulations.placement.layer_pricing import LayerData, compile_fill, price_layer
-from cpnopt.formulations.placement.milp import SCALE, capacities, heuristic_starts, unplaceable
-from cpnopt.problems.placement import PlacementDecision, PlacementInstance
+from cpnopt.formulations.placement.milp import (
+    SCALE,
+    IterationOptimum,
+    capacities,
+    heuristic_starts,
+    solve_per_iteration,
+    unplaceable,
+)
+from cpnopt.problems.placement import PlacementInstance
 from cpnopt.solution import MethodOutput, Status
 from cpnopt.solvers.highs import (
     ExactOptions,
@@ -285,17 +291,6 @@ def placement_columns(layers: list[LayerData], counts: np.ndarray, levels: np.nd
     return columns
 
 
-@dataclass
-class IterationResult:
-    objective: float  # Eq. (10) of the incumbent (unscaled)
-    bound: float | None  # None: stopped before a bound existed
-    counts: np.ndarray
-    levels: np.ndarray
-    status: Status
-    info: dict = field(default_factory=dict)
-    trace: list[list[float]] = field(default_factory=list)
-
-
 def solve_iteration(
     instance: PlacementInstance,
     k: int,
@@ -305,7 +300,7 @@ def solve_iteration(
     threads: int | None,
     write_model: str | None = None,
     compact: bool = True,
-) -> IterationResult:
+) -> IterationOptimum:
     """Column generation on iteration ``k`` from the placement ``start`` ([l, i], top level), then the
     restricted master MIP, then (``compact``) the compact MILP from the incumbent for the time left;
     the incumbent, the bound and the figures of the search."""
@@ -399,9 +394,9 @@ def solve_iteration(
     proven = objective - bound <= mip_rel_gap * abs(objective) + 1e-12
     bound = bound if math.isfinite(bound) else None  # stopped before the first exact pricing round
     stats.update(columns=len(master.columns), lp_restarts=master.lp.restarts)
-    return IterationResult(
-        objective, bound, counts, levels, Status.OPTIMAL if proven else Status.TIME_LIMIT, stats, trace
-    )
+    status = Status.OPTIMAL if proven else Status.TIME_LIMIT
+    result = HighsResult(status, objective, bound, True, trace=tuple(map(tuple, trace)))
+    return IterationOptimum(result, counts, levels, stats)
 
 
 @register_exact(
@@ -417,30 +412,11 @@ def cg(instance: PlacementInstance, options: ExactOptions) -> MethodOutput:
     compile_fill()
     started = time.perf_counter()
     starts = heuristic_starts(instance)
-    results: list[IterationResult] = []
-    for k in range(instance.n_iterations):
-        began = time.perf_counter() - started
-        share = options.time_left(began, instance.n_iterations - k, floor_s=0.5)
-        target = part_path(options.write_model, "iteration", k, instance.n_iterations)
-        result = solve_iteration(instance, k, starts[k], share, options.mip_rel_gap, options.threads, target)
-        results.append(result)
-    earlier = [r.bound for r in results[:-1]]
-    before = (sum(r.objective for r in results[:-1]), None if None in earlier else sum(earlier))
-    last = results[-1]  # the anytime trace of the last iteration's solve, as milp's (formulations/common/exact.py)
-    trace = method_trace(
-        HighsResult(last.status, last.objective, last.bound, True, trace=tuple(map(tuple, last.trace))), began, before
-    )
-    statuses = [r.status for r in results]
-    return MethodOutput(
-        decision=PlacementDecision.from_arrays([r.counts for r in results], [r.levels for r in results]),
-        status=Status.OPTIMAL if all(s is Status.OPTIMAL for s in statuses) else Status.TIME_LIMIT,
-        bound=None if any(r.bound is None for r in results) else sum(r.bound for r in results),
-        model_objective=sum(r.objective for r in results),
-        info={
-            "iterations": instance.n_iterations,
-            "iterations_optimal": sum(s is Status.OPTIMAL for s in statuses),
-            "solve_s": time.perf_counter() - started,
-            "per_iteration": [r.info for r in results],
-            "trace": trace,
-        },
+    return solve_per_iteration(
+        instance,
+        options,
+        started,
+        lambda k, own: solve_iteration(
+            instance, k, starts[k], own.time_limit, own.mip_rel_gap, own.threads, own.write_model
+        ),
     )

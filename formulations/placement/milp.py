@@ -39,7 +39,9 @@ problem as one LP/MPS file.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -203,6 +205,7 @@ class IterationOptimum:
     result: HighsResult
     counts: np.ndarray | None
     levels: np.ndarray | None
+    stats: dict[str, Any] | None = None  # a method's own figures of the solve (cg's search), in info["per_iteration"]
 
 
 def solve_iteration(
@@ -264,12 +267,25 @@ def milp(instance: PlacementInstance, options: ExactOptions, heuristic_start: bo
     starts = (
         heuristic_starts(instance) if heuristic_start and not unplaceable(instance) else [None] * instance.n_iterations
     )
+    return solve_per_iteration(instance, options, start, lambda k, own: solve_iteration(instance, k, own, starts[k]))
+
+
+def solve_per_iteration(
+    instance: PlacementInstance,
+    options: ExactOptions,
+    start: float,
+    solve_one: Callable[[int, ExactOptions], IterationOptimum],
+) -> MethodOutput:
+    """The per-iteration exact methods' driver (``milp``, ``cg``): ``solve_one(k, options)`` for each
+    iteration in turn, with the time left since ``start`` (a :func:`time.perf_counter` reading) shared
+    evenly among the iterations left and ``write_model`` split per iteration; their sum as one output,
+    whose anytime trace is the last solve's plus the earlier ones' sums."""
     optima: list[IterationOptimum] = []
     for k in range(instance.n_iterations):
         began = time.perf_counter() - start
         share = options.time_left(began, instance.n_iterations - k, floor_s=0.5)
         target = part_path(options.write_model, "iteration", k, instance.n_iterations)
-        optima.append(solve_iteration(instance, k, replace(options, time_limit=share, write_model=target), starts[k]))
+        optima.append(solve_one(k, replace(options, time_limit=share, write_model=target)))
     earlier = [o.result for o in optima[:-1]]
     before = (_sum([r.objective for r in earlier]), _sum([r.bound for r in earlier]))
     status = _combined_status([o.result.status for o in optima])
@@ -278,17 +294,20 @@ def milp(instance: PlacementInstance, options: ExactOptions, heuristic_start: bo
     decision = (
         PlacementDecision.from_arrays([o.counts for o in optima], [o.levels for o in optima]) if have_all else None
     )
+    info: dict[str, Any] = {
+        "iterations": instance.n_iterations,
+        "solve_s": time.perf_counter() - start,
+        "iterations_optimal": sum(o.result.status is Status.OPTIMAL for o in optima),
+        "trace": method_trace(optima[-1].result, began, before),
+    }
+    if any(o.stats is not None for o in optima):
+        info["per_iteration"] = [o.stats for o in optima]
     return MethodOutput(
         decision=decision,
         status=status,
         bound=sum(bounds) if all(b is not None for b in bounds) else None,
         model_objective=sum(o.result.objective for o in optima) if have_all else None,
-        info={
-            "iterations": instance.n_iterations,
-            "solve_s": time.perf_counter() - start,
-            "iterations_optimal": sum(o.result.status is Status.OPTIMAL for o in optima),
-            "trace": method_trace(optima[-1].result, began, before),
-        },
+        info=info,
         message="; ".join(sorted({o.result.message for o in optima if o.result.message})),
     )
 
